@@ -1,0 +1,406 @@
+//! The `mamori` binary: parses arguments, loads the configuration, and calls
+//! the server and the store. No business rules live here.
+
+mod config;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use chrono::{Duration, NaiveDate, Utc};
+use clap::{Args, Parser, Subcommand};
+use mamori_domain::org::Role;
+use mamori_server::{AppState, auth, seed};
+use mamori_store::Store;
+use mamori_store::users::Actor;
+
+#[derive(Parser)]
+#[command(
+    name = "mamori",
+    version,
+    about = "mamori (守り): the information-security program of a corporate group, in one binary"
+)]
+struct Cli {
+    /// Configuration file (TOML). Default: ./mamori.toml when it exists.
+    #[arg(long, global = true, env = "MAMORI_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Default)]
+struct DbArgs {
+    /// Data folder for the embedded SQLite database [default: ./mamori-data]
+    #[arg(long, env = "MAMORI_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Database URL: postgres://user@host/db to run on PostgreSQL [default: SQLite in the data folder]
+    #[arg(long, env = "MAMORI_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web UI and API. The first start creates the group and an administrator and prints a one-time password.
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on [default: 127.0.0.1:8080]
+        #[arg(long, env = "MAMORI_LISTEN")]
+        listen: Option<std::net::SocketAddr>,
+        /// Public URL people open, when behind a proxy
+        #[arg(long, env = "MAMORI_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// On the first start, load the demo group (7 companies, 240 people, assets, demo accounts)
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Load the demo group into an existing database and print the demo accounts.
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Work with the audit chain.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user with a role; prints a one-time password to change at first login.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        username: String,
+        /// Name shown in the UI
+        #[arg(long)]
+        display_name: Option<String>,
+        /// admin, ciso_office, committee_member, security_officer, csirt, internal_auditor, external_auditor, employee, hr
+        #[arg(long)]
+        role: String,
+        /// Company code the role applies to; omit for the whole group
+        #[arg(long)]
+        company: Option<String>,
+        /// Last day of access (YYYY-MM-DD); required for external auditors
+        #[arg(long)]
+        expires: Option<NaiveDate>,
+    },
+    /// Set a new one-time password and end the user's sessions.
+    ResetPassword {
+        #[command(flatten)]
+        db: DbArgs,
+        username: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token for a user; prints it once. Use it as `Authorization: Bearer …`.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        /// The user the token acts as (it can never do more than the user)
+        #[arg(long)]
+        user: String,
+        /// Scopes such as assets:read, people:*, or * (repeatable)
+        #[arg(long = "scope", required = true)]
+        scopes: Vec<String>,
+        /// Days until the token expires
+        #[arg(long, default_value_t = 90)]
+        days: i64,
+        /// A name to recognise the token by
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Recompute the whole chain and name the first broken link (exit 1 if any).
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+async fn open_store(cfg: &mamori_server::Config) -> Result<Store> {
+    if cfg.database_url.is_empty() {
+        std::fs::create_dir_all(&cfg.data_dir)
+            .with_context(|| format!("cannot create the data folder {}", cfg.data_dir.display()))?;
+    }
+    let url = cfg.database_url();
+    let store = Store::connect(&url).await.with_context(|| {
+        format!(
+            "cannot open the database {}",
+            mamori_store::redact_url(&url)
+        )
+    })?;
+    store.migrate().await.context("database migration failed")?;
+    Ok(store)
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_target(false)
+        .init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve {
+            db,
+            listen,
+            public_url,
+            demo,
+        } => {
+            let mut cfg = config::load(cli.config.as_deref(), &db)?;
+            if let Some(l) = listen {
+                cfg.listen = l;
+            }
+            if let Some(u) = public_url {
+                cfg.public_url = u;
+            }
+            serve(cfg, demo).await
+        }
+        Command::Migrate { db } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            open_store(&cfg).await?;
+            println!(
+                "migrations applied: {}",
+                mamori_store::redact_url(&cfg.database_url())
+            );
+            Ok(())
+        }
+        Command::Demo { db } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            let store = open_store(&cfg).await?;
+            let creds = seed::load_demo(&store, Utc::now())
+                .await
+                .map_err(anyhow::Error::msg)?;
+            print_credentials(&creds);
+            Ok(())
+        }
+        Command::User { command } => user(cli.config.as_deref(), command).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    db,
+                    user,
+                    scopes,
+                    days,
+                    name,
+                },
+        } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            let store = open_store(&cfg).await?;
+            let u = store
+                .user_by_username(&user)
+                .await?
+                .with_context(|| format!("no user named {user}"))?;
+            let registers: Vec<&str> = mamori_domain::registers::ALL
+                .iter()
+                .map(|r| r.name)
+                .collect();
+            for s in &scopes {
+                if !mamori_domain::authz::valid_token_scope(s, &registers) {
+                    bail!(
+                        "invalid scope {s:?}: use REGISTER:ACTION (registers: {}; actions: read, create, update, archive, export, import, *) or *",
+                        registers.join(", ")
+                    );
+                }
+            }
+            if !(1..=3650).contains(&days) {
+                bail!("--days must be between 1 and 3650");
+            }
+            let token = auth::new_api_token();
+            let now = Utc::now();
+            store
+                .create_token(
+                    &mamori_store::users::NewToken {
+                        user_id: u.id,
+                        name: &name,
+                        token_hash: &auth::digest(&token),
+                        scopes: &scopes,
+                        expires_at: now + Duration::days(days),
+                    },
+                    &Actor::system("cli"),
+                    now,
+                )
+                .await?;
+            println!("{token}");
+            eprintln!(
+                "token for {user}, scopes {}, expires in {days} days; it is shown only now",
+                scopes.join(" ")
+            );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { db },
+        } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            let store = open_store(&cfg).await?;
+            let v = store.verify_audit_chain().await?;
+            match v.broken {
+                None => {
+                    println!("audit chain intact: {} entries", v.entries);
+                    Ok(())
+                }
+                Some((seq, why)) => {
+                    println!(
+                        "audit chain BROKEN at entry {seq}: {why} ({} entries verified before it)",
+                        v.entries
+                    );
+                    std::process::exit(1);
+                }
+            }
+        }
+    }
+}
+
+async fn user(config: Option<&std::path::Path>, command: UserCommand) -> Result<()> {
+    let now = Utc::now();
+    let actor = Actor::system("cli");
+    match command {
+        UserCommand::Add {
+            db,
+            username,
+            display_name,
+            role,
+            company,
+            expires,
+        } => {
+            let cfg = config::load(config, &db)?;
+            let store = open_store(&cfg).await?;
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
+            if role.requires_expiry() && expires.is_none() {
+                bail!("an external auditor's access must end: pass --expires YYYY-MM-DD");
+            }
+            let company_id = match company {
+                Some(code) => Some(
+                    store
+                        .company_by_code(&code)
+                        .await?
+                        .with_context(|| format!("no company with code {code}"))?
+                        .id,
+                ),
+                None => None,
+            };
+            let valid = |u: &str| {
+                !u.is_empty()
+                    && u.len() <= 64
+                    && u.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            };
+            if !valid(&username) {
+                bail!("usernames are 1-64 characters of a-z, 0-9, '.', '_' or '-'");
+            }
+            // Access ends at the end of the given day, Japan time.
+            let expires_at = expires.map(|d| {
+                d.and_hms_opt(23, 59, 59).expect("valid time").and_utc() - Duration::hours(9)
+            });
+            let name = display_name.unwrap_or_else(|| username.clone());
+            let cred = seed::create_user_with_otp(
+                &store,
+                &seed::Account {
+                    username: &username,
+                    display_name: &name,
+                    role,
+                    company: company_id,
+                    expires: expires_at,
+                },
+                &actor,
+                now,
+            )
+            .await
+            .map_err(anyhow::Error::msg)?;
+            print_credentials(&[cred]);
+            Ok(())
+        }
+        UserCommand::ResetPassword { db, username } => {
+            let cfg = config::load(config, &db)?;
+            let store = open_store(&cfg).await?;
+            let u = store
+                .user_by_username(&username)
+                .await?
+                .with_context(|| format!("no user named {username}"))?;
+            let password = auth::one_time_password();
+            let hash = auth::hash_password(&password).map_err(anyhow::Error::msg)?;
+            store.set_password(u.id, &hash, true, &actor, now).await?;
+            println!("one-time password for {username}: {password}");
+            println!(
+                "(it must be changed at the next login; all of {username}'s sessions were ended)"
+            );
+            Ok(())
+        }
+    }
+}
+
+fn print_credentials(creds: &[seed::Credential]) {
+    for c in creds {
+        println!(
+            "  user {:<14} role {:<18} one-time password {}",
+            c.username,
+            c.role.code(),
+            c.password
+        );
+    }
+}
+
+async fn serve(cfg: mamori_server::Config, demo: bool) -> Result<()> {
+    cfg.validate().map_err(anyhow::Error::msg)?;
+    let store = open_store(&cfg).await?;
+    let creds = seed::first_start(&store, demo, Utc::now())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another program using it? try --listen 127.0.0.1:8081)",
+                cfg.listen
+            )
+        })?;
+    let base = cfg.base_url();
+    let state = AppState::new(store.clone(), cfg).map_err(anyhow::Error::msg)?;
+    println!("mamori is running at {base}");
+    if !creds.is_empty() {
+        println!(
+            "first start: log in with these one-time passwords (each must be changed at first login):"
+        );
+        print_credentials(&creds);
+    }
+    let shutdown = async {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler cannot fail on unix");
+            tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = ctrl_c.await;
+        tracing::info!("shutting down");
+    };
+    mamori_server::serve(state, listener, shutdown).await?;
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Who may do what: one table of role → allowed actions per register.
+//!
+//! The server asks this table for every request and scopes every query by the
+//! companies where the principal holds a role that allows the action. The
+//! integration tests walk this whole table over HTTP.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::org::Role;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+    Archive,
+    Export,
+    Import,
+}
+
+impl Action {
+    pub const ALL: [Action; 6] = [
+        Action::Read,
+        Action::Create,
+        Action::Update,
+        Action::Archive,
+        Action::Export,
+        Action::Import,
+    ];
+}
+
+use Action::*;
+
+const EVERYTHING: &[Action] = &[Read, Create, Update, Archive, Export, Import];
+const READ_EXPORT: &[Action] = &[Read, Export];
+const READ: &[Action] = &[Read];
+const NOTHING: &[Action] = &[];
+
+/// The permission table. A register not named for a role allows nothing.
+const TABLE: &[(Role, &str, &[Action])] = &[
+    (Role::Admin, "people", EVERYTHING),
+    (Role::Admin, "assets", EVERYTHING),
+    (Role::CisoOffice, "people", EVERYTHING),
+    (Role::CisoOffice, "assets", EVERYTHING),
+    (Role::CommitteeMember, "people", READ),
+    (Role::CommitteeMember, "assets", READ),
+    (Role::SecurityOfficer, "people", EVERYTHING),
+    (Role::SecurityOfficer, "assets", EVERYTHING),
+    (Role::Csirt, "people", READ),
+    (Role::Csirt, "assets", READ_EXPORT),
+    (Role::InternalAuditor, "people", READ_EXPORT),
+    (Role::InternalAuditor, "assets", READ_EXPORT),
+    (Role::ExternalAuditor, "people", READ),
+    (Role::ExternalAuditor, "assets", READ_EXPORT),
+    (Role::Employee, "people", NOTHING),
+    (Role::Employee, "assets", NOTHING),
+    (Role::Hr, "people", READ_EXPORT),
+    (Role::Hr, "assets", NOTHING),
+];
+
+/// Whether `role` may do `action` on `register`, in a company where it holds.
+pub fn allows(role: Role, register: &str, action: Action) -> bool {
+    TABLE
+        .iter()
+        .any(|(r, reg, actions)| *r == role && *reg == register && actions.contains(&action))
+}
+
+/// One role held by a user: in one company, or group-wide (`company_id` None).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Assignment {
+    pub role: Role,
+    pub company_id: Option<Uuid>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// The companies an action may touch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// Every company of the group.
+    All,
+    /// Only these (possibly none).
+    Companies(Vec<Uuid>),
+}
+
+impl Scope {
+    pub fn is_empty(&self) -> bool {
+        matches!(self, Scope::Companies(c) if c.is_empty())
+    }
+
+    pub fn contains(&self, company: Uuid) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Companies(c) => c.contains(&company),
+        }
+    }
+}
+
+/// An authenticated user with the roles still in force at `now`.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user_id: Uuid,
+    pub username: String,
+    pub assignments: Vec<Assignment>,
+    /// For API tokens: the registers/actions the token was limited to
+    /// (`None` for an interactive session).
+    pub token_scopes: Option<Vec<String>>,
+}
+
+impl Principal {
+    /// The companies where this principal may do `action` on `register` at `now`.
+    pub fn scope(&self, register: &str, action: Action, now: DateTime<Utc>) -> Scope {
+        if !self.token_allows(register, action) {
+            return Scope::Companies(Vec::new());
+        }
+        let mut companies = Vec::new();
+        for a in &self.assignments {
+            if a.expires_at.is_some_and(|at| at <= now) || !allows(a.role, register, action) {
+                continue;
+            }
+            match a.company_id {
+                None => return Scope::All,
+                Some(c) if !companies.contains(&c) => companies.push(c),
+                Some(_) => {}
+            }
+        }
+        Scope::Companies(companies)
+    }
+
+    pub fn has_role(&self, role: Role, now: DateTime<Utc>) -> bool {
+        self.assignments
+            .iter()
+            .any(|a| a.role == role && a.expires_at.is_none_or(|at| at > now))
+    }
+
+    /// Token scopes are written `register:action` (`assets:read`), `register:*`
+    /// or `*` for everything the user may do.
+    fn token_allows(&self, register: &str, action: Action) -> bool {
+        let Some(scopes) = &self.token_scopes else {
+            return true;
+        };
+        let action = action_code(action);
+        scopes.iter().any(|s| {
+            s == "*" || s == &format!("{register}:*") || s == &format!("{register}:{action}")
+        })
+    }
+}
+
+pub fn action_code(action: Action) -> &'static str {
+    match action {
+        Read => "read",
+        Create => "create",
+        Update => "update",
+        Archive => "archive",
+        Export => "export",
+        Import => "import",
+    }
+}
+
+/// Checks a token scope string against the registers that exist.
+pub fn valid_token_scope(scope: &str, registers: &[&str]) -> bool {
+    if scope == "*" {
+        return true;
+    }
+    let Some((register, action)) = scope.split_once(':') else {
+        return false;
+    };
+    registers.contains(&register)
+        && (action == "*" || Action::ALL.iter().any(|a| action_code(*a) == action))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(assignments: Vec<Assignment>) -> Principal {
+        Principal {
+            user_id: Uuid::nil(),
+            username: "t".into(),
+            assignments,
+            token_scopes: None,
+        }
+    }
+
+    #[test]
+    fn scope_follows_companies_and_expiry() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("valid timestamp");
+        let a = Uuid::from_u128(1);
+        let p = principal(vec![
+            Assignment {
+                role: Role::ExternalAuditor,
+                company_id: Some(a),
+                expires_at: Some(now + chrono::Duration::days(1)),
+            },
+            Assignment {
+                role: Role::SecurityOfficer,
+                company_id: Some(Uuid::from_u128(2)),
+                expires_at: Some(now - chrono::Duration::days(1)),
+            },
+        ]);
+        assert_eq!(p.scope("assets", Read, now), Scope::Companies(vec![a]));
+        assert!(p.scope("assets", Create, now).is_empty());
+        let group = principal(vec![Assignment {
+            role: Role::CisoOffice,
+            company_id: None,
+            expires_at: None,
+        }]);
+        assert_eq!(group.scope("people", Update, now), Scope::All);
+    }
+
+    #[test]
+    fn token_scopes_narrow() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).expect("valid timestamp");
+        let mut p = principal(vec![Assignment {
+            role: Role::Admin,
+            company_id: None,
+            expires_at: None,
+        }]);
+        p.token_scopes = Some(vec!["assets:read".into()]);
+        assert_eq!(p.scope("assets", Read, now), Scope::All);
+        assert!(p.scope("assets", Update, now).is_empty());
+        assert!(p.scope("people", Read, now).is_empty());
+        assert!(valid_token_scope("assets:*", &["assets"]));
+        assert!(!valid_token_scope("assets:delete", &["assets"]));
+    }
+}

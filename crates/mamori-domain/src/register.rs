@@ -1,0 +1,418 @@
+//! The register kernel's domain half: what a register is, its fields, and how
+//! raw input (JSON, form fields, CSV cells) becomes a checked record.
+//!
+//! A register is described once by a [`RegisterSpec`]. The store derives its
+//! SQL from the spec, the server derives the API, the OpenAPI entry, CSV and
+//! XLSX columns, the list page and the form. Adding a register means writing
+//! its spec and rules, its table in both migration folders, and one line in
+//! [`crate::registers::ALL`].
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde_json::Value as Json;
+use uuid::Uuid;
+
+use crate::classification::Scheme;
+use crate::error::FieldError;
+
+/// What a field holds, and so how it is parsed, stored, filtered and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldKind {
+    /// One line of text, at most `max` characters.
+    Text {
+        max: usize,
+    },
+    /// Free text, at most 10,000 characters.
+    LongText,
+    /// An e-mail address.
+    Email,
+    /// One of a fixed set of codes; labels come from the message catalogue.
+    Enum(&'static [&'static str]),
+    /// A handling classification code from the configured scheme.
+    Classification,
+    Bool,
+    Date,
+    /// Another record of the same company.
+    Reference(RefTarget),
+}
+
+/// What a reference field points at. In CSV a reference is written by the
+/// target's human key (department code, person reference); in the API by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefTarget {
+    Department,
+    Person,
+}
+
+const LONG_TEXT_MAX: usize = 10_000;
+
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    pub name: &'static str,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// Shown as a column on the list page.
+    pub list: bool,
+    /// The list may be sorted by it.
+    pub sortable: bool,
+    /// The list may be filtered by exact value (`?field=value`).
+    pub filter: bool,
+}
+
+impl FieldSpec {
+    pub const fn new(name: &'static str, kind: FieldKind) -> Self {
+        Self {
+            name,
+            kind,
+            required: false,
+            list: false,
+            sortable: false,
+            filter: false,
+        }
+    }
+    pub const fn required(mut self) -> Self {
+        self.required = true;
+        self
+    }
+    pub const fn list(mut self) -> Self {
+        self.list = true;
+        self
+    }
+    pub const fn sortable(mut self) -> Self {
+        self.sortable = true;
+        self
+    }
+    pub const fn filter(mut self) -> Self {
+        self.filter = true;
+        self
+    }
+}
+
+/// A register: its name (used in URLs, permissions and message keys), its
+/// table, its human reference prefix and its fields.
+#[derive(Debug)]
+pub struct RegisterSpec {
+    pub name: &'static str,
+    pub table: &'static str,
+    /// Human references are `PREFIX-000123`.
+    pub ref_prefix: &'static str,
+    pub fields: &'static [FieldSpec],
+    /// Fields joined to label a record in lists and references.
+    pub title_fields: &'static [&'static str],
+    /// Whether reading one record is written to the audit chain (personal data).
+    pub audit_reads: bool,
+    /// Rules across fields, run on the complete record.
+    pub check: fn(&Record) -> Vec<FieldError>,
+}
+
+/// A field's value once parsed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Value {
+    Null,
+    Text(String),
+    Bool(bool),
+    Date(NaiveDate),
+    Ref(RefValue),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RefValue {
+    Id(Uuid),
+    /// A human key (department code, person reference) still to be resolved
+    /// within the record's company.
+    Key(String),
+}
+
+impl Value {
+    pub fn as_text(&self) -> Option<&str> {
+        match self {
+            Value::Text(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON, for API answers.
+    pub fn to_json(&self) -> Json {
+        match self {
+            Value::Null => Json::Null,
+            Value::Text(s) => Json::String(s.clone()),
+            Value::Bool(b) => Json::Bool(*b),
+            Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+            Value::Ref(RefValue::Id(id)) => Json::String(id.to_string()),
+            Value::Ref(RefValue::Key(k)) => Json::String(k.clone()),
+        }
+    }
+}
+
+/// A record's field values, keyed by field name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    pub values: BTreeMap<&'static str, Value>,
+}
+
+impl Record {
+    pub fn get(&self, field: &str) -> &Value {
+        self.values.get(field).unwrap_or(&Value::Null)
+    }
+
+    pub fn text(&self, field: &str) -> Option<&str> {
+        self.get(field).as_text()
+    }
+
+    /// Overlays `changes` on this record (a partial update).
+    pub fn merge(&mut self, changes: Record) {
+        self.values.extend(changes.values);
+    }
+}
+
+/// What parsing needs to know beyond the spec.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseContext<'a> {
+    pub classification: &'a Scheme,
+}
+
+/// Keys in an API body that are not register fields.
+pub const COMPANY_KEY: &str = "company_id";
+pub const VERSION_KEY: &str = "version";
+
+impl RegisterSpec {
+    pub fn field(&self, name: &str) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+
+    /// Parses a JSON object's register fields. Keys in `extra` (such as
+    /// `company_id`) are left to the caller; any other unknown key is an error.
+    pub fn parse_json(
+        &self,
+        object: &serde_json::Map<String, Json>,
+        extra: &[&str],
+        ctx: ParseContext<'_>,
+    ) -> Result<Record, Vec<FieldError>> {
+        let mut record = Record::default();
+        let mut errors = Vec::new();
+        for (key, raw) in object {
+            let Some(field) = self.field(key) else {
+                if !extra.contains(&key.as_str()) {
+                    errors.push(FieldError::new(key, "unknown field"));
+                }
+                continue;
+            };
+            match parse_json_value(field, raw, ctx) {
+                Ok(v) => {
+                    record.values.insert(field.name, v);
+                }
+                Err(message) => errors.push(FieldError::new(field.name, message)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(record)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Parses text inputs (form fields, CSV cells): every field of the spec
+    /// that `get` returns text for. Empty text is no value.
+    pub fn parse_text<'s>(
+        &self,
+        mut get: impl FnMut(&str) -> Option<&'s str>,
+        ctx: ParseContext<'_>,
+    ) -> Result<Record, Vec<FieldError>> {
+        let mut record = Record::default();
+        let mut errors = Vec::new();
+        for field in self.fields {
+            let Some(raw) = get(field.name) else { continue };
+            match parse_text_value(field, raw, ctx) {
+                Ok(v) => {
+                    record.values.insert(field.name, v);
+                }
+                Err(message) => errors.push(FieldError::new(field.name, message)),
+            }
+        }
+        if errors.is_empty() {
+            Ok(record)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Rules on a complete record: required fields, then the register's own.
+    pub fn check_complete(&self, record: &Record) -> Vec<FieldError> {
+        let mut errors: Vec<FieldError> = self
+            .fields
+            .iter()
+            .filter(|f| f.required && *record.get(f.name) == Value::Null)
+            .map(|f| FieldError::new(f.name, "is required"))
+            .collect();
+        errors.extend((self.check)(record));
+        errors
+    }
+
+    /// The record's display title.
+    pub fn title(&self, record: &Record) -> String {
+        self.title_fields
+            .iter()
+            .filter_map(|f| record.text(f))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+fn parse_json_value(field: &FieldSpec, raw: &Json, ctx: ParseContext<'_>) -> Result<Value, String> {
+    match (field.kind, raw) {
+        (_, Json::Null) => Ok(Value::Null),
+        (FieldKind::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
+        (FieldKind::Bool, _) => Err("must be true or false".into()),
+        (FieldKind::Reference(_), Json::String(s)) => Uuid::parse_str(s.trim())
+            .map(|id| Value::Ref(RefValue::Id(id)))
+            .map_err(|_| "must be the id (UUID) of a record".into()),
+        (_, Json::String(s)) => parse_text_value(field, s, ctx),
+        (_, _) => Err("must be a string".into()),
+    }
+}
+
+fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Result<Value, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Ok(Value::Null);
+    }
+    if s.chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err("contains control characters".into());
+    }
+    match field.kind {
+        FieldKind::Text { max } => {
+            if s.contains(['\n', '\r']) {
+                return Err("must be a single line".into());
+            }
+            bounded(s, max)
+        }
+        FieldKind::LongText => bounded(s, LONG_TEXT_MAX),
+        FieldKind::Email => parse_email(s),
+        FieldKind::Enum(options) => {
+            if options.contains(&s) {
+                Ok(Value::Text(s.to_owned()))
+            } else {
+                Err(format!("must be one of: {}", options.join(", ")))
+            }
+        }
+        FieldKind::Classification => {
+            if ctx.classification.get(s).is_some() {
+                Ok(Value::Text(s.to_owned()))
+            } else {
+                let codes: Vec<&str> = ctx.classification.codes().collect();
+                Err(format!("must be one of: {}", codes.join(", ")))
+            }
+        }
+        FieldKind::Bool => match s.to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" | "はい" => Ok(Value::Bool(true)),
+            "false" | "no" | "0" | "off" | "いいえ" => Ok(Value::Bool(false)),
+            _ => Err("must be true or false".into()),
+        },
+        FieldKind::Date => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
+            .map(Value::Date)
+            .map_err(|_| "must be a date written YYYY-MM-DD".into()),
+        FieldKind::Reference(_) => Ok(Value::Ref(match Uuid::parse_str(s) {
+            Ok(id) => RefValue::Id(id),
+            Err(_) => {
+                if s.chars().count() > 64 {
+                    return Err("is too long for a reference".into());
+                }
+                RefValue::Key(s.to_owned())
+            }
+        })),
+    }
+}
+
+fn bounded(s: &str, max: usize) -> Result<Value, String> {
+    if s.chars().count() > max {
+        Err(format!("must be at most {max} characters"))
+    } else {
+        Ok(Value::Text(s.to_owned()))
+    }
+}
+
+fn parse_email(s: &str) -> Result<Value, String> {
+    let valid = s.len() <= 254
+        && s.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !s.chars().any(char::is_whitespace)
+                && domain.matches('@').count() == 0
+        });
+    if valid {
+        Ok(Value::Text(s.to_owned()))
+    } else {
+        Err("must be an e-mail address such as name@example.jp".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registers;
+
+    fn ctx() -> (Scheme,) {
+        (Scheme::default(),)
+    }
+
+    #[test]
+    fn json_input_is_checked_field_by_field() {
+        let (scheme,) = ctx();
+        let ctx = ParseContext {
+            classification: &scheme,
+        };
+        let body = serde_json::json!({
+            "name": "予約システム",
+            "classification": "top",
+            "customer_personal_info": "yes",
+            "colour": "red",
+            "company_id": "x"
+        });
+        let errors = registers::ASSETS
+            .parse_json(body.as_object().expect("object"), &[COMPANY_KEY], ctx)
+            .expect_err("bad input");
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            ["classification", "colour", "customer_personal_info"]
+        );
+    }
+
+    #[test]
+    fn text_input_parses_dates_emails_and_references() {
+        let (scheme,) = ctx();
+        let ctx = ParseContext {
+            classification: &scheme,
+        };
+        let cells = [
+            ("employee_no", "JA001"),
+            ("family_name", " 佐藤 "),
+            ("given_name", "花子"),
+            ("email", "hanako@example.jp"),
+            ("department", "AIR-IT"),
+            ("employment", "employee"),
+        ];
+        let record = registers::PEOPLE
+            .parse_text(
+                |f| cells.iter().find(|(k, _)| *k == f).map(|(_, v)| *v),
+                ctx,
+            )
+            .expect("valid");
+        assert_eq!(record.text("family_name"), Some("佐藤"));
+        assert_eq!(
+            *record.get("department"),
+            Value::Ref(RefValue::Key("AIR-IT".into()))
+        );
+        assert!(registers::PEOPLE.check_complete(&record).is_empty());
+        let bad = registers::PEOPLE
+            .parse_text(|f| (f == "email").then_some("not-an-address"), ctx)
+            .expect_err("bad email");
+        assert_eq!(bad[0].field, "email");
+    }
+}

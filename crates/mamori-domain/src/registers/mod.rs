@@ -1,0 +1,17 @@
+//! The registers mamori keeps. Each is a spec and its rules; see
+//! [`crate::register`] for what the kernel derives from them.
+
+mod assets;
+mod people;
+
+pub use assets::{ASSET_KINDS, ASSETS};
+pub use people::PEOPLE;
+
+use crate::register::RegisterSpec;
+
+/// Every register, in navigation order.
+pub const ALL: &[&RegisterSpec] = &[&PEOPLE, &ASSETS];
+
+pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
+    ALL.iter().copied().find(|r| r.name == name)
+}

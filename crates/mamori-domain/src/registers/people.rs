@@ -1,0 +1,68 @@
+//! People: employees and contractors of the group's companies.
+
+use crate::error::FieldError;
+use crate::org::EMPLOYMENT_KINDS;
+use crate::register::{FieldKind, FieldSpec, Record, RefTarget, RegisterSpec};
+
+pub const PEOPLE: RegisterSpec = RegisterSpec {
+    name: "people",
+    table: "people",
+    ref_prefix: "PPL",
+    fields: &[
+        FieldSpec::new("employee_no", FieldKind::Text { max: 32 })
+            .required()
+            .list()
+            .sortable()
+            .filter(),
+        FieldSpec::new("family_name", FieldKind::Text { max: 100 })
+            .required()
+            .list()
+            .sortable(),
+        FieldSpec::new("given_name", FieldKind::Text { max: 100 })
+            .required()
+            .list(),
+        FieldSpec::new("family_name_kana", FieldKind::Text { max: 100 }).sortable(),
+        FieldSpec::new("given_name_kana", FieldKind::Text { max: 100 }),
+        FieldSpec::new("email", FieldKind::Email)
+            .required()
+            .list()
+            .sortable()
+            .filter(),
+        FieldSpec::new("department", FieldKind::Reference(RefTarget::Department))
+            .list()
+            .filter(),
+        FieldSpec::new("job_title", FieldKind::Text { max: 100 }),
+        FieldSpec::new("employment", FieldKind::Enum(EMPLOYMENT_KINDS))
+            .required()
+            .list()
+            .sortable()
+            .filter(),
+    ],
+    title_fields: &["family_name", "given_name"],
+    audit_reads: true,
+    check,
+};
+
+fn check(record: &Record) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    for field in ["family_name_kana", "given_name_kana"] {
+        if let Some(kana) = record.text(field)
+            && !kana
+                .chars()
+                .all(|c| ('\u{30A0}'..='\u{30FF}').contains(&c) || c == ' ' || c == '\u{3000}')
+        {
+            errors.push(FieldError::new(field, "must be written in katakana"));
+        }
+    }
+    if let Some(no) = record.text("employee_no")
+        && !no
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
+        errors.push(FieldError::new(
+            "employee_no",
+            "may contain only letters, digits, - and _",
+        ));
+    }
+    errors
+}

@@ -1,0 +1,90 @@
+//! Typed configuration, loaded once by the CLI and passed in.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use mamori_domain::classification::Scheme;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded SQLite database and other files.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to run on PostgreSQL; empty for SQLite in `data_dir`.
+    pub database_url: String,
+    /// Public URL people use (printed at start, used in links).
+    pub public_url: String,
+    /// Minutes of inactivity after which a session ends.
+    pub session_idle_minutes: i64,
+    /// Hours after login after which a session ends regardless.
+    pub session_absolute_hours: i64,
+    /// Set the `Secure` cookie flag and HSTS (serve behind TLS).
+    pub secure_cookies: bool,
+    /// Default time zone for showing dates.
+    pub time_zone: String,
+    /// Largest request body accepted, in bytes (imports included).
+    pub max_body_bytes: usize,
+    /// Failed logins allowed per account, and per source address, per window.
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_window_minutes: i64,
+    /// Handling classification levels (情報取り扱い区分).
+    pub classification: Scheme,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("mamori-data"),
+            database_url: String::new(),
+            public_url: String::new(),
+            session_idle_minutes: 30,
+            session_absolute_hours: 12,
+            secure_cookies: false,
+            time_zone: "Asia/Tokyo".into(),
+            max_body_bytes: 10 * 1024 * 1024,
+            login_max_failures_per_account: 5,
+            login_max_failures_per_address: 30,
+            login_window_minutes: 15,
+            classification: Scheme::default(),
+        }
+    }
+}
+
+impl Config {
+    /// The database URL in force: the configured one, or SQLite in the data folder.
+    pub fn database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}", self.data_dir.join("mamori.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+
+    /// The address people open.
+    pub fn base_url(&self) -> String {
+        if self.public_url.is_empty() {
+            format!("http://{}", self.listen)
+        } else {
+            self.public_url.trim_end_matches('/').to_owned()
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        self.classification.validate()?;
+        self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
+            format!(
+                "unknown time zone {:?} (use an IANA name such as Asia/Tokyo)",
+                self.time_zone
+            )
+        })?;
+        if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
+            return Err("session lifetimes must be positive".into());
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,192 @@
+//! mamori's HTTP edge: one route table for the web UI (server-rendered,
+//! htmx), the REST API and its OpenAPI document, health and metrics; the
+//! middleware that resolves who is asking (session cookie or API token),
+//! enforces CSRF on every state change and sets security headers.
+//!
+//! Boundary: no SQL here (the store owns it) and no business rules (the
+//! domain owns them). Handlers extract, call the kernel or the store, answer.
+
+pub mod api;
+pub mod auth;
+pub mod config;
+mod context;
+pub mod error;
+pub mod i18n;
+pub mod kernel;
+mod openapi;
+pub mod seed;
+pub mod transfer;
+mod web;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::routing::{get, post};
+use mamori_store::Store;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub use config::Config;
+pub use context::{Ctx, Session};
+
+/// Everything a request handler may use; cloned per request (cheap).
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub config: Config,
+    pub catalogues: i18n::Catalogues,
+    pub throttle: auth::Throttle,
+    pub metrics: Metrics,
+    /// A real argon2id hash to verify against when a username is unknown.
+    pub dummy_hash: String,
+    pub tz: chrono_tz::Tz,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// Counters exported at `/metrics`.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    pub requests: AtomicU64,
+    pub client_errors: AtomicU64,
+    pub server_errors: AtomicU64,
+    pub login_failures: AtomicU64,
+    pub logins: AtomicU64,
+}
+
+impl Metrics {
+    pub fn inc(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> Result<AppState, String> {
+        config.validate()?;
+        let catalogues = i18n::Catalogues::load()?;
+        let tz = config
+            .time_zone
+            .parse()
+            .map_err(|_| format!("unknown time zone {}", config.time_zone))?;
+        let dummy_hash = auth::hash_password(&auth::random_token())?;
+        let throttle = auth::Throttle::new(
+            config.login_window_minutes,
+            config.login_max_failures_per_account,
+            config.login_max_failures_per_address,
+        );
+        Ok(AppState(Arc::new(Inner {
+            store,
+            config,
+            catalogues,
+            throttle,
+            metrics: Metrics::default(),
+            dummy_hash,
+            tz,
+        })))
+    }
+}
+
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+/// The one route table.
+pub fn router(state: AppState) -> Router {
+    let max_body = state.config.max_body_bytes;
+    let hsts = state.config.secure_cookies;
+    let api = Router::new()
+        .route("/openapi.json", get(openapi::document))
+        .route("/docs", get(openapi::docs_page))
+        .route("/v1/me", get(api::me))
+        .route("/v1/companies", get(api::companies))
+        .route("/v1/{register}", get(api::list).post(api::create))
+        .route("/v1/{register}/export", get(api::export))
+        .route("/v1/{register}/import", post(api::import))
+        .route("/v1/{register}/{id}", get(api::get).patch(api::update))
+        .route("/v1/{register}/{id}/archive", post(api::archive))
+        .route("/v1/{register}/{id}/restore", post(api::restore));
+    let app = Router::new()
+        .route("/healthz", get(web::healthz))
+        .route("/readyz", get(web::readyz))
+        .route("/metrics", get(web::metrics))
+        .route("/static/{file}", get(web::static_file))
+        .route("/", get(web::dashboard))
+        .route("/login", get(web::login_page).post(web::login))
+        .route("/login/totp", get(web::totp_page).post(web::totp_login))
+        .route("/logout", post(web::logout))
+        .route("/logout/everywhere", post(web::logout_everywhere))
+        .route(
+            "/account/password",
+            get(web::password_page).post(web::change_password),
+        )
+        .route(
+            "/account/totp",
+            get(web::totp_setup_page).post(web::totp_enable),
+        )
+        .route("/lang", post(web::set_lang))
+        .route("/r/{register}", get(web::list_page))
+        .route("/r/{register}/new", get(web::new_page).post(web::create))
+        .route(
+            "/r/{register}/import",
+            get(web::import_page).post(web::import),
+        )
+        .route("/r/{register}/{id}", get(web::edit_page).post(web::update))
+        .route("/r/{register}/{id}/archive", post(web::archive))
+        .route("/r/{register}/{id}/restore", post(web::restore))
+        .route("/soon/{area}", get(web::coming_soon))
+        .nest("/api", api)
+        .fallback(web::not_found);
+    let mut app = app
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            context::resolve,
+        ))
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
+    if hsts {
+        app = app.layer(SetResponseHeaderLayer::overriding(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        ));
+    }
+    app.with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,221 @@
+//! The OpenAPI 3.1 document, derived from the register specs so every
+//! register gets its entry without annotations, and an offline docs page
+//! rendered on the server (no script, within the strict CSP).
+
+use askama::Template;
+use axum::Json as JsonBody;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse, Response};
+use mamori_domain::register::{FieldKind, RegisterSpec};
+use mamori_domain::registers;
+use serde_json::{Map, Value as Json, json};
+
+use crate::error::ApiError;
+use crate::{AppState, Ctx};
+
+fn field_schema(state: &AppState, kind: FieldKind) -> Json {
+    match kind {
+        FieldKind::Text { max } => json!({ "type": ["string", "null"], "maxLength": max }),
+        FieldKind::LongText => json!({ "type": ["string", "null"], "maxLength": 10000 }),
+        FieldKind::Email => json!({ "type": ["string", "null"], "format": "email" }),
+        FieldKind::Enum(options) => json!({ "type": ["string", "null"], "enum": options }),
+        FieldKind::Classification => {
+            let codes: Vec<&str> = state.config.classification.codes().collect();
+            json!({ "type": ["string", "null"], "enum": codes, "description": "handling classification (情報取り扱い区分)" })
+        }
+        FieldKind::Bool => json!({ "type": ["boolean", "null"] }),
+        FieldKind::Date => json!({ "type": ["string", "null"], "format": "date" }),
+        FieldKind::Reference(_) => json!({ "type": ["string", "null"], "format": "uuid" }),
+    }
+}
+
+fn register_schemas(state: &AppState, spec: &RegisterSpec, schemas: &mut Map<String, Json>) {
+    let mut props = Map::new();
+    for f in spec.fields {
+        props.insert(f.name.into(), field_schema(state, f.kind));
+    }
+    let required: Vec<&str> = spec
+        .fields
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
+    let title = title_case(spec.name);
+    let mut input = props.clone();
+    input.insert(
+        "company_id".into(),
+        json!({ "type": "string", "format": "uuid" }),
+    );
+    let mut create_required = required.clone();
+    create_required.push("company_id");
+    schemas.insert(format!("{title}Create"), json!({ "type": "object", "properties": input, "required": create_required, "additionalProperties": false }));
+    let mut update = props.clone();
+    update.insert(
+        "version".into(),
+        json!({ "type": "integer", "description": "the version read; a stale one answers 409" }),
+    );
+    schemas.insert(format!("{title}Update"), json!({ "type": "object", "properties": update, "required": ["version"], "additionalProperties": false }));
+    let mut out = props;
+    for (k, v) in [
+        ("id", json!({ "type": "string", "format": "uuid" })),
+        ("ref_no", json!({ "type": "string" })),
+        ("company_id", json!({ "type": "string", "format": "uuid" })),
+        ("version", json!({ "type": "integer" })),
+        (
+            "created_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
+        (
+            "updated_at",
+            json!({ "type": "string", "format": "date-time" }),
+        ),
+        (
+            "archived_at",
+            json!({ "type": ["string", "null"], "format": "date-time" }),
+        ),
+        ("references", json!({ "type": "object" })),
+    ] {
+        out.insert(k.into(), v);
+    }
+    schemas.insert(title, json!({ "type": "object", "properties": out }));
+}
+
+fn title_case(name: &str) -> String {
+    let mut c = name.chars();
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
+}
+
+fn register_paths(spec: &RegisterSpec, paths: &mut Map<String, Json>) {
+    let name = spec.name;
+    let title = title_case(name);
+    let err = json!({ "$ref": "#/components/responses/Error" });
+    let one = json!({ "description": "the record", "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{title}") } } } });
+    let mut filters: Vec<Json> = vec![
+        json!({ "name": "q", "in": "query", "schema": { "type": "string" }, "description": "text search" }),
+        json!({ "name": "company", "in": "query", "schema": { "type": "string", "format": "uuid" } }),
+        json!({ "name": "archived", "in": "query", "schema": { "enum": ["active", "archived", "all"] } }),
+        json!({ "name": "sort", "in": "query", "schema": { "type": "string" }, "description": "field, or -field for descending" }),
+        json!({ "name": "after", "in": "query", "schema": { "type": "string" }, "description": "the `next` cursor of the previous page" }),
+        json!({ "name": "limit", "in": "query", "schema": { "type": "integer", "minimum": 1, "maximum": 500 } }),
+        json!({ "name": "count", "in": "query", "schema": { "type": "boolean" } }),
+    ];
+    for f in spec.fields.iter().filter(|f| f.filter) {
+        filters.push(json!({ "name": f.name, "in": "query", "schema": { "type": "string" } }));
+    }
+    paths.insert(format!("/api/v1/{name}"), json!({
+        "get": { "tags": [name], "summary": format!("List {name}"), "parameters": filters,
+                 "responses": { "200": { "description": "a page", "content": { "application/json": { "schema": {
+                     "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{title}") } }, "next": { "type": ["string", "null"] }, "total": { "type": ["integer", "null"] } } } } } }, "400": err, "401": err, "403": err } },
+        "post": { "tags": [name], "summary": format!("Create a record in {name}"),
+                  "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{title}Create") } } } },
+                  "responses": { "201": one, "400": err, "401": err, "403": err, "409": err, "422": err } }
+    }));
+    let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
+    paths.insert(format!("/api/v1/{name}/{{id}}"), json!({
+        "get": { "tags": [name], "summary": "Read one record", "parameters": [id_param], "responses": { "200": one, "404": err } },
+        "patch": { "tags": [name], "summary": "Update fields (send the version you read)", "parameters": [id_param],
+                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{title}Update") } } } },
+                   "responses": { "200": one, "403": err, "404": err, "409": err, "422": err } }
+    }));
+    for action in ["archive", "restore"] {
+        paths.insert(format!("/api/v1/{name}/{{id}}/{action}"), json!({
+            "post": { "tags": [name], "summary": format!("{} a record", title_case(action)), "parameters": [id_param],
+                      "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": { "version": { "type": "integer" } }, "required": ["version"] } } } },
+                      "responses": { "200": one, "403": err, "404": err, "409": err } }
+        }));
+    }
+    paths.insert(format!("/api/v1/{name}/export"), json!({
+        "get": { "tags": [name], "summary": "Export as CSV (UTF-8 with BOM) or XLSX; takes the list filters",
+                 "parameters": [{ "name": "format", "in": "query", "schema": { "enum": ["csv", "xlsx"] } }],
+                 "responses": { "200": { "description": "the file" }, "403": err } }
+    }));
+    paths.insert(format!("/api/v1/{name}/import"), json!({
+        "post": { "tags": [name], "summary": "Import CSV: all rows or none; dry_run=true only checks",
+                  "parameters": [{ "name": "dry_run", "in": "query", "schema": { "type": "boolean" } }],
+                  "requestBody": { "required": true, "content": { "text/csv": { "schema": { "type": "string" } } } },
+                  "responses": { "200": { "description": "counts of created and updated records" }, "400": err, "422": err } }
+    }));
+}
+
+pub fn build(state: &AppState) -> Json {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    for spec in registers::ALL {
+        register_paths(spec, &mut paths);
+        register_schemas(state, spec, &mut schemas);
+    }
+    paths.insert("/api/v1/me".into(), json!({ "get": { "tags": ["identity"], "summary": "Who the token or session belongs to", "responses": { "200": { "description": "the principal" } } } }));
+    paths.insert("/api/v1/companies".into(), json!({ "get": { "tags": ["organization"], "summary": "Companies visible to the principal", "responses": { "200": { "description": "companies" } } } }));
+    schemas.insert("Error".into(), json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
+        "code": { "type": "string" }, "message": { "type": "string" }, "fields": { "type": "array" }, "rows": { "type": "array" }, "current_version": { "type": "integer" } }, "required": ["code", "message"] } } }));
+    json!({
+        "openapi": "3.1.0",
+        "info": { "title": "mamori API", "version": env!("CARGO_PKG_VERSION"), "description": "Registers of the information-security program. Authenticate with `Authorization: Bearer mmr_…` (create a token with `mamori token create`)." },
+        "servers": [{ "url": state.config.base_url() }],
+        "security": [{ "bearer": [] }],
+        "paths": paths,
+        "components": {
+            "securitySchemes": { "bearer": { "type": "http", "scheme": "bearer" } },
+            "schemas": schemas,
+            "responses": { "Error": { "description": "an error with a stable code and a message", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } } }
+        }
+    })
+}
+
+pub async fn document(State(state): State<AppState>) -> JsonBody<Json> {
+    JsonBody(build(&state))
+}
+
+pub struct Operation {
+    pub method: String,
+    pub path: String,
+    pub summary: String,
+    pub params: String,
+}
+
+#[derive(Template)]
+#[template(path = "docs.html")]
+struct DocsPage {
+    ops: Vec<Operation>,
+    title: String,
+    intro: String,
+}
+
+pub async fn docs_page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
+    let doc = build(&state);
+    let mut ops = Vec::new();
+    if let Some(paths) = doc["paths"].as_object() {
+        for (path, item) in paths {
+            for (method, op) in item.as_object().into_iter().flatten() {
+                let params = op["parameters"]
+                    .as_array()
+                    .map(|ps| {
+                        ps.iter()
+                            .filter_map(|p| p["name"].as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    })
+                    .unwrap_or_default();
+                ops.push(Operation {
+                    method: method.to_uppercase(),
+                    path: path.clone(),
+                    summary: op["summary"].as_str().unwrap_or_default().to_owned(),
+                    params,
+                });
+            }
+        }
+    }
+    let t = ctx.t(&state);
+    let page = DocsPage {
+        ops,
+        title: t.t("docs.title").to_owned(),
+        intro: t.t("docs.intro").to_owned(),
+    };
+    Ok(Html(
+        page.render()
+            .map_err(|e| ApiError::Internal(e.to_string()))?,
+    )
+    .into_response())
+}

@@ -1,0 +1,289 @@
+//! First start and demo data: the group, an administrator with a one-time
+//! password, and (on request) a believable demo group.
+
+use chrono::{DateTime, Utc};
+use mamori_domain::demo::demo_group;
+use mamori_domain::org::Role;
+use mamori_domain::register::{Record, RefValue, Value};
+use mamori_domain::registers::{ASSETS, PEOPLE};
+use mamori_store::Store;
+use mamori_store::records::ImportRow;
+use mamori_store::users::{Actor, NewUser};
+
+use crate::auth;
+
+/// An account made by the seed, with the one-time password to hand over.
+#[derive(Debug, Clone)]
+pub struct Credential {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+}
+
+/// An account to create, with its one role.
+#[derive(Debug, Clone)]
+pub struct Account<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    /// `None`: the role holds across the whole group.
+    pub company: Option<uuid::Uuid>,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+/// Creates a user who must change the one-time password at first login.
+pub async fn create_user_with_otp(
+    store: &Store,
+    account: &Account<'_>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<Credential, String> {
+    let Account {
+        username,
+        display_name,
+        role,
+        company,
+        expires,
+    } = account.clone();
+    let password = auth::one_time_password();
+    let hash = auth::hash_password(&password)?;
+    let new = NewUser {
+        username: username.to_owned(),
+        display_name: display_name.to_owned(),
+        person_id: None,
+        password_hash: hash,
+        must_change_password: true,
+    };
+    let id = store
+        .create_user(&new, actor, now)
+        .await
+        .map_err(|e| format!("cannot create user {username}: {e}"))?;
+    store
+        .assign_role(id, role, company, expires, actor, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Credential {
+        username: username.to_owned(),
+        password,
+        role,
+    })
+}
+
+/// On the very first start (no users): the group's holding company (unless
+/// the demo brings its own) and the administrator.
+pub async fn first_start(
+    store: &Store,
+    demo: bool,
+    now: DateTime<Utc>,
+) -> Result<Vec<Credential>, String> {
+    if store.count_users().await.map_err(|e| e.to_string())? > 0 {
+        return Ok(Vec::new());
+    }
+    let actor = Actor::system("system");
+    let mut creds = Vec::new();
+    if demo {
+        creds.extend(load_demo(store, now).await?);
+    } else if store
+        .companies(&mamori_domain::authz::Scope::All)
+        .await
+        .map_err(|e| e.to_string())?
+        .is_empty()
+    {
+        store
+            .create_company(
+                "HD",
+                "グループ本社",
+                "Group headquarters",
+                true,
+                &actor,
+                now,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    creds.insert(
+        0,
+        create_user_with_otp(
+            store,
+            &Account {
+                username: "admin",
+                display_name: "管理者 / Administrator",
+                role: Role::Admin,
+                company: None,
+                expires: None,
+            },
+            &actor,
+            now,
+        )
+        .await?,
+    );
+    Ok(creds)
+}
+
+/// Loads the demo group: companies, departments, committees, 240 people,
+/// assets across every handling class, and demo accounts.
+pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credential>, String> {
+    let g = demo_group(2014);
+    let actor = Actor::system("demo");
+    let err = |e: mamori_store::StoreError| e.to_string();
+    let existing = store
+        .companies(&mamori_domain::authz::Scope::All)
+        .await
+        .map_err(err)?;
+    if existing
+        .iter()
+        .any(|c| g.companies.iter().any(|d| d.code == c.code))
+    {
+        return Err("the demo group is already loaded (or a company uses one of its codes)".into());
+    }
+    let mut ids = std::collections::HashMap::new();
+    for c in &g.companies {
+        let id = store
+            .create_company(c.code, c.name_ja, c.name_en, c.is_holding, &actor, now)
+            .await
+            .map_err(err)?;
+        ids.insert(c.code, id);
+    }
+    for d in &g.departments {
+        store
+            .create_department(
+                ids[d.company_code],
+                &d.code,
+                &d.name_ja,
+                &d.name_en,
+                &actor,
+                now,
+            )
+            .await
+            .map_err(err)?;
+    }
+    store
+        .create_committee(
+            ids.get("HD").copied(),
+            "ISC",
+            "情報セキュリティ委員会",
+            "Information Security Committee",
+            &actor,
+            now,
+        )
+        .await
+        .map_err(err)?;
+    store
+        .create_committee(
+            ids.get("HD").copied(),
+            "GRM",
+            "グループリスクマネジメント会議",
+            "Group Risk Management Meeting",
+            &actor,
+            now,
+        )
+        .await
+        .map_err(err)?;
+
+    let text = |s: &str| {
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(s.to_owned())
+        }
+    };
+    let people: Vec<ImportRow> = g
+        .people
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let mut r = Record::default();
+            r.values.insert("employee_no", text(&p.employee_no));
+            r.values.insert("family_name", text(&p.family_name));
+            r.values.insert("given_name", text(&p.given_name));
+            r.values
+                .insert("family_name_kana", text(&p.family_name_kana));
+            r.values.insert("given_name_kana", text(&p.given_name_kana));
+            r.values.insert("email", text(&p.email));
+            r.values.insert(
+                "department",
+                Value::Ref(RefValue::Key(p.department_code.clone())),
+            );
+            r.values.insert("job_title", text(&p.job_title));
+            r.values.insert("employment", text(p.employment));
+            ImportRow {
+                line: i + 1,
+                company_id: ids[p.company_code],
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    let outcome = store
+        .import_records(&PEOPLE, people, false, &actor, now)
+        .await
+        .map_err(err)?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo people rejected: {:?}",
+            outcome.errors.first()
+        ));
+    }
+    let assets: Vec<ImportRow> = g
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let mut r = Record::default();
+            r.values.insert("name", text(&a.name));
+            r.values.insert("kind", text(a.kind));
+            r.values.insert("classification", text(a.classification));
+            r.values.insert(
+                "customer_personal_info",
+                Value::Bool(a.customer_personal_info),
+            );
+            r.values.insert(
+                "owner",
+                Value::Ref(RefValue::Key(a.owner_employee_no.clone())),
+            );
+            r.values.insert("location", text(&a.location));
+            r.values.insert("description", text(&a.description));
+            ImportRow {
+                line: i + 1,
+                company_id: ids[a.company_code],
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    let outcome = store
+        .import_records(&ASSETS, assets, false, &actor, now)
+        .await
+        .map_err(err)?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo assets rejected: {:?}",
+            outcome.errors.first()
+        ));
+    }
+    let mut creds = Vec::new();
+    for u in &g.users {
+        let role = Role::parse(u.role).ok_or_else(|| format!("demo role {} unknown", u.role))?;
+        let company = u.company_code.map(|c| ids[c]);
+        let person = g.people.iter().find(|p| p.employee_no == u.employee_no);
+        let name = person.map_or(u.username.clone(), |p| {
+            format!("{} {}", p.family_name, p.given_name)
+        });
+        creds.push(
+            create_user_with_otp(
+                store,
+                &Account {
+                    username: &u.username,
+                    display_name: &name,
+                    role,
+                    company,
+                    expires: None,
+                },
+                &actor,
+                now,
+            )
+            .await?,
+        );
+    }
+    Ok(creds)
+}

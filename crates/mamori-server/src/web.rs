@@ -1,0 +1,1658 @@
+//! Web pages: server-rendered HTML (askama), htmx for partial updates,
+//! every string from the message catalogues.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use chrono::Duration;
+use mamori_domain::authz::{Action, Principal, Scope};
+use mamori_domain::register::{FieldKind, Record, RefTarget, RegisterSpec, Value};
+use mamori_domain::{FieldError, password, registers};
+use mamori_store::records::{RowError, Stored};
+use mamori_store::users::{Actor, Session as StoredSession};
+use uuid::Uuid;
+
+use crate::auth::{self, digest, totp};
+use crate::context::{LANG_COOKIE, WebUser, clear_session_cookie, session_cookie, url_pairs};
+use crate::error::ApiError;
+use crate::i18n::T;
+use crate::kernel::{self, parse_ctx, parse_id, register, require};
+use crate::{AppState, Ctx, Metrics, transfer};
+
+/// What every page's frame shows.
+pub struct Frame<'a> {
+    pub t: T<'a>,
+    pub title: String,
+    pub user: String,
+    pub csrf: String,
+    pub lang: &'static str,
+    pub nav: Vec<NavItem>,
+    pub signed_in: bool,
+}
+
+pub struct NavItem {
+    pub href: String,
+    pub label: String,
+    pub soon: bool,
+}
+
+/// Capabilities in navigation order; registers link to their lists, the
+/// rest name what is coming.
+const AREAS: &[&str] = &[
+    "people",
+    "assets",
+    "risks",
+    "controls",
+    "assurance",
+    "monitoring",
+    "intel",
+    "incidents",
+    "vulnerabilities",
+    "awareness",
+    "violations",
+    "partners",
+    "policies",
+    "inquiries",
+    "obligations",
+    "decisions",
+    "reports",
+];
+
+fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Frame<'a> {
+    let t = ctx.t(state);
+    let signed_in = ctx.principal.is_some();
+    let nav = if signed_in {
+        let mut nav = vec![NavItem {
+            href: "/".into(),
+            label: t.t("nav.dashboard").into(),
+            soon: false,
+        }];
+        for area in AREAS {
+            let is_register = registers::by_name(area).is_some();
+            nav.push(NavItem {
+                href: if is_register {
+                    format!("/r/{area}")
+                } else {
+                    format!("/soon/{area}")
+                },
+                label: t.tk(&["nav", area]),
+                soon: !is_register,
+            });
+        }
+        nav
+    } else {
+        Vec::new()
+    };
+    Frame {
+        t,
+        title: t.tk(&[title_key]),
+        user: ctx
+            .user
+            .as_ref()
+            .map(|u| u.display_name.clone())
+            .unwrap_or_default(),
+        csrf: ctx.csrf().to_owned(),
+        lang: ctx.lang.code(),
+        nav,
+        signed_in,
+    }
+}
+
+fn render(t: impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+fn form(body: &Bytes) -> Vec<(String, String)> {
+    std::str::from_utf8(body).map(url_pairs).unwrap_or_default()
+}
+
+fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    f: Frame<'a>,
+    message: String,
+}
+
+fn message(
+    state: &AppState,
+    ctx: &Ctx,
+    status: StatusCode,
+    title_key: &str,
+    text: String,
+) -> Response {
+    let page = MessagePage {
+        f: frame(state, ctx, title_key),
+        message: text,
+    };
+    (status, render(page)).into_response()
+}
+
+/// Turns an error into a page a person can act on.
+fn error_page(state: &AppState, ctx: &Ctx, e: ApiError) -> Response {
+    let t = ctx.t(state);
+    let text = match &e {
+        ApiError::NotFound => t.t("error.not_found").to_owned(),
+        ApiError::Forbidden => t.t("error.forbidden").to_owned(),
+        ApiError::Stale(_) => t.t("error.stale").to_owned(),
+        ApiError::Internal(_) => t.t("error.internal").to_owned(),
+        other => other.to_string(),
+    };
+    if let ApiError::Internal(detail) = &e {
+        tracing::error!(error = %detail, "page failed");
+    }
+    message(state, ctx, e.status(), "error.title", text)
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => "ready".into_response(),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response(),
+    }
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = &state.metrics;
+    let body = format!(
+        "# HELP mamori_http_requests_total HTTP requests answered.\n# TYPE mamori_http_requests_total counter\nmamori_http_requests_total {}\n\
+# HELP mamori_http_client_errors_total Requests answered 4xx.\n# TYPE mamori_http_client_errors_total counter\nmamori_http_client_errors_total {}\n\
+# HELP mamori_http_server_errors_total Requests answered 5xx.\n# TYPE mamori_http_server_errors_total counter\nmamori_http_server_errors_total {}\n\
+# HELP mamori_logins_total Successful logins.\n# TYPE mamori_logins_total counter\nmamori_logins_total {}\n\
+# HELP mamori_login_failures_total Failed login attempts.\n# TYPE mamori_login_failures_total counter\nmamori_login_failures_total {}\n",
+        m.requests.load(Relaxed),
+        m.client_errors.load(Relaxed),
+        m.server_errors.load(Relaxed),
+        m.logins.load(Relaxed),
+        m.login_failures.load(Relaxed),
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
+}
+
+const HTMX: &str = include_str!("../static/htmx.min.js");
+const APP_CSS: &str = include_str!("../static/app.css");
+
+pub async fn static_file(Path(file): Path<String>) -> Response {
+    let (body, kind) = match file.as_str() {
+        "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
+        "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        _ => return StatusCode::NOT_FOUND.into_response(),
+    };
+    (
+        [
+            (header::CONTENT_TYPE, kind),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn not_found(State(state): State<AppState>, ctx: Ctx) -> Response {
+    error_page(&state, &ctx, ApiError::NotFound)
+}
+
+pub async fn coming_soon(
+    State(state): State<AppState>,
+    WebUser(ctx, _): WebUser,
+    Path(area): Path<String>,
+) -> Response {
+    if !AREAS.contains(&area.as_str()) {
+        return error_page(&state, &ctx, ApiError::NotFound);
+    }
+    let t = ctx.t(&state);
+    let text = format!("{} — {}", t.tk(&["nav", &area]), t.t("soon.text"));
+    message(&state, &ctx, StatusCode::OK, "soon.title", text)
+}
+
+// ---- login, second factor, password ----
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    f: Frame<'a>,
+    error: String,
+    username: String,
+}
+
+pub async fn login_page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if ctx.principal.is_some() {
+        return Redirect::to("/").into_response();
+    }
+    render(LoginPage {
+        f: frame(&state, &ctx, "login.title"),
+        error: String::new(),
+        username: String::new(),
+    })
+}
+
+async fn start_session(
+    state: &AppState,
+    ctx: &Ctx,
+    user_id: Uuid,
+    mfa_pending: bool,
+) -> Result<HeaderValue, ApiError> {
+    if let Some(old) = &ctx.session {
+        state.store.delete_session(&old.id_hash).await?;
+    }
+    let raw = auth::random_token();
+    let now = ctx.now;
+    state
+        .store
+        .create_session(&StoredSession {
+            id_hash: digest(&raw),
+            user_id,
+            csrf_token: auth::random_token(),
+            mfa_pending,
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::hours(state.config.session_absolute_hours),
+        })
+        .await?;
+    Ok(session_cookie(state, &raw))
+}
+
+fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    response
+}
+
+pub async fn login(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let pairs = form(&body);
+    let username = field(&pairs, "username").trim().to_owned();
+    let password = field(&pairs, "password").to_owned();
+    let t = ctx.t(&state);
+    let fail = |key: &str, status: StatusCode| {
+        let page = LoginPage {
+            f: frame(&state, &ctx, "login.title"),
+            error: t.t(key).to_owned(),
+            username: username.clone(),
+        };
+        (status, render(page)).into_response()
+    };
+    if let Some(wait) = state.throttle.locked(&username, &ctx.address, ctx.now) {
+        let minutes = wait.num_minutes() + 1;
+        let page = LoginPage {
+            f: frame(&state, &ctx, "login.title"),
+            error: t
+                .t("login.throttled")
+                .replace("{minutes}", &minutes.to_string()),
+            username: username.clone(),
+        };
+        return (StatusCode::TOO_MANY_REQUESTS, render(page)).into_response();
+    }
+    if username.is_empty() || password.is_empty() || password.len() > password::MAX_LEN {
+        return fail("login.failed", StatusCode::UNAUTHORIZED);
+    }
+    let user = match state.store.user_by_username(&username).await {
+        Ok(u) => u.filter(|u| u.disabled_at.is_none()),
+        Err(e) => return error_page(&state, &ctx, e.into()),
+    };
+    let stored = user.as_ref().map(|u| u.password_hash.as_str());
+    let dummy = state.dummy_hash.clone();
+    let attempt = password.clone();
+    let stored_owned = stored.map(str::to_owned);
+    let ok = tokio::task::spawn_blocking(move || {
+        auth::verify_password(&attempt, stored_owned.as_deref(), &dummy)
+    })
+    .await
+    .unwrap_or(false);
+    let Some(user) = user.filter(|_| ok) else {
+        state.throttle.failed(&username, &ctx.address, ctx.now);
+        Metrics::inc(&state.metrics.login_failures);
+        tracing::info!(address = %ctx.address, "login failed");
+        let entry = mamori_store::audit::Entry {
+            actor: "anonymous".into(),
+            action: "login_failed".into(),
+            register: "auth".into(),
+            ..Default::default()
+        };
+        if let Err(e) = state.store.audit(&entry, ctx.now).await {
+            return error_page(&state, &ctx, e.into());
+        }
+        return fail("login.failed", StatusCode::UNAUTHORIZED);
+    };
+    state.throttle.succeeded(&username);
+    let pending = user.totp_enabled;
+    let cookie = match start_session(&state, &ctx, user.id, pending).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    if !pending {
+        Metrics::inc(&state.metrics.logins);
+        let actor = Actor {
+            id: Some(user.id),
+            name: user.username.clone(),
+        };
+        let _ = state
+            .store
+            .audit(
+                &mamori_store::audit::Entry {
+                    actor_id: actor.id,
+                    actor: actor.name,
+                    action: "login".into(),
+                    register: "auth".into(),
+                    ..Default::default()
+                },
+                ctx.now,
+            )
+            .await;
+    }
+    let to = if pending {
+        "/login/totp"
+    } else if user.must_change_password {
+        "/account/password"
+    } else {
+        "/"
+    };
+    with_cookie(Redirect::to(to).into_response(), cookie)
+}
+
+#[derive(Template)]
+#[template(path = "totp.html")]
+struct TotpPage<'a> {
+    f: Frame<'a>,
+    error: String,
+}
+
+pub async fn totp_page(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if !ctx.session.as_ref().is_some_and(|s| s.mfa_pending) {
+        return Redirect::to("/login").into_response();
+    }
+    let mut f = frame(&state, &ctx, "totp.title");
+    f.csrf = ctx.csrf().to_owned();
+    render(TotpPage {
+        f,
+        error: String::new(),
+    })
+}
+
+pub async fn totp_login(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let (Some(session), Some(user)) = (
+        ctx.session.clone().filter(|s| s.mfa_pending),
+        ctx.user.clone(),
+    ) else {
+        return Redirect::to("/login").into_response();
+    };
+    let pairs = form(&body);
+    let code = field(&pairs, "code").trim().to_owned();
+    if let Some(wait) = state.throttle.locked(&user.username, &ctx.address, ctx.now) {
+        let t = ctx.t(&state);
+        let error = t
+            .t("login.throttled")
+            .replace("{minutes}", &(wait.num_minutes() + 1).to_string());
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            render(TotpPage {
+                f: frame(&state, &ctx, "totp.title"),
+                error,
+            }),
+        )
+            .into_response();
+    }
+    let secret = user.totp_secret.clone().unwrap_or_default();
+    let step = totp::check(&secret, &code, ctx.now.timestamp().max(0) as u64);
+    let ok = match step {
+        Some(step) => state
+            .store
+            .use_totp_step(user.id, step as i64)
+            .await
+            .unwrap_or(false),
+        None => state
+            .store
+            .use_recovery_code(
+                user.id,
+                &digest(&auth::normalize_recovery_code(&code)),
+                ctx.now,
+            )
+            .await
+            .unwrap_or(false),
+    };
+    if !ok {
+        state.throttle.failed(&user.username, &ctx.address, ctx.now);
+        Metrics::inc(&state.metrics.login_failures);
+        let mut f = frame(&state, &ctx, "totp.title");
+        f.csrf = session.csrf.clone();
+        let error = ctx.t(&state).t("totp.failed").to_owned();
+        return (StatusCode::UNAUTHORIZED, render(TotpPage { f, error })).into_response();
+    }
+    state.throttle.succeeded(&user.username);
+    Metrics::inc(&state.metrics.logins);
+    let _ = state
+        .store
+        .audit(
+            &mamori_store::audit::Entry {
+                actor_id: Some(user.id),
+                actor: user.username.clone(),
+                action: "login".into(),
+                register: "auth".into(),
+                ..Default::default()
+            },
+            ctx.now,
+        )
+        .await;
+    match start_session(&state, &ctx, user.id, false).await {
+        Ok(cookie) => {
+            let to = if user.must_change_password {
+                "/account/password"
+            } else {
+                "/"
+            };
+            with_cookie(Redirect::to(to).into_response(), cookie)
+        }
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, ctx: Ctx) -> Response {
+    if let Some(s) = &ctx.session {
+        let _ = state.store.delete_session(&s.id_hash).await;
+    }
+    with_cookie(
+        Redirect::to("/login").into_response(),
+        clear_session_cookie(&state),
+    )
+}
+
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+) -> Response {
+    let _ = state.store.delete_user_sessions(p.user_id).await;
+    let _ = state
+        .store
+        .audit(
+            &mamori_store::audit::Entry {
+                actor_id: Some(p.user_id),
+                actor: p.username.clone(),
+                action: "logout_everywhere".into(),
+                register: "auth".into(),
+                ..Default::default()
+            },
+            ctx.now,
+        )
+        .await;
+    with_cookie(
+        Redirect::to("/login").into_response(),
+        clear_session_cookie(&state),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage<'a> {
+    f: Frame<'a>,
+    error: String,
+    forced: bool,
+}
+
+pub async fn password_page(State(state): State<AppState>, WebUser(ctx, _): WebUser) -> Response {
+    let forced = ctx.user.as_ref().is_some_and(|u| u.must_change_password);
+    render(PasswordPage {
+        f: frame(&state, &ctx, "password.title"),
+        error: String::new(),
+        forced,
+    })
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    body: Bytes,
+) -> Response {
+    let pairs = form(&body);
+    let Some(user) = ctx.user.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let (current, new, confirm) = (
+        field(&pairs, "current").to_owned(),
+        field(&pairs, "new").to_owned(),
+        field(&pairs, "confirm").to_owned(),
+    );
+    let t = ctx.t(&state);
+    let forced = user.must_change_password;
+    let again = |key: String| {
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(PasswordPage {
+                f: frame(&state, &ctx, "password.title"),
+                error: key,
+                forced,
+            }),
+        )
+            .into_response()
+    };
+    let hash = user.password_hash.clone();
+    let attempt = current.clone();
+    let dummy = state.dummy_hash.clone();
+    let ok =
+        tokio::task::spawn_blocking(move || auth::verify_password(&attempt, Some(&hash), &dummy))
+            .await
+            .unwrap_or(false);
+    if !ok {
+        return again(t.t("password.wrong_current").to_owned());
+    }
+    if new != confirm {
+        return again(t.t("password.mismatch").to_owned());
+    }
+    if new == current {
+        return again(t.t("password.same").to_owned());
+    }
+    if let Err(rule) = password::check_new_password(&new, &user.username) {
+        return again(
+            t.tk(&["password", rule])
+                .replace("{min}", &password::MIN_LEN.to_string()),
+        );
+    }
+    let hashed = match tokio::task::spawn_blocking(move || auth::hash_password(&new)).await {
+        Ok(Ok(h)) => h,
+        _ => return error_page(&state, &ctx, ApiError::Internal("hashing failed".into())),
+    };
+    let actor = Actor {
+        id: Some(p.user_id),
+        name: p.username.clone(),
+    };
+    if let Err(e) = state
+        .store
+        .set_password(user.id, &hashed, false, &actor, ctx.now)
+        .await
+    {
+        return error_page(&state, &ctx, e.into());
+    }
+    // Every session ended with the change; start a fresh one for this browser.
+    match start_session(
+        &state,
+        &Ctx {
+            session: None,
+            ..ctx.clone()
+        },
+        user.id,
+        false,
+    )
+    .await
+    {
+        Ok(cookie) => with_cookie(
+            Redirect::to(if user.totp_enabled {
+                "/"
+            } else {
+                "/account/totp"
+            })
+            .into_response(),
+            cookie,
+        ),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "totp_setup.html")]
+struct TotpSetupPage<'a> {
+    f: Frame<'a>,
+    enabled: bool,
+    secret: String,
+    uri: String,
+    error: String,
+    recovery: Vec<String>,
+}
+
+pub async fn totp_setup_page(State(state): State<AppState>, WebUser(ctx, p): WebUser) -> Response {
+    let Some(user) = ctx.user.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    if user.totp_enabled {
+        return render(TotpSetupPage {
+            f: frame(&state, &ctx, "totp_setup.title"),
+            enabled: true,
+            secret: String::new(),
+            uri: String::new(),
+            error: String::new(),
+            recovery: Vec::new(),
+        });
+    }
+    // Stage a fresh secret; it counts only once a code from it is entered.
+    let secret = totp::new_secret();
+    let actor = Actor {
+        id: Some(p.user_id),
+        name: p.username.clone(),
+    };
+    if let Err(e) = state
+        .store
+        .set_totp(user.id, Some(&secret), false, &[], &actor, ctx.now)
+        .await
+    {
+        return error_page(&state, &ctx, e.into());
+    }
+    let uri = totp::uri(&secret, &user.username);
+    render(TotpSetupPage {
+        f: frame(&state, &ctx, "totp_setup.title"),
+        enabled: false,
+        secret,
+        uri,
+        error: String::new(),
+        recovery: Vec::new(),
+    })
+}
+
+pub async fn totp_enable(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    body: Bytes,
+) -> Response {
+    let Some(user) = ctx.user.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let pairs = form(&body);
+    let secret = user.totp_secret.clone().unwrap_or_default();
+    if user.totp_enabled || secret.is_empty() {
+        return Redirect::to("/account/totp").into_response();
+    }
+    let step = totp::check(
+        &secret,
+        field(&pairs, "code"),
+        ctx.now.timestamp().max(0) as u64,
+    );
+    let Some(step) = step else {
+        let error = ctx.t(&state).t("totp.failed").to_owned();
+        let uri = totp::uri(&secret, &user.username);
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(TotpSetupPage {
+                f: frame(&state, &ctx, "totp_setup.title"),
+                enabled: false,
+                secret,
+                uri,
+                error,
+                recovery: Vec::new(),
+            }),
+        )
+            .into_response();
+    };
+    let codes = auth::recovery_codes();
+    let hashes: Vec<String> = codes.iter().map(|c| digest(c)).collect();
+    let actor = Actor {
+        id: Some(p.user_id),
+        name: p.username.clone(),
+    };
+    if let Err(e) = state
+        .store
+        .set_totp(user.id, Some(&secret), true, &hashes, &actor, ctx.now)
+        .await
+    {
+        return error_page(&state, &ctx, e.into());
+    }
+    let _ = state.store.use_totp_step(user.id, step as i64).await;
+    render(TotpSetupPage {
+        f: frame(&state, &ctx, "totp_setup.title"),
+        enabled: true,
+        secret: String::new(),
+        uri: String::new(),
+        error: String::new(),
+        recovery: codes,
+    })
+}
+
+pub async fn set_lang(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Response {
+    let pairs = form(&body);
+    let lang = crate::i18n::Lang::parse(field(&pairs, "lang")).unwrap_or(crate::i18n::Lang::Ja);
+    if let Some(p) = &ctx.principal {
+        let _ = state.store.set_locale(p.user_id, lang.code()).await;
+    }
+    let back = field(&pairs, "back");
+    let back = if back.starts_with('/') && !back.starts_with("//") {
+        back.to_owned()
+    } else {
+        "/".to_owned()
+    };
+    let cookie = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+        lang.code()
+    ))
+    .expect("ASCII cookie");
+    with_cookie(Redirect::to(&back).into_response(), cookie)
+}
+
+// ---- dashboard ----
+
+pub struct Tile {
+    pub label: String,
+    pub href: String,
+    pub count: i64,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage<'a> {
+    f: Frame<'a>,
+    tiles: Vec<Tile>,
+    companies: Vec<String>,
+    fiscal_year: i32,
+}
+
+pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) -> Response {
+    let mut tiles = Vec::new();
+    let t = ctx.t(&state);
+    for spec in registers::ALL {
+        let scope = p.scope(spec.name, Action::Read, ctx.now);
+        if scope.is_empty() {
+            continue;
+        }
+        let q = match kernel::list_query(&state, spec, scope, &[], true) {
+            Ok(mut q) => {
+                q.limit = 1;
+                q
+            }
+            Err(e) => return error_page(&state, &ctx, e),
+        };
+        match state.store.list_records(spec, &q).await {
+            Ok(page) => tiles.push(Tile {
+                label: t.tk(&["nav", spec.name]),
+                href: format!("/r/{}", spec.name),
+                count: page.total.unwrap_or(0),
+            }),
+            Err(e) => return error_page(&state, &ctx, e.into()),
+        }
+    }
+    let companies = match visible_companies(&state, &ctx, &p).await {
+        Ok(c) => c.into_iter().map(|c| company_name(&ctx, &c)).collect(),
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let fiscal_year =
+        mamori_domain::fiscal::fiscal_year(ctx.now.with_timezone(&ctx.tz).date_naive());
+    render(DashboardPage {
+        f: frame(&state, &ctx, "dashboard.title"),
+        tiles,
+        companies,
+        fiscal_year,
+    })
+}
+
+async fn visible_companies(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<Vec<mamori_store::org::Company>, ApiError> {
+    let mut ids = Vec::new();
+    for spec in registers::ALL {
+        match p.scope(spec.name, Action::Read, ctx.now) {
+            Scope::All => return Ok(state.store.companies(&Scope::All).await?),
+            Scope::Companies(c) => ids.extend(c),
+        }
+    }
+    Ok(state.store.companies(&Scope::Companies(ids)).await?)
+}
+
+fn company_name(ctx: &Ctx, c: &mamori_store::org::Company) -> String {
+    match ctx.lang {
+        crate::i18n::Lang::Ja => c.name_ja.clone(),
+        crate::i18n::Lang::En => c.name_en.clone(),
+    }
+}
+
+// ---- register list, form, import ----
+
+pub struct Column {
+    pub label: String,
+    pub href: String,
+    pub mark: &'static str,
+}
+
+pub struct Row {
+    pub href: String,
+    pub ref_no: String,
+    pub company: String,
+    pub cells: Vec<String>,
+    pub archived: bool,
+}
+
+pub struct FilterSelect {
+    pub name: String,
+    pub label: String,
+    pub options: Vec<(String, String, bool)>,
+}
+
+#[derive(Template)]
+#[template(path = "list.html")]
+struct ListPage<'a> {
+    f: Frame<'a>,
+    register: &'static str,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    total: i64,
+    next_href: String,
+    search: String,
+    selects: Vec<FilterSelect>,
+    query: String,
+    can_create: bool,
+    can_export: bool,
+    can_import: bool,
+}
+
+#[derive(Template)]
+#[template(path = "list_rows.html")]
+struct ListRows<'a> {
+    f: Frame<'a>,
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    total: i64,
+    next_href: String,
+}
+
+fn label_of(
+    ctx: &Ctx,
+    state: &AppState,
+    spec: &RegisterSpec,
+    f: &mamori_domain::register::FieldSpec,
+    s: &Stored,
+) -> String {
+    let t = ctx.t(state);
+    match (f.kind, s.record.get(f.name)) {
+        (_, Value::Null) => String::new(),
+        (FieldKind::Enum(_), Value::Text(v)) => t.tk(&["enum", spec.name, f.name, v]),
+        (FieldKind::Classification, Value::Text(v)) => state
+            .config
+            .classification
+            .get(v)
+            .map(|l| {
+                if ctx.lang == crate::i18n::Lang::Ja {
+                    l.name_ja.clone()
+                } else {
+                    l.name_en.clone()
+                }
+            })
+            .unwrap_or_else(|| v.clone()),
+        (FieldKind::Bool, Value::Bool(b)) => {
+            t.t(if *b { "common.yes" } else { "common.no" }).to_owned()
+        }
+        (FieldKind::Reference(_), _) => s
+            .refs
+            .get(f.name)
+            .map(|r| {
+                if ctx.lang == crate::i18n::Lang::Ja {
+                    r.name_ja.clone()
+                } else {
+                    r.name_en.clone()
+                }
+            })
+            .unwrap_or_default(),
+        _ => kernel::text_value(f, s),
+    }
+}
+
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn query_string(pairs: &[(String, String)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn list_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(name): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let result = async {
+        let spec = register(&name)?;
+        let scope = require(&p, spec, Action::Read, ctx.now)?;
+        let params = query.as_deref().map(url_pairs).unwrap_or_default();
+        let q = kernel::list_query(&state, spec, scope, &params, true)?;
+        let page = state.store.list_records(spec, &q).await?;
+        let companies = state.store.companies(&Scope::All).await?;
+        Ok::<_, ApiError>((spec, params, page, companies))
+    }
+    .await;
+    let (spec, params, page, companies) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let t = ctx.t(&state);
+    let base: Vec<(String, String)> = params
+        .iter()
+        .filter(|(k, _)| k != "after" && k != "sort")
+        .cloned()
+        .collect();
+    let current_sort = params
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map_or("ref_no".to_owned(), |(_, v)| v.clone());
+    let mut columns = vec![];
+    let sort_col = |field: &str, label: String| -> Column {
+        let (next, mark) = if current_sort == field {
+            (format!("-{field}"), "▲")
+        } else if current_sort == format!("-{field}") {
+            (field.to_owned(), "▼")
+        } else {
+            (field.to_owned(), "")
+        };
+        let mut qs = base.clone();
+        qs.push(("sort".into(), next));
+        Column {
+            label,
+            href: format!("/r/{}?{}", spec.name, query_string(&qs)),
+            mark,
+        }
+    };
+    columns.push(sort_col("ref_no", t.t("common.ref_no").to_owned()));
+    let list_fields: Vec<_> = spec.fields.iter().filter(|f| f.list).collect();
+    for f in &list_fields {
+        let label = t.tk(&["field", spec.name, f.name]);
+        if f.sortable {
+            columns.push(sort_col(f.name, label));
+        } else {
+            columns.push(Column {
+                label,
+                href: String::new(),
+                mark: "",
+            });
+        }
+    }
+    let rows: Vec<Row> = page
+        .items
+        .iter()
+        .map(|s| Row {
+            href: format!("/r/{}/{}", spec.name, s.id),
+            ref_no: s.ref_no.clone(),
+            company: companies
+                .iter()
+                .find(|c| c.id == s.company_id)
+                .map(|c| c.code.clone())
+                .unwrap_or_default(),
+            cells: list_fields
+                .iter()
+                .map(|f| label_of(&ctx, &state, spec, f, s))
+                .collect(),
+            archived: s.archived_at.is_some(),
+        })
+        .collect();
+    let next_href = page.next.map_or(String::new(), |c| {
+        let mut qs: Vec<(String, String)> = params
+            .iter()
+            .filter(|(k, _)| k != "after")
+            .cloned()
+            .collect();
+        qs.push(("after".into(), c.encode()));
+        format!("/r/{}?{}", spec.name, query_string(&qs))
+    });
+    let total = page.total.unwrap_or(0);
+    if headers.contains_key("hx-request") && !headers.contains_key("hx-boosted") {
+        return render(ListRows {
+            f: frame(&state, &ctx, "dashboard.title"),
+            columns,
+            rows,
+            total,
+            next_href,
+        });
+    }
+    let selected = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let mut selects = Vec::new();
+    let visible = visible_companies(&state, &ctx, &p)
+        .await
+        .unwrap_or_default();
+    let company_sel = selected("company");
+    selects.push(FilterSelect {
+        name: "company".into(),
+        label: t.t("common.company").into(),
+        options: visible
+            .iter()
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    company_name(&ctx, c),
+                    company_sel == c.id.to_string(),
+                )
+            })
+            .collect(),
+    });
+    for f in spec.fields.iter().filter(|f| f.filter) {
+        let sel = selected(f.name);
+        let options: Vec<(String, String, bool)> = match f.kind {
+            FieldKind::Enum(opts) => opts
+                .iter()
+                .map(|o| {
+                    (
+                        (*o).to_owned(),
+                        t.tk(&["enum", spec.name, f.name, o]),
+                        sel == *o,
+                    )
+                })
+                .collect(),
+            FieldKind::Classification => state
+                .config
+                .classification
+                .levels
+                .iter()
+                .map(|l| {
+                    (
+                        l.code.clone(),
+                        if ctx.lang == crate::i18n::Lang::Ja {
+                            l.name_ja.clone()
+                        } else {
+                            l.name_en.clone()
+                        },
+                        sel == l.code,
+                    )
+                })
+                .collect(),
+            FieldKind::Bool => vec![
+                ("true".into(), t.t("common.yes").into(), sel == "true"),
+                ("false".into(), t.t("common.no").into(), sel == "false"),
+            ],
+            _ => continue,
+        };
+        selects.push(FilterSelect {
+            name: f.name.into(),
+            label: t.tk(&["field", spec.name, f.name]),
+            options,
+        });
+    }
+    let archived_sel = selected("archived");
+    selects.push(FilterSelect {
+        name: "archived".into(),
+        label: t.t("common.archived").into(),
+        options: vec![
+            (
+                "archived".into(),
+                t.t("list.archived_only").into(),
+                archived_sel == "archived",
+            ),
+            (
+                "all".into(),
+                t.t("list.archived_all").into(),
+                archived_sel == "all",
+            ),
+        ],
+    });
+    let export_query = query_string(
+        &params
+            .iter()
+            .filter(|(k, _)| k != "after")
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    let page = ListPage {
+        f: frame(&state, &ctx, &format!("nav.{}", spec.name)),
+        register: spec.name,
+        columns,
+        rows,
+        total,
+        next_href,
+        search: selected("q"),
+        selects,
+        query: export_query,
+        can_create: !p.scope(spec.name, Action::Create, ctx.now).is_empty(),
+        can_export: !p.scope(spec.name, Action::Export, ctx.now).is_empty(),
+        can_import: !p.scope(spec.name, Action::Import, ctx.now).is_empty(),
+    };
+    render(page)
+}
+
+pub struct FormField {
+    pub name: String,
+    pub label: String,
+    pub input: &'static str,
+    pub value: String,
+    pub options: Vec<(String, String, bool)>,
+    pub required: bool,
+    pub error: String,
+    pub hint: String,
+}
+
+#[derive(Template)]
+#[template(path = "form.html")]
+struct FormPage<'a> {
+    f: Frame<'a>,
+    register: &'static str,
+    action: String,
+    fields: Vec<FormField>,
+    companies: Vec<(String, String, bool)>,
+    is_new: bool,
+    version: i64,
+    ref_no: String,
+    archived: bool,
+    can_edit: bool,
+    can_archive: bool,
+    errors: Vec<String>,
+    id: String,
+    meta: String,
+}
+
+struct FormInput<'r> {
+    values: &'r [(String, String)],
+    errors: &'r [FieldError],
+}
+
+async fn form_fields(
+    state: &AppState,
+    ctx: &Ctx,
+    spec: &RegisterSpec,
+    stored: Option<&Stored>,
+    input: Option<FormInput<'_>>,
+    company: Option<Uuid>,
+) -> Result<Vec<FormField>, ApiError> {
+    let t = ctx.t(state);
+    let scope = company.map_or(Scope::All, |c| Scope::Companies(vec![c]));
+    let departments = state.store.departments(&scope).await?;
+    let mut out = Vec::new();
+    for f in spec.fields {
+        let stored_value = stored.map(|s| match f.kind {
+            FieldKind::Reference(RefTarget::Department) => match s.record.get(f.name) {
+                Value::Ref(mamori_domain::register::RefValue::Id(id)) => id.to_string(),
+                _ => String::new(),
+            },
+            _ => kernel::text_value(f, s),
+        });
+        let value = match &input {
+            Some(i) => field(i.values, f.name).to_owned(),
+            None => stored_value.unwrap_or_default(),
+        };
+        let error = input
+            .as_ref()
+            .and_then(|i| i.errors.iter().find(|e| e.field == f.name))
+            .map(|e| e.message.clone())
+            .unwrap_or_default();
+        let (kind, options, hint): (&'static str, Vec<(String, String, bool)>, String) =
+            match f.kind {
+                FieldKind::Text { .. } => ("text", vec![], String::new()),
+                FieldKind::LongText => ("textarea", vec![], String::new()),
+                FieldKind::Email => ("email", vec![], String::new()),
+                FieldKind::Date => ("date", vec![], String::new()),
+                FieldKind::Enum(opts) => (
+                    "select",
+                    opts.iter()
+                        .map(|o| {
+                            (
+                                (*o).to_owned(),
+                                t.tk(&["enum", spec.name, f.name, o]),
+                                value == *o,
+                            )
+                        })
+                        .collect(),
+                    String::new(),
+                ),
+                FieldKind::Classification => (
+                    "select",
+                    state
+                        .config
+                        .classification
+                        .levels
+                        .iter()
+                        .map(|l| {
+                            (
+                                l.code.clone(),
+                                if ctx.lang == crate::i18n::Lang::Ja {
+                                    l.name_ja.clone()
+                                } else {
+                                    l.name_en.clone()
+                                },
+                                value == l.code,
+                            )
+                        })
+                        .collect(),
+                    String::new(),
+                ),
+                FieldKind::Bool => (
+                    "select",
+                    vec![
+                        ("true".into(), t.t("common.yes").into(), value == "true"),
+                        ("false".into(), t.t("common.no").into(), value == "false"),
+                    ],
+                    String::new(),
+                ),
+                FieldKind::Reference(RefTarget::Department) => (
+                    "select",
+                    departments
+                        .iter()
+                        .map(|d| {
+                            (
+                                d.id.to_string(),
+                                format!(
+                                    "{} {}",
+                                    d.code,
+                                    if ctx.lang == crate::i18n::Lang::Ja {
+                                        &d.name_ja
+                                    } else {
+                                        &d.name_en
+                                    }
+                                ),
+                                value == d.id.to_string(),
+                            )
+                        })
+                        .collect(),
+                    String::new(),
+                ),
+                FieldKind::Reference(RefTarget::Person) => {
+                    ("text", vec![], t.t("form.person_hint").to_owned())
+                }
+            };
+        out.push(FormField {
+            name: f.name.into(),
+            label: t.tk(&["field", spec.name, f.name]),
+            input: kind,
+            value,
+            options,
+            required: f.required,
+            error,
+            hint,
+        });
+    }
+    Ok(out)
+}
+
+pub async fn new_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(name): Path<String>,
+) -> Response {
+    let result = async {
+        let spec = register(&name)?;
+        let scope = require(&p, spec, Action::Create, ctx.now)?;
+        let companies = state.store.companies(&scope).await?;
+        let fields = form_fields(&state, &ctx, spec, None, None, None).await?;
+        Ok::<_, ApiError>((spec, companies, fields))
+    }
+    .await;
+    match result {
+        Ok((spec, companies, fields)) => render(FormPage {
+            f: frame(&state, &ctx, &format!("nav.{}", spec.name)),
+            register: spec.name,
+            action: format!("/r/{}/new", spec.name),
+            fields,
+            companies: companies
+                .iter()
+                .map(|c| (c.id.to_string(), company_name(&ctx, c), false))
+                .collect(),
+            is_new: true,
+            version: 0,
+            ref_no: String::new(),
+            archived: false,
+            can_edit: true,
+            can_archive: false,
+            errors: Vec::new(),
+            id: String::new(),
+            meta: String::new(),
+        }),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+fn record_from_form(
+    state: &AppState,
+    spec: &RegisterSpec,
+    pairs: &[(String, String)],
+) -> Result<Record, Vec<FieldError>> {
+    spec.parse_text(
+        |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.as_str())
+        },
+        parse_ctx(state),
+    )
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Ok(spec) = register(&name) else {
+        return error_page(&state, &ctx, ApiError::NotFound);
+    };
+    let pairs = form(&body);
+    let company = Uuid::parse_str(field(&pairs, "company_id")).ok();
+    let outcome = match (company, record_from_form(&state, spec, &pairs)) {
+        (Some(company), Ok(record)) => {
+            kernel::create(&state, &ctx, &p, spec, company, record).await
+        }
+        (None, _) => Err(ApiError::Invalid(vec![FieldError::new(
+            "company_id",
+            ctx.t(&state).t("form.company_required"),
+        )])),
+        (_, Err(errors)) => Err(ApiError::Invalid(errors)),
+    };
+    match outcome {
+        Ok(stored) => Redirect::to(&format!("/r/{}/{}", spec.name, stored.id)).into_response(),
+        Err(e) => redisplay(&state, &ctx, &p, spec, None, &pairs, e, company).await,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn redisplay(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    spec: &'static RegisterSpec,
+    stored: Option<&Stored>,
+    pairs: &[(String, String)],
+    e: ApiError,
+    company: Option<Uuid>,
+) -> Response {
+    let (field_errors, general) = match e {
+        ApiError::Invalid(errors) => (errors, Vec::new()),
+        ApiError::Conflict(m) => (Vec::new(), vec![m]),
+        ApiError::Stale(_) => (Vec::new(), vec![ctx.t(state).t("error.stale").to_owned()]),
+        other => return error_page(state, ctx, other),
+    };
+    let mut general = general;
+    general.extend(
+        field_errors
+            .iter()
+            .filter(|e| spec.field(&e.field).is_none())
+            .map(|e| format!("{}: {}", e.field, e.message)),
+    );
+    let fields = match form_fields(
+        state,
+        ctx,
+        spec,
+        stored,
+        Some(FormInput {
+            values: pairs,
+            errors: &field_errors,
+        }),
+        company,
+    )
+    .await
+    {
+        Ok(f) => f,
+        Err(e) => return error_page(state, ctx, e),
+    };
+    let scope = p.scope(spec.name, Action::Create, ctx.now);
+    let companies = state.store.companies(&scope).await.unwrap_or_default();
+    let page = FormPage {
+        f: frame(state, ctx, &format!("nav.{}", spec.name)),
+        register: spec.name,
+        action: stored.map_or(format!("/r/{}/new", spec.name), |s| {
+            format!("/r/{}/{}", spec.name, s.id)
+        }),
+        fields,
+        companies: companies
+            .iter()
+            .map(|c| {
+                (
+                    c.id.to_string(),
+                    company_name(ctx, c),
+                    company == Some(c.id),
+                )
+            })
+            .collect(),
+        is_new: stored.is_none(),
+        version: stored.map_or(0, |s| s.version),
+        ref_no: stored.map(|s| s.ref_no.clone()).unwrap_or_default(),
+        archived: stored.is_some_and(|s| s.archived_at.is_some()),
+        can_edit: true,
+        can_archive: false,
+        errors: general,
+        id: stored.map(|s| s.id.to_string()).unwrap_or_default(),
+        meta: String::new(),
+    };
+    (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
+}
+
+pub async fn edit_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path((name, id)): Path<(String, String)>,
+) -> Response {
+    let result = async {
+        let spec = register(&name)?;
+        let stored = kernel::get(&state, &ctx, &p, spec, parse_id(&id)?).await?;
+        let fields = form_fields(
+            &state,
+            &ctx,
+            spec,
+            Some(&stored),
+            None,
+            Some(stored.company_id),
+        )
+        .await?;
+        Ok::<_, ApiError>((spec, stored, fields))
+    }
+    .await;
+    let (spec, stored, fields) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let t = ctx.t(&state);
+    let companies = state
+        .store
+        .companies(&Scope::Companies(vec![stored.company_id]))
+        .await
+        .unwrap_or_default();
+    let meta = format!(
+        "{} {} · {} {}",
+        t.t("common.created_at"),
+        ctx.local(stored.created_at),
+        t.t("common.updated_at"),
+        ctx.local(stored.updated_at)
+    );
+    render(FormPage {
+        f: frame(&state, &ctx, &format!("nav.{}", spec.name)),
+        register: spec.name,
+        action: format!("/r/{}/{}", spec.name, stored.id),
+        fields,
+        companies: companies
+            .iter()
+            .map(|c| (c.id.to_string(), company_name(&ctx, c), true))
+            .collect(),
+        is_new: false,
+        version: stored.version,
+        ref_no: stored.ref_no.clone(),
+        archived: stored.archived_at.is_some(),
+        can_edit: p
+            .scope(spec.name, Action::Update, ctx.now)
+            .contains(stored.company_id),
+        can_archive: p
+            .scope(spec.name, Action::Archive, ctx.now)
+            .contains(stored.company_id),
+        errors: Vec::new(),
+        id: stored.id.to_string(),
+        meta,
+    })
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let pairs = form(&body);
+    let result = async {
+        let spec = register(&name)?;
+        let id = parse_id(&id)?;
+        let version: i64 = field(&pairs, "version")
+            .parse()
+            .map_err(|_| ApiError::BadRequest("version".into()))?;
+        Ok::<_, ApiError>((spec, id, version))
+    }
+    .await;
+    let (spec, id, version) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let outcome = match record_from_form(&state, spec, &pairs) {
+        Ok(record) => kernel::update(&state, &ctx, &p, spec, id, version, record).await,
+        Err(errors) => Err(ApiError::Invalid(errors)),
+    };
+    match outcome {
+        Ok(stored) => Redirect::to(&format!("/r/{}/{}", spec.name, stored.id)).into_response(),
+        Err(ApiError::NotFound) => error_page(&state, &ctx, ApiError::NotFound),
+        Err(ApiError::Forbidden) => error_page(&state, &ctx, ApiError::Forbidden),
+        Err(e) => {
+            let stored = kernel::get(&state, &ctx, &p, spec, id).await.ok();
+            let company = stored.as_ref().map(|s| s.company_id);
+            redisplay(&state, &ctx, &p, spec, stored.as_ref(), &pairs, e, company).await
+        }
+    }
+}
+
+async fn archive_web(
+    state: AppState,
+    ctx: Ctx,
+    p: Principal,
+    name: String,
+    id: String,
+    body: Bytes,
+    archive: bool,
+) -> Response {
+    let pairs = form(&body);
+    let result = async {
+        let spec = register(&name)?;
+        let id = parse_id(&id)?;
+        let version: i64 = field(&pairs, "version")
+            .parse()
+            .map_err(|_| ApiError::BadRequest("version".into()))?;
+        kernel::set_archived(&state, &ctx, &p, spec, id, version, archive).await?;
+        Ok::<_, ApiError>(format!("/r/{}/{}", spec.name, id))
+    }
+    .await;
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(e) => error_page(&state, &ctx, e),
+    }
+}
+
+pub async fn archive(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    archive_web(state, ctx, p, name, id, body, true).await
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    archive_web(state, ctx, p, name, id, body, false).await
+}
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage<'a> {
+    f: Frame<'a>,
+    register: &'static str,
+    columns: String,
+    errors: Vec<RowError>,
+    done: String,
+    text: String,
+}
+
+pub async fn import_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(name): Path<String>,
+) -> Response {
+    let spec =
+        match register(&name).and_then(|s| require(&p, s, Action::Import, ctx.now).map(|_| s)) {
+            Ok(s) => s,
+            Err(e) => return error_page(&state, &ctx, e),
+        };
+    render(ImportPage {
+        f: frame(&state, &ctx, "import.title"),
+        register: spec.name,
+        columns: transfer::columns(spec).join(","),
+        errors: Vec::new(),
+        done: String::new(),
+        text: String::new(),
+    })
+}
+
+pub async fn import(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let spec = match register(&name) {
+        Ok(s) => s,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let pairs = form(&body);
+    let text = field(&pairs, "csv").to_owned();
+    let dry_run = field(&pairs, "mode") != "import";
+    let t = ctx.t(&state);
+    let outcome = transfer::import_csv(&state, &ctx, &p, spec, text.as_bytes(), dry_run).await;
+    let (errors, done) = match outcome {
+        Ok(o) if o.errors.is_empty() => {
+            let key = if o.committed {
+                "import.done"
+            } else {
+                "import.checked"
+            };
+            (
+                Vec::new(),
+                t.t(key)
+                    .replace("{created}", &o.created.to_string())
+                    .replace("{updated}", &o.updated.to_string()),
+            )
+        }
+        Ok(o) => (o.errors, String::new()),
+        Err(ApiError::BadRequest(m)) => (
+            vec![RowError {
+                line: 0,
+                field: String::new(),
+                message: m,
+            }],
+            String::new(),
+        ),
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    (
+        status,
+        render(ImportPage {
+            f: frame(&state, &ctx, "import.title"),
+            register: spec.name,
+            columns: transfer::columns(spec).join(","),
+            errors,
+            done,
+            text,
+        }),
+    )
+        .into_response()
+}

@@ -1,0 +1,1606 @@
+//! Integration tests through the real router, on SQLite and (when
+//! `MAMORI_TEST_POSTGRES_URL` is set, as `.ci/run` does) on PostgreSQL.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Method, Request, StatusCode, header};
+use chrono::{Duration, Utc};
+use http_body_util::BodyExt;
+use mamori_domain::authz::{Action, allows};
+use mamori_domain::org::Role;
+use mamori_domain::registers;
+use mamori_server::{AppState, Config, auth, seed};
+use mamori_store::Store;
+use mamori_store::users::{Actor, NewUser};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use uuid::Uuid;
+
+// ---- harness ----
+
+struct TestApp {
+    router: Router,
+    store: Store,
+    pg_admin: Option<(String, String)>,
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    fn cookie(&self) -> Option<String> {
+        self.headers
+            .get_all(header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with("mamori_session=") && !c.starts_with("mamori_session=;"))
+            .map(|c| c.split(';').next().unwrap_or_default().to_owned())
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+fn backends() -> Vec<Backend> {
+    let mut b = vec![Backend::Sqlite];
+    if std::env::var("MAMORI_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        b.push(Backend::Postgres);
+    }
+    b
+}
+
+impl TestApp {
+    async fn new(backend: Backend) -> TestApp {
+        Self::with_config(backend, Config::default()).await
+    }
+
+    async fn with_config(backend: Backend, config: Config) -> TestApp {
+        let (url, pg_admin) = match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("mamori-test-{}", Uuid::now_v7()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                (format!("sqlite://{}", dir.join("t.db").display()), None)
+            }
+            Backend::Postgres => {
+                let admin = std::env::var("MAMORI_TEST_POSTGRES_URL").expect("set");
+                let name = format!("mamori_t_{}", Uuid::now_v7().simple());
+                let pool = sqlx::PgPool::connect(&admin)
+                    .await
+                    .expect("postgres reachable");
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                    .execute(&pool)
+                    .await
+                    .expect("create db");
+                pool.close().await;
+                let base = admin
+                    .rsplit_once('/')
+                    .map_or(admin.as_str(), |(b, _)| b)
+                    .to_owned();
+                (format!("{base}/{name}"), Some((admin, name)))
+            }
+        };
+        let store = Store::connect(&url).await.expect("connect");
+        store.migrate().await.expect("migrate");
+        seed::load_demo(&store, Utc::now())
+            .await
+            .expect("demo loads");
+        let state = AppState::new(store.clone(), config).expect("state");
+        TestApp {
+            router: mamori_server::router(state),
+            store,
+            pg_admin,
+        }
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        if let Some((admin, name)) = self.pg_admin {
+            let pool = sqlx::PgPool::connect(&admin)
+                .await
+                .expect("postgres reachable");
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+            )))
+            .execute(&pool)
+            .await;
+            pool.close().await;
+        }
+    }
+
+    async fn send(&self, req: Request<Body>) -> Answer {
+        let mut req = req;
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([192, 0, 2, 7], 40000))));
+        let res = self
+            .router
+            .clone()
+            .oneshot(req)
+            .await
+            .expect("router answers");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Answer {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn api(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Answer {
+        let mut b = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"));
+        let body = match body {
+            Some(v) => {
+                b = b.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(b.body(body).expect("request")).await
+    }
+
+    async fn raw(
+        &self,
+        token: &str,
+        method: Method,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Answer {
+        let req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .expect("request");
+        self.send(req).await
+    }
+
+    /// A user with a known password, one role, and a `*` token.
+    async fn user(
+        &self,
+        username: &str,
+        role: Role,
+        company: Option<&str>,
+        password: &str,
+    ) -> (Uuid, String) {
+        let now = Utc::now();
+        let actor = Actor::system("test");
+        let company_id = match company {
+            Some(code) => Some(
+                self.store
+                    .company_by_code(code)
+                    .await
+                    .expect("query")
+                    .expect("company exists")
+                    .id,
+            ),
+            None => None,
+        };
+        let hash = auth::hash_password(password).expect("hash");
+        let id = self
+            .store
+            .create_user(
+                &NewUser {
+                    username: username.into(),
+                    display_name: username.into(),
+                    person_id: None,
+                    password_hash: hash,
+                    must_change_password: false,
+                },
+                &actor,
+                now,
+            )
+            .await
+            .expect("user");
+        let expires = if role == Role::ExternalAuditor {
+            Some(now + Duration::days(30))
+        } else {
+            None
+        };
+        self.store
+            .assign_role(id, role, company_id, expires, &actor, now)
+            .await
+            .expect("role");
+        let token = auth::new_api_token();
+        self.store
+            .create_token(
+                &mamori_store::users::NewToken {
+                    user_id: id,
+                    name: "test",
+                    token_hash: &auth::digest(&token),
+                    scopes: &["*".to_owned()],
+                    expires_at: now + Duration::days(1),
+                },
+                &actor,
+                now,
+            )
+            .await
+            .expect("token");
+        (id, token)
+    }
+
+    async fn company_id(&self, code: &str) -> Uuid {
+        self.store
+            .company_by_code(code)
+            .await
+            .expect("query")
+            .expect("company")
+            .id
+    }
+
+    async fn form(&self, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Answer {
+        let body: String = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::from(body)).expect("request")).await
+    }
+
+    async fn page(&self, path: &str, cookie: Option<&str>) -> Answer {
+        let mut b = Request::builder().uri(path);
+        if let Some(c) = cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        self.send(b.body(Body::empty()).expect("request")).await
+    }
+
+    /// Logs in through the form and returns the session cookie and CSRF token.
+    async fn login(&self, username: &str, password: &str) -> (String, String) {
+        let a = self
+            .form(
+                "/login",
+                None,
+                &[("username", username), ("password", password)],
+            )
+            .await;
+        assert_eq!(
+            a.status,
+            StatusCode::SEE_OTHER,
+            "login of {username}: {}",
+            a.text()
+        );
+        let cookie = a.cookie().expect("session cookie");
+        let page = self.page("/account/password", Some(&cookie)).await;
+        (cookie, csrf_of(&page.text()))
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("page has a csrf field");
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+macro_rules! on_every_backend {
+    ($name:ident, $body:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            for backend in backends() {
+                $body(backend).await;
+            }
+        }
+    };
+}
+
+const PASSWORD: &str = "羽田-成田-伊丹-2026!";
+
+// ---- identity ----
+
+async fn login_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    // The demo accounts must change their one-time password first.
+    let now = Utc::now();
+    let cred = seed::create_user_with_otp(
+        &app.store,
+        &seed::Account {
+            username: "newbie",
+            display_name: "新人",
+            role: Role::Employee,
+            company: None,
+            expires: None,
+        },
+        &Actor::system("t"),
+        now,
+    )
+    .await
+    .expect("user");
+    let a = app
+        .form(
+            "/login",
+            None,
+            &[("username", "newbie"), ("password", &cred.password)],
+        )
+        .await;
+    assert_eq!(a.location(), "/account/password");
+    let cookie = a.cookie().expect("cookie");
+    let home = app.page("/", Some(&cookie)).await;
+    assert_eq!(
+        home.location(),
+        "/account/password",
+        "forced to change the password"
+    );
+    let api = app
+        .send(
+            Request::builder()
+                .uri("/api/v1/me")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN);
+    let csrf = csrf_of(&app.page("/account/password", Some(&cookie)).await.text());
+    let weak = app
+        .form(
+            "/account/password",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("current", &cred.password),
+                ("new", "short"),
+                ("confirm", "short"),
+            ],
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let changed = app
+        .form(
+            "/account/password",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("current", &cred.password),
+                ("new", PASSWORD),
+                ("confirm", PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.text());
+    assert_eq!(changed.location(), "/account/totp");
+    let new_cookie = changed.cookie().expect("a fresh session");
+    assert_ne!(new_cookie, cookie, "session id rotated");
+    assert_eq!(
+        app.page("/", Some(&cookie)).await.location(),
+        "/login",
+        "old session ended"
+    );
+    assert_eq!(
+        app.page("/", Some(&new_cookie)).await.status,
+        StatusCode::OK
+    );
+
+    // Unknown user and wrong password answer alike.
+    let unknown = app
+        .form(
+            "/login",
+            None,
+            &[("username", "nobody"), ("password", "x-y-z-1-2-3")],
+        )
+        .await;
+    let wrong = app
+        .form(
+            "/login",
+            None,
+            &[("username", "newbie"), ("password", "x-y-z-1-2-3")],
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(unknown.text().replace("nobody", "newbie"), wrong.text());
+    app.finish().await;
+}
+on_every_backend!(login_password_change_and_rotation, login_flow);
+
+async fn totp_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.user("sato", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (cookie, csrf) = app.login("sato", PASSWORD).await;
+    let setup = app.page("/account/totp", Some(&cookie)).await;
+    let html = setup.text();
+    let secret = html
+        .split("class=\"secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("secret shown")
+        .to_owned();
+    let bad = app
+        .form(
+            "/account/totp",
+            Some(&cookie),
+            &[("csrf", &csrf), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let now = Utc::now().timestamp() as u64;
+    let code = auth::totp::code(&secret, now).expect("code");
+    let enabled = app
+        .form(
+            "/account/totp",
+            Some(&cookie),
+            &[("csrf", &csrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(enabled.status, StatusCode::OK);
+    let recovery: Vec<String> = enabled
+        .text()
+        .split("<code>")
+        .skip(1)
+        .filter_map(|s| s.split('<').next())
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(recovery.len(), 10);
+
+    // Password alone now leads to the second step only.
+    let step1 = app
+        .form(
+            "/login",
+            None,
+            &[("username", "sato"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(step1.location(), "/login/totp");
+    let pending = step1.cookie().expect("cookie");
+    assert_eq!(
+        app.page("/", Some(&pending)).await.location(),
+        "/login",
+        "half-logged-in is not logged in"
+    );
+    let pcsrf = csrf_of(&app.page("/login/totp", Some(&pending)).await.text());
+    // The code used at enrolment cannot be replayed.
+    let replay = app
+        .form(
+            "/login/totp",
+            Some(&pending),
+            &[("csrf", &pcsrf), ("code", &code)],
+        )
+        .await;
+    assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
+    let ok = app
+        .form(
+            "/login/totp",
+            Some(&pending),
+            &[("csrf", &pcsrf), ("code", &recovery[0])],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.text());
+    let full = ok.cookie().expect("new session");
+    assert_eq!(app.page("/", Some(&full)).await.status, StatusCode::OK);
+    // A recovery code works once.
+    let again = app
+        .form(
+            "/login",
+            None,
+            &[("username", "sato"), ("password", PASSWORD)],
+        )
+        .await
+        .cookie()
+        .expect("cookie");
+    let c2 = csrf_of(&app.page("/login/totp", Some(&again)).await.text());
+    let reuse = app
+        .form(
+            "/login/totp",
+            Some(&again),
+            &[("csrf", &c2), ("code", &recovery[0])],
+        )
+        .await;
+    assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+    app.finish().await;
+}
+on_every_backend!(totp_enrolment_login_and_recovery_codes, totp_flow);
+
+async fn csrf_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.user("kato", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (cookie, csrf) = app.login("kato", PASSWORD).await;
+    let air = app.company_id("AIR").await.to_string();
+    let fields = [
+        ("company_id", air.as_str()),
+        ("name", "CSRF テスト"),
+        ("kind", "system"),
+        ("classification", "internal"),
+    ];
+    let refused = app.form("/r/assets/new", Some(&cookie), &fields).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.json()["error"]["code"], "csrf");
+    let mut with = fields.to_vec();
+    with.push(("csrf", "wrong"));
+    assert_eq!(
+        app.form("/r/assets/new", Some(&cookie), &with).await.status,
+        StatusCode::FORBIDDEN
+    );
+    with.pop();
+    with.push(("csrf", &csrf));
+    let created = app.form("/r/assets/new", Some(&cookie), &with).await;
+    assert_eq!(created.status, StatusCode::SEE_OTHER, "{}", created.text());
+    // JSON with the session cookie needs the header.
+    let req = |token: Option<&str>| {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/assets")
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, "application/json");
+        if let Some(t) = token {
+            b = b.header("x-csrf-token", t);
+        }
+        b.body(Body::from(json!({"company_id": air, "name": "API", "kind": "system", "classification": "internal"}).to_string())).expect("req")
+    };
+    assert_eq!(app.send(req(None)).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.send(req(Some(&csrf))).await.status, StatusCode::CREATED);
+    app.finish().await;
+}
+on_every_backend!(csrf_is_required_on_every_state_change, csrf_flow);
+
+async fn throttle_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.user("ito", Role::Employee, Some("AIR"), PASSWORD).await;
+    for _ in 0..5 {
+        let a = app
+            .form(
+                "/login",
+                None,
+                &[("username", "ito"), ("password", "wrong-password-1")],
+            )
+            .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = app
+        .form(
+            "/login",
+            None,
+            &[("username", "ito"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(locked.text().contains("分後"), "says how long to wait");
+    // The same answer for an account that does not exist.
+    for _ in 0..5 {
+        app.form(
+            "/login",
+            None,
+            &[("username", "ghost"), ("password", "wrong-password-1")],
+        )
+        .await;
+    }
+    assert_eq!(
+        app.form("/login", None, &[("username", "ghost"), ("password", "x")])
+            .await
+            .status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    app.finish().await;
+}
+on_every_backend!(login_is_throttled_per_account, throttle_flow);
+
+// ---- authorization: the whole table ----
+
+async fn permission_walk(b: Backend) {
+    let app = TestApp::new(b).await;
+    let own = app.company_id("TRV").await;
+    let other = app.company_id("GND").await;
+    let (_, admin) = app.user("root", Role::Admin, None, PASSWORD).await;
+    let now = Utc::now();
+    for spec in registers::ALL {
+        // One record in each company, made by an administrator.
+        let mut records = Vec::new();
+        for company in [own, other] {
+            let body = sample(spec.name, company, &app).await;
+            let a = app
+                .api(
+                    &admin,
+                    Method::POST,
+                    &format!("/api/v1/{}", spec.name),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+            records.push(a.json());
+        }
+        for role in Role::ALL {
+            let (_, token) = app
+                .user(
+                    &format!("{}-{}", role.code(), spec.name),
+                    role,
+                    Some("TRV"),
+                    PASSWORD,
+                )
+                .await;
+            let can = |a: Action| allows(role, spec.name, a);
+            for (i, rec) in records.iter().enumerate() {
+                let is_own = i == 0;
+                let id = rec["id"].as_str().expect("id");
+                let ctx = format!(
+                    "{} {} {}",
+                    role.code(),
+                    spec.name,
+                    if is_own { "own" } else { "other" }
+                );
+                // read
+                let got = app
+                    .api(
+                        &token,
+                        Method::GET,
+                        &format!("/api/v1/{}/{id}", spec.name),
+                        None,
+                    )
+                    .await
+                    .status;
+                let expect = match (can(Action::Read), is_own) {
+                    (false, _) => StatusCode::FORBIDDEN,
+                    (true, true) => StatusCode::OK,
+                    (true, false) => StatusCode::NOT_FOUND,
+                };
+                assert_eq!(got, expect, "read {ctx}");
+                // update (a harmless change)
+                let version = app
+                    .api(
+                        &admin,
+                        Method::GET,
+                        &format!("/api/v1/{}/{id}", spec.name),
+                        None,
+                    )
+                    .await
+                    .json()["version"]
+                    .as_i64()
+                    .expect("v");
+                let change =
+                    json!({ "version": version, spec.fields[0].name: rec[spec.fields[0].name] });
+                let got = app
+                    .api(
+                        &token,
+                        Method::PATCH,
+                        &format!("/api/v1/{}/{id}", spec.name),
+                        Some(change),
+                    )
+                    .await
+                    .status;
+                let expect = match (can(Action::Read), can(Action::Update), is_own) {
+                    (false, _, _) => StatusCode::FORBIDDEN,
+                    (true, _, false) => StatusCode::NOT_FOUND,
+                    (true, false, true) => StatusCode::FORBIDDEN,
+                    (true, true, true) => StatusCode::OK,
+                };
+                assert_eq!(got, expect, "update {ctx}");
+                // archive then restore
+                let current = app
+                    .api(
+                        &admin,
+                        Method::GET,
+                        &format!("/api/v1/{}/{id}", spec.name),
+                        None,
+                    )
+                    .await
+                    .json()["version"]
+                    .as_i64()
+                    .expect("v");
+                let got = app
+                    .api(
+                        &token,
+                        Method::POST,
+                        &format!("/api/v1/{}/{id}/archive", spec.name),
+                        Some(json!({"version": current})),
+                    )
+                    .await
+                    .status;
+                let expect = match (can(Action::Read), can(Action::Archive), is_own) {
+                    (false, _, _) => StatusCode::FORBIDDEN,
+                    (true, _, false) => StatusCode::NOT_FOUND,
+                    (true, false, true) => StatusCode::FORBIDDEN,
+                    (true, true, true) => StatusCode::OK,
+                };
+                assert_eq!(got, expect, "archive {ctx}");
+                if got == StatusCode::OK {
+                    let restored = app
+                        .api(
+                            &token,
+                            Method::POST,
+                            &format!("/api/v1/{}/{id}/restore", spec.name),
+                            Some(json!({"version": current + 1})),
+                        )
+                        .await;
+                    assert_eq!(restored.status, StatusCode::OK, "restore {ctx}");
+                }
+                // create in that company
+                let body = sample(spec.name, if is_own { own } else { other }, &app).await;
+                let got = app
+                    .api(
+                        &token,
+                        Method::POST,
+                        &format!("/api/v1/{}", spec.name),
+                        Some(body),
+                    )
+                    .await
+                    .status;
+                let expect = match (can(Action::Create), is_own) {
+                    (false, _) => StatusCode::FORBIDDEN,
+                    (true, true) => StatusCode::CREATED,
+                    (true, false) => StatusCode::UNPROCESSABLE_ENTITY,
+                };
+                assert_eq!(got, expect, "create {ctx}");
+            }
+            // list and export never show the other company's record
+            let list = app
+                .api(
+                    &token,
+                    Method::GET,
+                    &format!("/api/v1/{}?limit=500", spec.name),
+                    None,
+                )
+                .await;
+            if can(Action::Read) {
+                let ids: Vec<String> = list.json()["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .map(|r| r["company_id"].as_str().unwrap_or_default().to_owned())
+                    .collect();
+                assert!(
+                    !ids.is_empty() && ids.iter().all(|c| *c == own.to_string()),
+                    "list {} {}",
+                    role.code(),
+                    spec.name
+                );
+            } else {
+                assert_eq!(list.status, StatusCode::FORBIDDEN);
+            }
+            let export = app
+                .api(
+                    &token,
+                    Method::GET,
+                    &format!("/api/v1/{}/export?format=csv", spec.name),
+                    None,
+                )
+                .await;
+            if can(Action::Export) {
+                assert_eq!(export.status, StatusCode::OK);
+                let text = export.text();
+                assert!(
+                    text.contains("TRV") && !text.contains("GND"),
+                    "export {} {}",
+                    role.code(),
+                    spec.name
+                );
+            } else {
+                assert_eq!(
+                    export.status,
+                    StatusCode::FORBIDDEN,
+                    "export {} {}",
+                    role.code(),
+                    spec.name
+                );
+            }
+            let csv = import_sample(spec.name, "TRV");
+            let import = app
+                .raw(
+                    &token,
+                    Method::POST,
+                    &format!("/api/v1/{}/import?dry_run=true", spec.name),
+                    "text/csv",
+                    csv.into_bytes(),
+                )
+                .await;
+            let expect = if can(Action::Import) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            assert_eq!(
+                import.status,
+                expect,
+                "import {} {}: {}",
+                role.code(),
+                spec.name,
+                import.text()
+            );
+            if can(Action::Import) {
+                let other_csv = import_sample(spec.name, "GND");
+                let refused = app
+                    .raw(
+                        &token,
+                        Method::POST,
+                        &format!("/api/v1/{}/import?dry_run=true", spec.name),
+                        "text/csv",
+                        other_csv.into_bytes(),
+                    )
+                    .await;
+                assert_eq!(
+                    refused.status,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "import into another company"
+                );
+            }
+        }
+    }
+    let _ = now;
+    app.finish().await;
+}
+on_every_backend!(permission_table_walked_over_http, permission_walk);
+
+async fn sample(register: &str, company: Uuid, _app: &TestApp) -> Value {
+    let n = Uuid::now_v7().simple().to_string();
+    match register {
+        "people" => json!({
+            "company_id": company, "employee_no": format!("T{}", &n[20..]), "family_name": "試験", "given_name": "太郎",
+            "family_name_kana": "シケン", "email": format!("t{}@example.jp", &n[20..]), "employment": "employee"
+        }),
+        "assets" => {
+            json!({ "company_id": company, "name": format!("試験資産 {}", &n[24..]), "kind": "system", "classification": "internal" })
+        }
+        other => panic!("no sample for {other}"),
+    }
+}
+
+fn import_sample(register: &str, company: &str) -> String {
+    let n = Uuid::now_v7().simple().to_string();
+    match register {
+        "people" => format!(
+            "company,employee_no,family_name,given_name,email,employment\n{company},I{},山田,花子,i{}@example.jp,employee\n",
+            &n[20..],
+            &n[20..]
+        ),
+        "assets" => {
+            format!("company,name,kind,classification\n{company},取込資産,system,confidential\n")
+        }
+        other => panic!("no sample for {other}"),
+    }
+}
+
+// ---- the register kernel ----
+
+async fn kernel_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, token) = app.user("ciso2", Role::CisoOffice, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+
+    // Filter, sort and keyset pagination over the demo assets.
+    let mut seen = Vec::new();
+    let mut next: Option<String> = None;
+    loop {
+        let after = next
+            .as_deref()
+            .map(|c| format!("&after={c}"))
+            .unwrap_or_default();
+        let page = app
+            .api(
+                &token,
+                Method::GET,
+                &format!("/api/v1/assets?company={air}&sort=-name&limit=4{after}"),
+                None,
+            )
+            .await
+            .json();
+        for item in page["items"].as_array().expect("items") {
+            assert_eq!(item["company_id"], json!(air));
+            seen.push(item["name"].as_str().expect("name").to_owned());
+        }
+        next = page["next"].as_str().map(str::to_owned);
+        if next.is_none() {
+            break;
+        }
+    }
+    let total = app
+        .api(
+            &token,
+            Method::GET,
+            &format!("/api/v1/assets?company={air}&count=true&limit=1"),
+            None,
+        )
+        .await
+        .json()["total"]
+        .as_i64()
+        .expect("total");
+    assert_eq!(seen.len() as i64, total, "pages cover every record once");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.reverse();
+    assert_eq!(seen, sorted, "descending by name");
+    let secret = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?classification=secret&customer_personal_info=true&limit=500",
+            None,
+        )
+        .await
+        .json();
+    assert!(
+        secret["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|i| i["classification"] == "secret" && i["customer_personal_info"] == true)
+    );
+    let found = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?q=%E3%83%9E%E3%82%A4%E3%83%AC%E3%83%BC%E3%82%B8",
+            None,
+        )
+        .await
+        .json();
+    assert!(found["items"].as_array().expect("items").iter().any(|i| {
+        i["name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("マイレージ")
+    }));
+
+    // Create, update with the version, and a stale update is 409.
+    let created = app.api(&token, Method::POST, "/api/v1/assets", Some(json!({"company_id": air, "name": "試験用運航システムZ", "kind": "system", "classification": "secret", "review_date": "2027-03-31"}))).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let rec = created.json();
+    let id = rec["id"].as_str().expect("id").to_owned();
+    assert!(rec["ref_no"].as_str().expect("ref").starts_with("AST-"));
+    let updated = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(json!({"version": 1, "location": "羽田"})),
+        )
+        .await;
+    assert_eq!(updated.status, StatusCode::OK, "{}", updated.text());
+    assert_eq!(updated.json()["version"], 2);
+    assert_eq!(
+        updated.json()["name"],
+        "試験用運航システムZ",
+        "untouched fields stay"
+    );
+    let stale = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(json!({"version": 1, "location": "成田"})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    assert_eq!(stale.json()["error"]["current_version"], 2);
+    // Archive hides it from the default list; restore brings it back.
+    assert_eq!(
+        app.api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/assets/{id}/archive"),
+            Some(json!({"version": 2}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let active = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?q=%E8%A9%A6%E9%A8%93%E7%94%A8%E9%81%8B%E8%88%AA",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(active["items"].as_array().expect("items").len(), 0);
+    let archived = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?q=%E8%A9%A6%E9%A8%93%E7%94%A8%E9%81%8B%E8%88%AA&archived=archived",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(archived["items"].as_array().expect("items").len(), 1);
+    assert_eq!(
+        app.api(
+            &token,
+            Method::POST,
+            &format!("/api/v1/assets/{id}/restore"),
+            Some(json!({"version": 3}))
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+
+    // A reference to a record of another company is refused.
+    let gnd_person = app
+        .api(
+            &token,
+            Method::GET,
+            &format!(
+                "/api/v1/people?company={}&limit=1",
+                app.company_id("GND").await
+            ),
+            None,
+        )
+        .await
+        .json()["items"][0]["id"]
+        .clone();
+    let cross = app
+        .api(
+            &token,
+            Method::PATCH,
+            &format!("/api/v1/assets/{id}"),
+            Some(json!({"version": 4, "owner": gnd_person})),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(cross.json()["error"]["fields"][0]["field"], "owner");
+    // Unique values answer 409 with what clashed.
+    let person = app
+        .api(&token, Method::GET, "/api/v1/people?limit=1", None)
+        .await
+        .json()["items"][0]
+        .clone();
+    let dup = app.api(&token, Method::POST, "/api/v1/people", Some(json!({"company_id": air, "employee_no": person["employee_no"], "family_name": "重複", "given_name": "一郎", "email": "dup@example.jp", "employment": "employee"}))).await;
+    assert_eq!(dup.status, StatusCode::CONFLICT, "{}", dup.text());
+    app.finish().await;
+}
+on_every_backend!(register_kernel_list_create_update_archive, kernel_flow);
+
+async fn bad_input(b: Backend) {
+    let config = Config {
+        max_body_bytes: 64 * 1024,
+        ..Config::default()
+    };
+    let app = TestApp::with_config(b, config).await;
+    let (_, token) = app.user("chk", Role::Admin, None, PASSWORD).await;
+    let before = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?count=true&archived=all&limit=1",
+            None,
+        )
+        .await
+        .json()["total"]
+        .clone();
+    let air = app.company_id("AIR").await;
+    let cases: Vec<(Vec<u8>, StatusCode, &str)> = vec![
+        (b"{\"name\": ".to_vec(), StatusCode::BAD_REQUEST, "malformed JSON"),
+        (b"[1,2]".to_vec(), StatusCode::BAD_REQUEST, "JSON object"),
+        (vec![0xff, 0xfe, 0x00], StatusCode::BAD_REQUEST, "UTF-8"),
+        (json!({"company_id": air, "name": 42, "kind": "system", "classification": "internal"}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "must be a string"),
+        (json!({"company_id": air, "name": "x", "kind": "system", "classification": "internal", "colour": "red"}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "unknown field"),
+        (json!({"company_id": air, "name": "x", "kind": "spaceship", "classification": "internal"}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "must be one of"),
+        (json!({"company_id": air, "kind": "system", "classification": "internal"}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "is required"),
+        (json!({"company_id": air, "name": "x", "kind": "system", "classification": "public", "customer_personal_info": true}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "cannot be public"),
+        (json!({"company_id": "nope", "name": "x", "kind": "system", "classification": "internal"}).to_string().into_bytes(), StatusCode::UNPROCESSABLE_ENTITY, "company"),
+        (json!({"company_id": air, "name": "x".repeat(70_000), "kind": "system", "classification": "internal"}).to_string().into_bytes(), StatusCode::PAYLOAD_TOO_LARGE, ""),
+    ];
+    for (body, status, needle) in cases {
+        let a = app
+            .raw(
+                &token,
+                Method::POST,
+                "/api/v1/assets",
+                "application/json",
+                body,
+            )
+            .await;
+        assert_eq!(a.status, status, "{needle}: {}", a.text());
+        assert!(a.text().contains(needle), "{needle}: {}", a.text());
+    }
+    // CSV: invalid UTF-8, wrong column count, unknown column; every bad row listed; nothing written.
+    let bad_utf8 = app
+        .raw(
+            &token,
+            Method::POST,
+            "/api/v1/assets/import",
+            "text/csv",
+            b"company,name,kind,classification\nAIR,\xff\xfe,system,internal\n".to_vec(),
+        )
+        .await;
+    assert_eq!(bad_utf8.status, StatusCode::BAD_REQUEST);
+    assert!(bad_utf8.text().contains("UTF-8"));
+    let csv = "company,name,kind,classification\nAIR,良い行,system,internal\nAIR,列が足りない,system\nXXX,会社がない,system,internal\nAIR,種別が違う,rocket,internal\nAIR,,system,internal\n";
+    let rejected = app
+        .raw(
+            &token,
+            Method::POST,
+            "/api/v1/assets/import",
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await;
+    assert_eq!(
+        rejected.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        rejected.text()
+    );
+    let rows = rejected.json()["error"]["rows"]
+        .as_array()
+        .expect("rows")
+        .clone();
+    let lines: Vec<i64> = rows
+        .iter()
+        .map(|r| r["line"].as_i64().expect("line"))
+        .collect();
+    assert_eq!(lines, vec![3, 4, 5, 6], "{rows:?}");
+    assert!(
+        rows[0]["message"]
+            .as_str()
+            .expect("msg")
+            .contains("columns")
+    );
+    let unknown = app
+        .raw(
+            &token,
+            Method::POST,
+            "/api/v1/assets/import",
+            "text/csv",
+            b"company,name,colour\nAIR,x,red\n".to_vec(),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unknown.text().contains("unknown column"));
+    let after = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/assets?count=true&archived=all&limit=1",
+            None,
+        )
+        .await
+        .json()["total"]
+        .clone();
+    assert_eq!(before, after, "nothing was written");
+    // Bad list parameters are named.
+    let a = app
+        .api(&token, Method::GET, "/api/v1/assets?sort=description", None)
+        .await;
+    assert_eq!(a.status, StatusCode::BAD_REQUEST);
+    assert!(a.text().contains("cannot sort by"));
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/assets?after=garbage", None)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/assets?limit=0", None)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/nothing", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/assets/not-a-uuid", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api("mmr_forged", Method::GET, "/api/v1/assets", None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    app.finish().await;
+}
+on_every_backend!(bad_input_is_refused_and_changes_nothing, bad_input);
+
+async fn round_trip(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, token) = app.user("exporter", Role::CisoOffice, None, PASSWORD).await;
+    for spec in registers::ALL {
+        let csv = app
+            .api(
+                &token,
+                Method::GET,
+                &format!("/api/v1/{}/export?format=csv", spec.name),
+                None,
+            )
+            .await;
+        assert_eq!(csv.status, StatusCode::OK);
+        assert!(csv.body.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM for Excel");
+        let text = csv.text();
+        let rows = text.lines().count() - 1;
+        assert!(rows > 10);
+        // Dry run, then the import: every row updates its record, none is new.
+        let dry = app
+            .raw(
+                &token,
+                Method::POST,
+                &format!("/api/v1/{}/import?dry_run=true", spec.name),
+                "text/csv",
+                csv.body.clone(),
+            )
+            .await;
+        assert_eq!(dry.status, StatusCode::OK, "{}", dry.text());
+        assert_eq!(dry.json()["committed"], false);
+        let done = app
+            .raw(
+                &token,
+                Method::POST,
+                &format!("/api/v1/{}/import", spec.name),
+                "text/csv",
+                csv.body.clone(),
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+        assert_eq!(done.json()["updated"].as_u64(), Some(rows as u64));
+        assert_eq!(done.json()["created"], 0);
+        let again = app
+            .api(
+                &token,
+                Method::GET,
+                &format!("/api/v1/{}/export?format=csv", spec.name),
+                None,
+            )
+            .await;
+        assert_eq!(
+            again.text(),
+            text,
+            "{}: export → import → export is stable",
+            spec.name
+        );
+        let xlsx = app
+            .api(
+                &token,
+                Method::GET,
+                &format!("/api/v1/{}/export?format=xlsx", spec.name),
+                None,
+            )
+            .await;
+        assert_eq!(xlsx.status, StatusCode::OK);
+        assert!(xlsx.body.starts_with(b"PK"), "an XLSX is a zip");
+    }
+    // Japanese survives the trip.
+    let csv = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/people/export?format=csv",
+            None,
+        )
+        .await
+        .text();
+    assert!(csv.contains("社員") || csv.contains("employee"));
+    assert!(
+        csv.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
+        "kanji intact"
+    );
+    app.finish().await;
+}
+on_every_backend!(export_import_round_trip, round_trip);
+
+// ---- audit chain ----
+
+async fn audit_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, token) = app.user("aud", Role::CisoOffice, None, PASSWORD).await;
+    let person = app
+        .api(&token, Method::GET, "/api/v1/people?limit=1", None)
+        .await
+        .json()["items"][0]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let before = app.store.recent_audit(1).await.expect("audit")[0].0;
+    app.api(
+        &token,
+        Method::GET,
+        &format!("/api/v1/people/{person}"),
+        None,
+    )
+    .await;
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (last.3.as_str(), last.4.as_str()),
+        ("read", "people"),
+        "a read of personal data is audited"
+    );
+    assert_eq!(last.0, before + 1);
+    let v = app.store.verify_audit_chain().await.expect("verify");
+    assert_eq!(v.broken, None);
+    assert!(v.entries > 300);
+    // Tamper with one entry directly in the database.
+    let sql = "UPDATE audit_log SET actor = 'mallory' WHERE seq = 10";
+    match app.store.db() {
+        mamori_store::Db::Sqlite(p) => {
+            sqlx::query(sql).execute(p).await.expect("tamper");
+        }
+        mamori_store::Db::Postgres(p) => {
+            sqlx::query(sql).execute(p).await.expect("tamper");
+        }
+    }
+    let v = app.store.verify_audit_chain().await.expect("verify");
+    let (seq, why) = v.broken.expect("broken");
+    assert_eq!(seq, 10);
+    assert!(why.contains("altered"), "{why}");
+    app.finish().await;
+}
+on_every_backend!(audit_chain_records_and_detects_tampering, audit_flow);
+
+// ---- scoping, pages, documents ----
+
+async fn auditor_scope(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.user("kansa", Role::InternalAuditor, Some("CGO"), PASSWORD)
+        .await;
+    let (cookie, _) = app.login("kansa", PASSWORD).await;
+    let list = app.page("/r/assets", Some(&cookie)).await;
+    assert_eq!(list.status, StatusCode::OK);
+    let html = list.text();
+    assert!(html.contains("CGO"));
+    for code in ["AIR", "RGN", "ITS", "TRV", "GND"] {
+        assert!(
+            !html.contains(&format!("<td>{code}</td>")),
+            "auditor of CGO sees {code}"
+        );
+    }
+    assert!(
+        !html.contains("/r/assets/new"),
+        "no create button for an auditor"
+    );
+    let other = app
+        .store
+        .list_records(
+            &registers::ASSETS,
+            &mamori_store::records::ListQuery {
+                scope: mamori_domain::authz::Scope::Companies(vec![app.company_id("AIR").await]),
+                company: None,
+                filters: vec![],
+                search: None,
+                archived: mamori_store::records::Archived::Active,
+                sort: None,
+                desc: false,
+                after: None,
+                limit: 1,
+                count: false,
+            },
+        )
+        .await
+        .expect("list")
+        .items[0]
+        .id;
+    assert_eq!(
+        app.page(&format!("/r/assets/{other}"), Some(&cookie))
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    app.finish().await;
+}
+on_every_backend!(auditor_sees_only_own_company, auditor_scope);
+
+async fn pages(b: Backend) {
+    let app = TestApp::new(b).await;
+    app.user("web", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (cookie, csrf) = app.login("web", PASSWORD).await;
+    let home = app.page("/", Some(&cookie)).await.text();
+    assert!(
+        home.contains("ダッシュボード") && home.contains("インシデント対応"),
+        "Japanese by default, future capabilities named"
+    );
+    // English from the switch, kept for the user.
+    let switched = app
+        .form(
+            "/lang",
+            Some(&cookie),
+            &[("csrf", &csrf), ("lang", "en"), ("back", "/r/people")],
+        )
+        .await;
+    assert_eq!(switched.location(), "/r/people");
+    let people = app
+        .page(
+            "/r/people?sort=-family_name&employment=contractor",
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(people.status, StatusCode::OK);
+    let text = people.text();
+    assert!(text.contains("Employee number") && text.contains("Contractor"));
+    // htmx asks for the rows only.
+    let rows = app
+        .send(
+            Request::builder()
+                .uri("/r/people?q=%E4%BD%90%E8%97%A4")
+                .header(header::COOKIE, &cookie)
+                .header("hx-request", "true")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert!(rows.text().starts_with("<div id=\"rows\">"));
+    // The form validates and shows the field's message.
+    let air = app.company_id("AIR").await.to_string();
+    let bad = app
+        .form(
+            "/r/assets/new",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("company_id", &air),
+                ("name", ""),
+                ("kind", "system"),
+                ("classification", "internal"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bad.text().contains("is required"));
+    // Import page: the dry run lists bad rows.
+    let checked = app
+        .form(
+            "/r/assets/import",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("mode", "check"),
+                (
+                    "csv",
+                    "company,name,kind,classification\nAIR,x,rocket,internal\n",
+                ),
+            ],
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(checked.text().contains("must be one of"));
+    // Anonymous visitors go to the login page, in English when they ask.
+    let anon = app.page("/r/assets", None).await;
+    assert_eq!(anon.location(), "/login");
+    let en = app
+        .send(
+            Request::builder()
+                .uri("/login")
+                .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert!(en.text().contains("Log in"));
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/static/htmx.min.js",
+        "/static/app.css",
+        "/api/docs",
+    ] {
+        assert_eq!(app.page(path, None).await.status, StatusCode::OK, "{path}");
+    }
+    let login = app.page("/login", None).await;
+    let csp = login
+        .headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .expect("CSP");
+    assert!(
+        csp.contains("script-src 'self'")
+            && csp.contains("frame-ancestors 'none'")
+            && !csp.contains("unsafe-inline")
+    );
+    assert!(!login.text().contains("<script>"), "no inline script");
+    app.finish().await;
+}
+on_every_backend!(web_pages_work_in_both_languages, pages);
+
+#[tokio::test]
+async fn openapi_lists_every_register() {
+    let app = TestApp::new(Backend::Sqlite).await;
+    let doc = app.page("/api/openapi.json", None).await.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    for spec in registers::ALL {
+        for suffix in [
+            "",
+            "/{id}",
+            "/{id}/archive",
+            "/{id}/restore",
+            "/export",
+            "/import",
+        ] {
+            assert!(
+                doc["paths"]
+                    .get(format!("/api/v1/{}{suffix}", spec.name))
+                    .is_some(),
+                "{} {suffix}",
+                spec.name
+            );
+        }
+    }
+    app.finish().await;
+}
+
+#[test]
+fn every_generated_message_key_exists_in_both_languages() {
+    let cat = mamori_server::i18n::Catalogues::load().expect("catalogues");
+    let mut keys = Vec::new();
+    for spec in registers::ALL {
+        keys.push(format!("nav.{}", spec.name));
+        for f in spec.fields {
+            keys.push(format!("field.{}.{}", spec.name, f.name));
+            if let mamori_domain::register::FieldKind::Enum(options) = f.kind {
+                keys.extend(
+                    options
+                        .iter()
+                        .map(|o| format!("enum.{}.{}.{o}", spec.name, f.name)),
+                );
+            }
+        }
+    }
+    for rule in ["too_short", "too_long", "contains_username", "too_simple"] {
+        keys.push(format!("password.{rule}"));
+    }
+    // Keys written in the templates.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(dir).expect("templates") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).expect("read");
+        for part in text.split("t.t(\"").skip(1) {
+            keys.push(part.split('"').next().unwrap_or_default().to_owned());
+        }
+    }
+    for lang in [mamori_server::i18n::Lang::Ja, mamori_server::i18n::Lang::En] {
+        let missing: Vec<&String> = keys.iter().filter(|k| !cat.has(lang, k)).collect();
+        assert!(missing.is_empty(), "{lang:?} lacks {missing:?}");
+    }
+    assert_eq!(cat.mismatches(), Vec::<String>::new());
+}

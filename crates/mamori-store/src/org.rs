@@ -1,0 +1,146 @@
+//! Group structure: companies, departments and committees.
+
+use chrono::{DateTime, Utc};
+use mamori_domain::authz::Scope;
+use uuid::Uuid;
+
+use crate::audit::Append;
+use crate::users::Actor;
+use crate::{Result, Store, StoreError, with_pool, with_tx};
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Company {
+    pub id: Uuid,
+    pub code: String,
+    pub name_ja: String,
+    pub name_en: String,
+    pub is_holding: bool,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct Department {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub code: String,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+impl Store {
+    pub async fn create_company(
+        &self,
+        code: &str,
+        name_ja: &str,
+        name_en: &str,
+        is_holding: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        with_tx!(self, tx => {
+            let mut entry = actor.entry("create", "companies", Some(id));
+            entry.company_id = Some(id);
+            entry.detail = Some(format!("code={code}"));
+            tx.append_audit(&entry, now).await?;
+            sqlx::query("INSERT INTO companies (id, code, name_ja, name_en, is_holding, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(code)
+                .bind(name_ja)
+                .bind(name_en)
+                .bind(is_holding)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_write)?;
+            Ok(id)
+        })
+    }
+
+    /// Companies in `scope`, holding first, then by code.
+    pub async fn companies(&self, scope: &Scope) -> Result<Vec<Company>> {
+        let all: Vec<Company> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, code, name_ja, name_en, is_holding FROM companies ORDER BY is_holding DESC, code")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(all.into_iter().filter(|c| scope.contains(c.id)).collect())
+    }
+
+    pub async fn company_by_code(&self, code: &str) -> Result<Option<Company>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, code, name_ja, name_en, is_holding FROM companies WHERE code = $1")
+                .bind(code)
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
+    pub async fn create_department(
+        &self,
+        company_id: Uuid,
+        code: &str,
+        name_ja: &str,
+        name_en: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        with_tx!(self, tx => {
+            let mut entry = actor.entry("create", "departments", Some(id));
+            entry.company_id = Some(company_id);
+            entry.detail = Some(format!("code={code}"));
+            tx.append_audit(&entry, now).await?;
+            sqlx::query("INSERT INTO departments (id, company_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(company_id)
+                .bind(code)
+                .bind(name_ja)
+                .bind(name_en)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_write)?;
+            Ok(id)
+        })
+    }
+
+    pub async fn departments(&self, scope: &Scope) -> Result<Vec<Department>> {
+        let all: Vec<Department> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, company_id, code, name_ja, name_en FROM departments ORDER BY code")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(all
+            .into_iter()
+            .filter(|d| scope.contains(d.company_id))
+            .collect())
+    }
+
+    pub async fn create_committee(
+        &self,
+        company_id: Option<Uuid>,
+        code: &str,
+        name_ja: &str,
+        name_en: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid> {
+        let id = Uuid::now_v7();
+        with_tx!(self, tx => {
+            let mut entry = actor.entry("create", "committees", Some(id));
+            entry.company_id = company_id;
+            tx.append_audit(&entry, now).await?;
+            sqlx::query("INSERT INTO committees (id, company_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
+                .bind(id)
+                .bind(company_id)
+                .bind(code)
+                .bind(name_ja)
+                .bind(name_en)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_write)?;
+            Ok(id)
+        })
+    }
+}

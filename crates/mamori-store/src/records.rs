@@ -1,0 +1,823 @@
+//! The register kernel's store half: create, read, list (filter, sort,
+//! keyset pagination), update with optimistic concurrency, archive and
+//! restore, and all-or-nothing import, for every register described by a
+//! [`RegisterSpec`]. SQL is derived from the spec; nothing here is specific
+//! to one register.
+
+use std::collections::BTreeMap;
+
+use base64_url::{decode_cursor, encode_cursor};
+use chrono::{DateTime, NaiveDate, Utc};
+use mamori_domain::FieldError;
+use mamori_domain::authz::Scope;
+use mamori_domain::register::{
+    FieldKind, FieldSpec, Record, RefTarget, RefValue, RegisterSpec, Value,
+};
+use sqlx::AssertSqlSafe;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::audit::{Append, sha256_hex};
+use crate::users::Actor;
+use crate::{Dialect, Result, Store, StoreError, bind_values, with_pool, with_tx};
+
+/// A value bound to a query.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Null,
+    NullId,
+    NullDate,
+    NullBool,
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Date(NaiveDate),
+    Id(Uuid),
+    Time(DateTime<Utc>),
+}
+
+/// A record as stored: common columns, field values and the labels of the
+/// records its references point at.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub id: Uuid,
+    pub ref_no: String,
+    pub company_id: Uuid,
+    pub version: i64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub record: Record,
+    pub refs: BTreeMap<&'static str, RefLabel>,
+}
+
+/// How a referenced record is shown: its human key and its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefLabel {
+    pub key: String,
+    pub name_ja: String,
+    pub name_en: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Archived {
+    #[default]
+    Active,
+    Archived,
+    All,
+}
+
+/// Where a list page continues: the sort key and id of the last row shown.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cursor {
+    pub key: SqlValue,
+    pub id: Uuid,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        encode_cursor(self)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        decode_cursor(s)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ListQuery {
+    pub scope: Scope,
+    pub company: Option<Uuid>,
+    pub filters: Vec<(&'static FieldSpec, Value)>,
+    pub search: Option<String>,
+    pub archived: Archived,
+    /// A sortable field, or `None` for the reference number.
+    pub sort: Option<&'static FieldSpec>,
+    pub desc: bool,
+    pub after: Option<Cursor>,
+    pub limit: i64,
+    /// Whether to count all matches (the list page shows it; the API may skip).
+    pub count: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Stored>,
+    pub next: Option<Cursor>,
+    pub total: Option<i64>,
+}
+
+/// One row of an import: its line in the file, company and values.
+#[derive(Debug, Clone)]
+pub struct ImportRow {
+    pub line: usize,
+    pub company_id: Uuid,
+    /// When set and it names a record of the same company, that record is
+    /// updated; otherwise a new one is created.
+    pub ref_no: Option<String>,
+    pub record: Record,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RowError {
+    pub line: usize,
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportOutcome {
+    pub created: usize,
+    pub updated: usize,
+    pub errors: Vec<RowError>,
+    /// Whether the rows were written (never when any row is bad or on a dry run).
+    pub committed: bool,
+}
+
+const COMMON: &str =
+    "t.id, t.ref_no, t.company_id, t.version, t.created_at, t.updated_at, t.archived_at";
+
+fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &'static str) {
+    // table, key column, Japanese name expression, English name expression
+    match target {
+        RefTarget::Department => ("departments", "code", "r.name_ja", "r.name_en"),
+        RefTarget::Person => (
+            "people",
+            "employee_no",
+            "r.family_name || ' ' || r.given_name",
+            "r.family_name || ' ' || r.given_name",
+        ),
+    }
+}
+
+fn select_sql(spec: &RegisterSpec) -> String {
+    let mut cols = vec![COMMON.to_owned()];
+    for f in spec.fields {
+        cols.push(format!("t.{}", f.name));
+        if let FieldKind::Reference(target) = f.kind {
+            let (table, key, ja, en) = target_sql(target);
+            let name = f.name;
+            cols.push(format!(
+                "(SELECT r.{key} FROM {table} r WHERE r.id = t.{name}) AS {name}__key"
+            ));
+            cols.push(format!(
+                "(SELECT {ja} FROM {table} r WHERE r.id = t.{name}) AS {name}__ja"
+            ));
+            cols.push(format!(
+                "(SELECT {en} FROM {table} r WHERE r.id = t.{name}) AS {name}__en"
+            ));
+        }
+    }
+    format!("SELECT {} FROM {} t", cols.join(", "), spec.table)
+}
+
+/// Reads a [`Stored`] from a row of [`select_sql`].
+macro_rules! decode_stored {
+    ($spec:expr, $row:expr) => {{
+        let row = $row;
+        let mut record = Record::default();
+        let mut refs = BTreeMap::new();
+        for f in $spec.fields {
+            let value = match f.kind {
+                FieldKind::Bool => row.try_get::<Option<bool>, _>(f.name)?.map(Value::Bool),
+                FieldKind::Date => row
+                    .try_get::<Option<NaiveDate>, _>(f.name)?
+                    .map(Value::Date),
+                FieldKind::Reference(_) => {
+                    let id = row.try_get::<Option<Uuid>, _>(f.name)?;
+                    if id.is_some() {
+                        let key =
+                            row.try_get::<Option<String>, _>(format!("{}__key", f.name).as_str())?;
+                        let ja =
+                            row.try_get::<Option<String>, _>(format!("{}__ja", f.name).as_str())?;
+                        let en =
+                            row.try_get::<Option<String>, _>(format!("{}__en", f.name).as_str())?;
+                        refs.insert(
+                            f.name,
+                            RefLabel {
+                                key: key.unwrap_or_default(),
+                                name_ja: ja.unwrap_or_default(),
+                                name_en: en.unwrap_or_default(),
+                            },
+                        );
+                    }
+                    id.map(|id| Value::Ref(RefValue::Id(id)))
+                }
+                _ => row.try_get::<Option<String>, _>(f.name)?.map(Value::Text),
+            };
+            record.values.insert(f.name, value.unwrap_or(Value::Null));
+        }
+        Stored {
+            id: row.try_get("id")?,
+            ref_no: row.try_get("ref_no")?,
+            company_id: row.try_get("company_id")?,
+            version: row.try_get("version")?,
+            created_at: row.try_get("created_at")?,
+            updated_at: row.try_get("updated_at")?,
+            archived_at: row.try_get("archived_at")?,
+            record,
+            refs,
+        }
+    }};
+}
+
+/// The value stored for a field.
+fn sql_value(field: &FieldSpec, value: &Value) -> SqlValue {
+    match value {
+        Value::Null => match field.kind {
+            FieldKind::Reference(_) => SqlValue::NullId,
+            FieldKind::Date => SqlValue::NullDate,
+            // An unset flag is false: the columns are NOT NULL.
+            FieldKind::Bool => SqlValue::Bool(false),
+            _ => SqlValue::Null,
+        },
+        Value::Text(s) => SqlValue::Text(s.clone()),
+        Value::Bool(b) => SqlValue::Bool(*b),
+        Value::Date(d) => SqlValue::Date(*d),
+        Value::Ref(RefValue::Id(id)) => SqlValue::Id(*id),
+        // Keys are resolved before writing; an unresolved key never reaches SQL.
+        Value::Ref(RefValue::Key(_)) => SqlValue::NullId,
+    }
+}
+
+/// The value a stored field is compared with when sorting (NULLs sort first).
+fn sort_expr(field: Option<&FieldSpec>, dialect: Dialect) -> String {
+    match field {
+        None => "t.ref_no".to_owned(),
+        Some(f) => match (f.kind, dialect) {
+            (FieldKind::Date, Dialect::Postgres) => {
+                format!("COALESCE(t.{}, DATE '0001-01-01')", f.name)
+            }
+            (FieldKind::Date, Dialect::Sqlite) => format!("COALESCE(t.{}, '0001-01-01')", f.name),
+            (FieldKind::Bool, _) => format!("COALESCE(t.{}, FALSE)", f.name),
+            _ => format!("COALESCE(t.{}, '')", f.name),
+        },
+    }
+}
+
+fn sort_key(field: Option<&FieldSpec>, s: &Stored) -> SqlValue {
+    match field {
+        None => SqlValue::Text(s.ref_no.clone()),
+        Some(f) => match (f.kind, s.record.get(f.name)) {
+            (FieldKind::Date, Value::Date(d)) => SqlValue::Date(*d),
+            (FieldKind::Date, _) => {
+                SqlValue::Date(NaiveDate::from_ymd_opt(1, 1, 1).expect("year 1 is a valid date"))
+            }
+            (FieldKind::Bool, Value::Bool(b)) => SqlValue::Bool(*b),
+            (FieldKind::Bool, _) => SqlValue::Bool(false),
+            (_, Value::Text(t)) => SqlValue::Text(t.clone()),
+            (_, _) => SqlValue::Text(String::new()),
+        },
+    }
+}
+
+/// Digest of a record's state for the audit chain.
+pub fn state_digest(company_id: Uuid, record: &Record, archived: bool) -> String {
+    let fields: serde_json::Map<String, serde_json::Value> = record
+        .values
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), v.to_json()))
+        .collect();
+    let state =
+        serde_json::json!({ "company_id": company_id, "fields": fields, "archived": archived });
+    sha256_hex(state.to_string().as_bytes())
+}
+
+fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('%');
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+struct Where {
+    clauses: Vec<String>,
+    values: Vec<SqlValue>,
+}
+
+impl Where {
+    fn push(&mut self, clause: impl FnOnce(usize) -> String, value: SqlValue) {
+        self.values.push(value);
+        self.clauses.push(clause(self.values.len()));
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+}
+
+fn scope_clause(scope: &Scope, w: &mut Where) {
+    if let Scope::Companies(ids) = scope {
+        if ids.is_empty() {
+            w.clauses.push("1 = 0".to_owned());
+            return;
+        }
+        let mut marks = Vec::new();
+        for id in ids {
+            w.values.push(SqlValue::Id(*id));
+            marks.push(format!("${}", w.values.len()));
+        }
+        w.clauses
+            .push(format!("t.company_id IN ({})", marks.join(", ")));
+    }
+}
+
+impl Store {
+    /// One record, if it exists in a company of `scope`.
+    pub async fn get_record(&self, spec: &RegisterSpec, id: Uuid, scope: &Scope) -> Result<Stored> {
+        let sql = format!("{} WHERE t.id = $1", select_sql(spec));
+        let stored = with_pool!(self, pool => {
+            match sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(pool).await? {
+                Some(row) => Some(decode_stored!(spec, &row)),
+                None => None,
+            }
+        });
+        match stored {
+            Some(s) if scope.contains(s.company_id) => Ok(s),
+            _ => Err(StoreError::NotFound),
+        }
+    }
+
+    /// A page of records matching `q`, in its order.
+    pub async fn list_records(&self, spec: &RegisterSpec, q: &ListQuery) -> Result<Page> {
+        let dialect = self.dialect();
+        let mut w = Where {
+            clauses: Vec::new(),
+            values: Vec::new(),
+        };
+        scope_clause(&q.scope, &mut w);
+        if let Some(company) = q.company {
+            w.push(|n| format!("t.company_id = ${n}"), SqlValue::Id(company));
+        }
+        match q.archived {
+            Archived::Active => w.clauses.push("t.archived_at IS NULL".into()),
+            Archived::Archived => w.clauses.push("t.archived_at IS NOT NULL".into()),
+            Archived::All => {}
+        }
+        for (field, value) in &q.filters {
+            match value {
+                Value::Null => w.clauses.push(format!("t.{} IS NULL", field.name)),
+                v => w.push(|n| format!("t.{} = ${n}", field.name), sql_value(field, v)),
+            }
+        }
+        if let Some(search) = q.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            let like = match dialect {
+                Dialect::Sqlite => "LIKE",
+                Dialect::Postgres => "ILIKE",
+            };
+            let text_fields: Vec<&str> = spec
+                .fields
+                .iter()
+                .filter(|f| matches!(f.kind, FieldKind::Text { .. } | FieldKind::Email))
+                .map(|f| f.name)
+                .collect();
+            w.push(
+                |n| {
+                    let mut ors: Vec<String> = text_fields
+                        .iter()
+                        .map(|c| format!("t.{c} {like} ${n} ESCAPE '\\'"))
+                        .collect();
+                    ors.push(format!("t.ref_no {like} ${n} ESCAPE '\\'"));
+                    format!("({})", ors.join(" OR "))
+                },
+                SqlValue::Text(escape_like(search)),
+            );
+        }
+        let count_sql = format!("SELECT COUNT(*) FROM {} t{}", spec.table, w.sql());
+        let count_values = w.values.clone();
+
+        let key = sort_expr(q.sort, dialect);
+        let (cmp, dir) = if q.desc { ("<", "DESC") } else { (">", "ASC") };
+        if let Some(after) = &q.after {
+            w.values.push(after.key.clone());
+            let k = w.values.len();
+            w.values.push(SqlValue::Id(after.id));
+            let i = w.values.len();
+            w.clauses.push(format!(
+                "({key} {cmp} ${k} OR ({key} = ${k} AND t.id {cmp} ${i}))"
+            ));
+        }
+        let limit = q.limit.clamp(1, 500);
+        w.values.push(SqlValue::Int(limit + 1));
+        let sql = format!(
+            "{}{} ORDER BY {key} {dir}, t.id {dir} LIMIT ${}",
+            select_sql(spec),
+            w.sql(),
+            w.values.len()
+        );
+        let (mut items, total) = with_pool!(self, pool => {
+            let rows = bind_values!(sqlx::query(AssertSqlSafe(sql.as_str())), &w.values).fetch_all(pool).await?;
+            let mut items = Vec::with_capacity(rows.len());
+            for row in &rows {
+                items.push(decode_stored!(spec, row));
+            }
+            let total: Option<i64> = if q.count {
+                Some(bind_values!(sqlx::query_scalar(AssertSqlSafe(count_sql.as_str())), &count_values).fetch_one(pool).await?)
+            } else {
+                None
+            };
+            (items, total)
+        });
+        let next = if items.len() as i64 > limit {
+            items.truncate(limit as usize);
+            items.last().map(|last| Cursor {
+                key: sort_key(q.sort, last),
+                id: last.id,
+            })
+        } else {
+            None
+        };
+        Ok(Page { items, next, total })
+    }
+
+    /// Creates a record in `company_id`. The record must be complete.
+    pub async fn create_record(
+        &self,
+        spec: &RegisterSpec,
+        company_id: Uuid,
+        record: Record,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Stored> {
+        let id = Uuid::now_v7();
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let record = resolve_and_check!(spec, &mut tx, company_id, record)?;
+            insert_record!(spec, &mut tx, id, company_id, &record, actor, now)?;
+            Ok(())
+        })?;
+        self.get_record(spec, id, &Scope::All).await
+    }
+
+    /// Applies `changes` to the record if it is still at `expected_version`.
+    /// The caller has checked that the principal may update it.
+    pub async fn update_record(
+        &self,
+        spec: &RegisterSpec,
+        id: Uuid,
+        expected_version: i64,
+        changes: Record,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Stored> {
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let sql = format!("{} WHERE t.id = $1", select_sql(spec));
+            let row = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+            let current = decode_stored!(spec, &row);
+            update_stored!(spec, &mut tx, current, expected_version, changes, actor, now)
+        })?;
+        self.get_record(spec, id, &Scope::All).await
+    }
+
+    /// Archives (`archive = true`) or restores a record at `expected_version`.
+    pub async fn set_archived(
+        &self,
+        spec: &RegisterSpec,
+        id: Uuid,
+        expected_version: i64,
+        archive: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Stored> {
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let sql = format!("{} WHERE t.id = $1", select_sql(spec));
+            let row = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+            let current = decode_stored!(spec, &row);
+            if current.version != expected_version {
+                return Err(StoreError::Stale { current: current.version });
+            }
+            let before = state_digest(current.company_id, &current.record, current.archived_at.is_some());
+            let after = state_digest(current.company_id, &current.record, archive);
+            let archived_at = if archive { Some(now) } else { None };
+            sqlx::query(AssertSqlSafe(format!("UPDATE {} SET archived_at = $1, version = version + 1, updated_at = $2 WHERE id = $3", spec.table)))
+                .bind(archived_at)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let mut entry = actor.entry(if archive { "archive" } else { "restore" }, spec.name, Some(id));
+            entry.company_id = Some(current.company_id);
+            entry.before_digest = Some(before);
+            entry.after_digest = Some(after);
+            tx.append_audit(&entry, now).await?;
+            Ok(())
+        })?;
+        self.get_record(spec, id, &Scope::All).await
+    }
+
+    /// Writes every row or none. Bad rows are listed with their line; with
+    /// `dry_run` nothing is written even when all rows are good.
+    pub async fn import_records(
+        &self,
+        spec: &RegisterSpec,
+        rows: Vec<ImportRow>,
+        dry_run: bool,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<ImportOutcome> {
+        let mut outcome = ImportOutcome::default();
+        let sql = format!("{} WHERE t.ref_no = $1", select_sql(spec));
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            tx.lock_for_write().await?;
+            for row in rows {
+                let line = row.line;
+                let mut sp = sqlx::Connection::begin(&mut *tx).await?;
+                let existing = match &row.ref_no {
+                    Some(ref_no) => match sqlx::query(AssertSqlSafe(sql.as_str())).bind(ref_no).fetch_optional(&mut *sp).await? {
+                        Some(r) => Some(decode_stored!(spec, &r)),
+                        None => None,
+                    },
+                    None => None,
+                };
+                let result = match existing {
+                    Some(current) if current.company_id == row.company_id => {
+                        let version = current.version;
+                        update_stored!(spec, &mut sp, current, version, row.record, actor, now).map(|_| false)
+                    }
+                    Some(_) => Err(StoreError::Invalid(vec![FieldError::new("ref_no", "belongs to another company")])),
+                    None => match resolve_and_check!(spec, &mut sp, row.company_id, row.record) {
+                        Ok(record) => insert_record!(spec, &mut sp, Uuid::now_v7(), row.company_id, &record, actor, now).map(|_| true),
+                        Err(e) => Err(e),
+                    },
+                };
+                match result {
+                    Ok(created) => {
+                        sp.commit().await?;
+                        if created { outcome.created += 1 } else { outcome.updated += 1 }
+                    }
+                    Err(e) => {
+                        sp.rollback().await?;
+                        outcome.errors.extend(row_errors(line, e)?);
+                    }
+                }
+            }
+            if outcome.errors.is_empty() && !dry_run {
+                tx.commit().await?;
+                outcome.committed = true;
+            } else {
+                tx.rollback().await?;
+            }
+        });
+        Ok(outcome)
+    }
+}
+
+fn row_errors(line: usize, e: StoreError) -> Result<Vec<RowError>> {
+    Ok(match e {
+        StoreError::Invalid(errors) => errors
+            .into_iter()
+            .map(|f| RowError {
+                line,
+                field: f.field,
+                message: f.message,
+            })
+            .collect(),
+        StoreError::Duplicate(what) => vec![RowError {
+            line,
+            field: what.rsplit('.').next().unwrap_or_default().to_owned(),
+            message: format!("the value is already used by another record ({what})"),
+        }],
+        StoreError::Stale { .. } => vec![RowError {
+            line,
+            field: "ref_no".into(),
+            message: "the record changed during the import".into(),
+        }],
+        other => return Err(other),
+    })
+}
+
+/// Resolves reference keys to ids within the company, checks that every
+/// referenced id belongs to it, then runs the register's completeness rules.
+macro_rules! resolve_and_check {
+    ($spec:expr, $conn:expr, $company_id:expr, $record:expr) => {{
+        let mut record: Record = $record;
+        let mut errors = Vec::new();
+        for f in $spec.fields {
+            let FieldKind::Reference(target) = f.kind else {
+                continue;
+            };
+            let (table, key_col, _, _) = target_sql(target);
+            let found: Option<Uuid> = match record.get(f.name).clone() {
+                Value::Ref(RefValue::Key(key)) => sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT id FROM {table} WHERE company_id = $1 AND {key_col} = $2"
+                )))
+                .bind($company_id)
+                .bind(&key)
+                .fetch_optional(&mut **$conn)
+                .await?
+                .or_else(|| {
+                    errors.push(FieldError::new(
+                        f.name,
+                        format!("no record with key {key:?} in this company"),
+                    ));
+                    None
+                }),
+                Value::Ref(RefValue::Id(id)) => sqlx::query_scalar(AssertSqlSafe(format!(
+                    "SELECT id FROM {table} WHERE company_id = $1 AND id = $2"
+                )))
+                .bind($company_id)
+                .bind(id)
+                .fetch_optional(&mut **$conn)
+                .await?
+                .or_else(|| {
+                    errors.push(FieldError::new(f.name, "no such record in this company"));
+                    None
+                }),
+                _ => continue,
+            };
+            if let Some(id) = found {
+                record.values.insert(f.name, Value::Ref(RefValue::Id(id)));
+            }
+        }
+        errors.extend($spec.check_complete(&record));
+        if errors.is_empty() {
+            Ok(record)
+        } else {
+            Err(StoreError::Invalid(errors))
+        }
+    }};
+}
+
+macro_rules! insert_record {
+    ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
+        let spec: &RegisterSpec = $spec;
+        let record: &Record = $record;
+        let n: i64 = sqlx::query_scalar(
+            "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
+        )
+        .bind(spec.name)
+        .fetch_optional(&mut **$conn)
+        .await?
+        .unwrap_or(0);
+        let n = if n == 0 {
+            sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
+                .bind(spec.name)
+                .execute(&mut **$conn)
+                .await?;
+            1
+        } else {
+            n
+        };
+        let ref_no = format!("{}-{:06}", spec.ref_prefix, n);
+        let mut values = vec![
+            SqlValue::Id($id),
+            SqlValue::Text(ref_no),
+            SqlValue::Id($company_id),
+            SqlValue::Int(1),
+            SqlValue::Time($now),
+            SqlValue::Time($now),
+        ];
+        let mut cols = vec![
+            "id",
+            "ref_no",
+            "company_id",
+            "version",
+            "created_at",
+            "updated_at",
+        ];
+        for f in spec.fields {
+            cols.push(f.name);
+            values.push(sql_value(f, record.get(f.name)));
+        }
+        let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            spec.table,
+            cols.join(", "),
+            marks.join(", ")
+        );
+        let inserted = bind_values!(sqlx::query(AssertSqlSafe(sql.as_str())), &values)
+            .execute(&mut **$conn)
+            .await;
+        match inserted {
+            Err(e) => Err(StoreError::from_write(e)),
+            Ok(_) => {
+                let mut entry = $actor.entry("create", spec.name, Some($id));
+                entry.company_id = Some($company_id);
+                entry.after_digest = Some(state_digest($company_id, record, false));
+                $conn.append_audit(&entry, $now).await.map(|_| ())
+            }
+        }
+    }};
+}
+
+macro_rules! update_stored {
+    ($spec:expr, $conn:expr, $current:expr, $expected_version:expr, $changes:expr, $actor:expr, $now:expr) => {{
+        let spec: &RegisterSpec = $spec;
+        let current: Stored = $current;
+        if current.version != $expected_version {
+            Err(StoreError::Stale { current: current.version })
+        } else {
+            let mut merged = current.record.clone();
+            merged.merge($changes);
+            match resolve_and_check!(spec, $conn, current.company_id, merged) {
+                Err(e) => Err(e),
+                Ok(merged) => {
+                    let mut values = Vec::new();
+                    let mut sets = Vec::new();
+                    for f in spec.fields {
+                        values.push(sql_value(f, merged.get(f.name)));
+                        sets.push(format!("{} = ${}", f.name, values.len()));
+                    }
+                    values.push(SqlValue::Time($now));
+                    sets.push(format!("updated_at = ${}", values.len()));
+                    values.push(SqlValue::Id(current.id));
+                    let id_mark = values.len();
+                    values.push(SqlValue::Int(current.version));
+                    let sql = format!(
+                        "UPDATE {} SET {}, version = version + 1 WHERE id = ${id_mark} AND version = ${}",
+                        spec.table,
+                        sets.join(", "),
+                        values.len()
+                    );
+                    match bind_values!(sqlx::query(AssertSqlSafe(sql.as_str())), &values).execute(&mut **$conn).await {
+                        Err(e) => Err(StoreError::from_write(e)),
+                        Ok(done) if done.rows_affected() == 0 => Err(StoreError::Stale { current: current.version }),
+                        Ok(_) => {
+                            let archived = current.archived_at.is_some();
+                            let mut entry = $actor.entry("update", spec.name, Some(current.id));
+                            entry.company_id = Some(current.company_id);
+                            entry.before_digest = Some(state_digest(current.company_id, &current.record, archived));
+                            entry.after_digest = Some(state_digest(current.company_id, &merged, archived));
+                            $conn.append_audit(&entry, $now).await.map(|_| ())
+                        }
+                    }
+                }
+            }
+        }
+    }};
+}
+
+use {insert_record, resolve_and_check, update_stored};
+
+/// Cursor text: URL-safe base64 of a small JSON array.
+mod base64_url {
+    use super::{Cursor, SqlValue};
+    use chrono::NaiveDate;
+    use uuid::Uuid;
+
+    pub fn encode_cursor(c: &Cursor) -> String {
+        let key = match &c.key {
+            SqlValue::Text(s) => serde_json::json!(["t", s]),
+            SqlValue::Date(d) => serde_json::json!(["d", d.format("%Y-%m-%d").to_string()]),
+            SqlValue::Bool(b) => serde_json::json!(["b", b]),
+            _ => serde_json::json!(["n"]),
+        };
+        let text = serde_json::json!([key, c.id.to_string()]).to_string();
+        hex::encode(text.as_bytes())
+    }
+
+    pub fn decode_cursor(s: &str) -> Option<Cursor> {
+        if s.len() > 4096 {
+            return None;
+        }
+        let bytes = hex::decode(s).ok()?;
+        let value: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let arr = value.as_array()?;
+        let key = arr.first()?.as_array()?;
+        let id = Uuid::parse_str(arr.get(1)?.as_str()?).ok()?;
+        let key = match key.first()?.as_str()? {
+            "t" => SqlValue::Text(key.get(1)?.as_str()?.to_owned()),
+            "d" => {
+                SqlValue::Date(NaiveDate::parse_from_str(key.get(1)?.as_str()?, "%Y-%m-%d").ok()?)
+            }
+            "b" => SqlValue::Bool(key.get(1)?.as_bool()?),
+            _ => return None,
+        };
+        Some(Cursor { key, id })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let c = Cursor {
+            key: SqlValue::Text("予約システム".into()),
+            id: Uuid::now_v7(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("zz"), None);
+        assert_eq!(Cursor::decode(&hex::encode("[1,2]")), None);
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("50%_off"), "%50\\%\\_off%");
+    }
+}
