@@ -42,7 +42,18 @@ pub enum FieldKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RefTarget {
     Department,
+    /// A person of the same company.
     Person,
+    /// A person of any company of the group (members of group committees).
+    GroupPerson,
+    Committee,
+}
+
+impl RefTarget {
+    /// Whether the target must belong to the referring record's company.
+    pub fn same_company(self) -> bool {
+        !matches!(self, RefTarget::GroupPerson)
+    }
 }
 
 const LONG_TEXT_MAX: usize = 10_000;

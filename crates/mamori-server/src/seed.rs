@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mamori_domain::demo::demo_group;
 use mamori_domain::org::Role;
 use mamori_domain::register::{Record, RefValue, Value};
-use mamori_domain::registers::{ASSETS, PEOPLE};
+use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, PEOPLE};
 use mamori_store::Store;
 use mamori_store::records::ImportRow;
 use mamori_store::users::{Actor, NewUser};
@@ -157,29 +157,6 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             .await
             .map_err(err)?;
     }
-    store
-        .create_committee(
-            ids.get("HD").copied(),
-            "ISC",
-            "情報セキュリティ委員会",
-            "Information Security Committee",
-            &actor,
-            now,
-        )
-        .await
-        .map_err(err)?;
-    store
-        .create_committee(
-            ids.get("HD").copied(),
-            "GRM",
-            "グループリスクマネジメント会議",
-            "Group Risk Management Meeting",
-            &actor,
-            now,
-        )
-        .await
-        .map_err(err)?;
-
     let text = |s: &str| {
         if s.is_empty() {
             Value::Null
@@ -261,6 +238,113 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             outcome.errors.first()
         ));
     }
+    // Committees of the holding company and their members from across the group.
+    let hd = ids
+        .get("HD")
+        .copied()
+        .ok_or("the demo group has no holding company")?;
+    let committee = |code: &str, ja: &str, en: &str, purpose: &str, line: usize| {
+        let mut r = Record::default();
+        r.values.insert("code", text(code));
+        r.values.insert("name_ja", text(ja));
+        r.values.insert("name_en", text(en));
+        r.values.insert("purpose", text(purpose));
+        ImportRow {
+            line,
+            company_id: hd,
+            ref_no: None,
+            record: r,
+        }
+    };
+    let committees = vec![
+        committee(
+            "ISC",
+            "情報セキュリティ委員会",
+            "Information Security Committee",
+            "情報セキュリティに関する方針・リスク・インシデント・監査結果の審議",
+            1,
+        ),
+        committee(
+            "GRM",
+            "グループリスクマネジメント会議",
+            "Group Risk Management Meeting",
+            "グループ全体のリスクの管理状況の確認とマネジメントレビュー",
+            2,
+        ),
+    ];
+    let outcome = store
+        .import_records(&COMMITTEES, committees, false, &actor, now)
+        .await
+        .map_err(err)?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo committees rejected: {:?}",
+            outcome.errors.first()
+        ));
+    }
+    let user_person = |username: &str| {
+        g.users
+            .iter()
+            .find(|u| u.username == username)
+            .map(|u| u.employee_no.clone())
+    };
+    let mut members: Vec<(&str, String, &str)> = Vec::new();
+    for (username, role) in [
+        ("ciso", "chair"),
+        ("csirt", "secretary"),
+        ("officer.air", "member"),
+    ] {
+        if let Some(no) = user_person(username) {
+            members.push(("ISC", no, role));
+        }
+    }
+    for c in g
+        .companies
+        .iter()
+        .filter(|c| !c.is_holding && c.code != "AIR")
+    {
+        let head = g
+            .people
+            .iter()
+            .find(|p| p.company_code == c.code && p.department_code.ends_with("-IT"))
+            .or_else(|| g.people.iter().find(|p| p.company_code == c.code));
+        if let Some(p) = head {
+            members.push(("ISC", p.employee_no.clone(), "member"));
+        }
+    }
+    for (username, role) in [("ciso", "chair"), ("hr", "member")] {
+        if let Some(no) = user_person(username) {
+            members.push(("GRM", no, role));
+        }
+    }
+    let rows: Vec<ImportRow> = members
+        .into_iter()
+        .enumerate()
+        .map(|(i, (committee, person, role))| {
+            let mut r = Record::default();
+            r.values
+                .insert("committee", Value::Ref(RefValue::Key(committee.to_owned())));
+            r.values.insert("person", Value::Ref(RefValue::Key(person)));
+            r.values.insert("role", text(role));
+            ImportRow {
+                line: i + 1,
+                company_id: hd,
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    let outcome = store
+        .import_records(&COMMITTEE_MEMBERS, rows, false, &actor, now)
+        .await
+        .map_err(err)?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo committee members rejected: {:?}",
+            outcome.errors.first()
+        ));
+    }
+
     let mut creds = Vec::new();
     for u in &g.users {
         let role = Role::parse(u.role).ok_or_else(|| format!("demo role {} unknown", u.role))?;

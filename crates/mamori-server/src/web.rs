@@ -43,6 +43,8 @@ pub struct NavItem {
 const AREAS: &[&str] = &[
     "people",
     "assets",
+    "committees",
+    "committee_members",
     "risks",
     "controls",
     "assurance",
@@ -1166,14 +1168,52 @@ async fn form_fields(
 ) -> Result<Vec<FormField>, ApiError> {
     let t = ctx.t(state);
     let scope = company.map_or(Scope::All, |c| Scope::Companies(vec![c]));
-    let departments = state.store.departments(&scope).await?;
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let departments: Vec<(String, String)> = state
+        .store
+        .departments(&scope)
+        .await?
+        .into_iter()
+        .map(|d| {
+            (
+                d.id.to_string(),
+                format!("{} {}", d.code, if ja { d.name_ja } else { d.name_en }),
+            )
+        })
+        .collect();
+    let committees: Vec<(String, String)> = if spec
+        .fields
+        .iter()
+        .any(|f| f.kind == FieldKind::Reference(RefTarget::Committee))
+    {
+        let mut q = kernel::list_query(state, &registers::COMMITTEES, scope.clone(), &[], false)?;
+        q.limit = 500;
+        let page = state.store.list_records(&registers::COMMITTEES, &q).await?;
+        page.items
+            .iter()
+            .map(|c| {
+                let name = c
+                    .record
+                    .text(if ja { "name_ja" } else { "name_en" })
+                    .unwrap_or_default();
+                (
+                    c.id.to_string(),
+                    format!("{} {name}", c.record.text("code").unwrap_or_default()),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let mut out = Vec::new();
     for f in spec.fields {
         let stored_value = stored.map(|s| match f.kind {
-            FieldKind::Reference(RefTarget::Department) => match s.record.get(f.name) {
-                Value::Ref(mamori_domain::register::RefValue::Id(id)) => id.to_string(),
-                _ => String::new(),
-            },
+            FieldKind::Reference(RefTarget::Department | RefTarget::Committee) => {
+                match s.record.get(f.name) {
+                    Value::Ref(mamori_domain::register::RefValue::Id(id)) => id.to_string(),
+                    _ => String::new(),
+                }
+            }
             _ => kernel::text_value(f, s),
         });
         let value = match &input {
@@ -1233,29 +1273,19 @@ async fn form_fields(
                     ],
                     String::new(),
                 ),
-                FieldKind::Reference(RefTarget::Department) => (
-                    "select",
-                    departments
+                FieldKind::Reference(target @ (RefTarget::Department | RefTarget::Committee)) => {
+                    let choices = if target == RefTarget::Department {
+                        &departments
+                    } else {
+                        &committees
+                    };
+                    let options = choices
                         .iter()
-                        .map(|d| {
-                            (
-                                d.id.to_string(),
-                                format!(
-                                    "{} {}",
-                                    d.code,
-                                    if ctx.lang == crate::i18n::Lang::Ja {
-                                        &d.name_ja
-                                    } else {
-                                        &d.name_en
-                                    }
-                                ),
-                                value == d.id.to_string(),
-                            )
-                        })
-                        .collect(),
-                    String::new(),
-                ),
-                FieldKind::Reference(RefTarget::Person) => {
+                        .map(|(id, label)| (id.clone(), label.clone(), value == *id))
+                        .collect();
+                    ("select", options, String::new())
+                }
+                FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson) => {
                     ("text", vec![], t.t("form.person_hint").to_owned())
                 }
             };

@@ -1,4 +1,5 @@
-//! Group structure: companies, departments and committees.
+//! Group structure: companies and departments. (Committees and their
+//! members are registers of the kernel.)
 
 use chrono::{DateTime, Utc};
 use mamori_domain::authz::Scope;
@@ -114,33 +115,5 @@ impl Store {
             .into_iter()
             .filter(|d| scope.contains(d.company_id))
             .collect())
-    }
-
-    pub async fn create_committee(
-        &self,
-        company_id: Option<Uuid>,
-        code: &str,
-        name_ja: &str,
-        name_en: &str,
-        actor: &Actor,
-        now: DateTime<Utc>,
-    ) -> Result<Uuid> {
-        let id = Uuid::now_v7();
-        with_tx!(self, tx => {
-            let mut entry = actor.entry("create", "committees", Some(id));
-            entry.company_id = company_id;
-            tx.append_audit(&entry, now).await?;
-            sqlx::query("INSERT INTO committees (id, company_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id)
-                .bind(company_id)
-                .bind(code)
-                .bind(name_ja)
-                .bind(name_en)
-                .bind(now)
-                .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from_write)?;
-            Ok(id)
-        })
     }
 }

@@ -141,12 +141,13 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
     // table, key column, Japanese name expression, English name expression
     match target {
         RefTarget::Department => ("departments", "code", "r.name_ja", "r.name_en"),
-        RefTarget::Person => (
+        RefTarget::Person | RefTarget::GroupPerson => (
             "people",
             "employee_no",
             "r.family_name || ' ' || r.given_name",
             "r.family_name || ' ' || r.given_name",
         ),
+        RefTarget::Committee => ("committees", "code", "r.name_ja", "r.name_en"),
     }
 }
 
@@ -244,6 +245,8 @@ fn sql_value(field: &FieldSpec, value: &Value) -> SqlValue {
 fn sort_expr(field: Option<&FieldSpec>, dialect: Dialect) -> String {
     match field {
         None => "t.ref_no".to_owned(),
+        // A required column is never NULL: sort on it bare, so its index serves.
+        Some(f) if f.required => format!("t.{}", f.name),
         Some(f) => match (f.kind, dialect) {
             (FieldKind::Date, Dialect::Postgres) => {
                 format!("COALESCE(t.{}, DATE '0001-01-01')", f.name)
@@ -610,9 +613,15 @@ macro_rules! resolve_and_check {
                 continue;
             };
             let (table, key_col, _, _) = target_sql(target);
+            // Group-wide targets (members of group committees) may be in any company.
+            let (within, place) = if target.same_company() {
+                ("company_id = $1", "in this company")
+            } else {
+                ("$1 IS NOT NULL", "in the group")
+            };
             let found: Option<Uuid> = match record.get(f.name).clone() {
                 Value::Ref(RefValue::Key(key)) => sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM {table} WHERE company_id = $1 AND {key_col} = $2"
+                    "SELECT id FROM {table} WHERE {within} AND {key_col} = $2"
                 )))
                 .bind($company_id)
                 .bind(&key)
@@ -621,19 +630,19 @@ macro_rules! resolve_and_check {
                 .or_else(|| {
                     errors.push(FieldError::new(
                         f.name,
-                        format!("no record with key {key:?} in this company"),
+                        format!("no record with key {key:?} {place}"),
                     ));
                     None
                 }),
                 Value::Ref(RefValue::Id(id)) => sqlx::query_scalar(AssertSqlSafe(format!(
-                    "SELECT id FROM {table} WHERE company_id = $1 AND id = $2"
+                    "SELECT id FROM {table} WHERE {within} AND id = $2"
                 )))
                 .bind($company_id)
                 .bind(id)
                 .fetch_optional(&mut **$conn)
                 .await?
                 .or_else(|| {
-                    errors.push(FieldError::new(f.name, "no such record in this company"));
+                    errors.push(FieldError::new(f.name, format!("no such record {place}")));
                     None
                 }),
                 _ => continue,

@@ -2,15 +2,17 @@
 //! [`crate::register`] for what the kernel derives from them.
 
 mod assets;
+mod committees;
 mod people;
 
 pub use assets::{ASSET_KINDS, ASSETS};
+pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use people::PEOPLE;
 
 use crate::register::RegisterSpec;
 
 /// Every register, in navigation order.
-pub const ALL: &[&RegisterSpec] = &[&PEOPLE, &ASSETS];
+pub const ALL: &[&RegisterSpec] = &[&PEOPLE, &ASSETS, &COMMITTEES, &COMMITTEE_MEMBERS];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
     ALL.iter().copied().find(|r| r.name == name)

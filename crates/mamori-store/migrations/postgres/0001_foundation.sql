@@ -76,14 +76,6 @@ CREATE TABLE api_tokens (
     revoked_at TIMESTAMPTZ
 );
 
-CREATE TABLE committees (
-    id UUID PRIMARY KEY,
-    company_id UUID REFERENCES companies(id),
-    code TEXT NOT NULL UNIQUE,
-    name_ja TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL
-);
 
 CREATE TABLE counters (
     name TEXT PRIMARY KEY,
@@ -136,6 +128,8 @@ CREATE TABLE people (
     employment TEXT NOT NULL
 );
 CREATE INDEX people_company ON people(company_id, family_name);
+CREATE INDEX people_department ON people(department);
+CREATE INDEX people_employment ON people(employment, family_name);
 
 CREATE TABLE assets (
     id UUID PRIMARY KEY,
@@ -157,10 +151,37 @@ CREATE TABLE assets (
 CREATE INDEX assets_company_name ON assets(company_id, name);
 CREATE INDEX assets_name ON assets(name, id);
 CREATE INDEX assets_classification ON assets(classification, name);
+CREATE INDEX assets_customer ON assets(customer_personal_info, classification, name);
+CREATE INDEX assets_kind ON assets(kind, name);
+CREATE INDEX assets_owner ON assets(owner);
+
+
+CREATE TABLE committees (
+    id UUID PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id UUID NOT NULL REFERENCES companies(id),
+    version BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    archived_at TIMESTAMPTZ,
+    code TEXT NOT NULL UNIQUE,
+    name_ja TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    purpose TEXT
+);
 
 CREATE TABLE committee_members (
-    committee_id UUID NOT NULL REFERENCES committees(id),
-    person_id UUID NOT NULL REFERENCES people(id),
+    id UUID PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id UUID NOT NULL REFERENCES companies(id),
+    version BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    archived_at TIMESTAMPTZ,
+    committee UUID NOT NULL REFERENCES committees(id),
+    person UUID NOT NULL REFERENCES people(id),
     role TEXT NOT NULL,
-    PRIMARY KEY (committee_id, person_id)
+    since DATE,
+    UNIQUE (committee, person)
 );
+CREATE INDEX committee_members_committee ON committee_members(committee);

@@ -76,14 +76,6 @@ CREATE TABLE api_tokens (
     revoked_at TEXT
 );
 
-CREATE TABLE committees (
-    id BLOB PRIMARY KEY,
-    company_id BLOB REFERENCES companies(id),
-    code TEXT NOT NULL UNIQUE,
-    name_ja TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
 
 CREATE TABLE counters (
     name TEXT PRIMARY KEY,
@@ -136,6 +128,8 @@ CREATE TABLE people (
     employment TEXT NOT NULL
 );
 CREATE INDEX people_company ON people(company_id, family_name);
+CREATE INDEX people_department ON people(department);
+CREATE INDEX people_employment ON people(employment, family_name);
 
 CREATE TABLE assets (
     id BLOB PRIMARY KEY,
@@ -157,10 +151,37 @@ CREATE TABLE assets (
 CREATE INDEX assets_company_name ON assets(company_id, name);
 CREATE INDEX assets_name ON assets(name, id);
 CREATE INDEX assets_classification ON assets(classification, name);
+CREATE INDEX assets_customer ON assets(customer_personal_info, classification, name);
+CREATE INDEX assets_kind ON assets(kind, name);
+CREATE INDEX assets_owner ON assets(owner);
+
+
+CREATE TABLE committees (
+    id BLOB PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    code TEXT NOT NULL UNIQUE,
+    name_ja TEXT NOT NULL,
+    name_en TEXT NOT NULL,
+    purpose TEXT
+);
 
 CREATE TABLE committee_members (
-    committee_id BLOB NOT NULL REFERENCES committees(id),
-    person_id BLOB NOT NULL REFERENCES people(id),
+    id BLOB PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    committee BLOB NOT NULL REFERENCES committees(id),
+    person BLOB NOT NULL REFERENCES people(id),
     role TEXT NOT NULL,
-    PRIMARY KEY (committee_id, person_id)
+    since TEXT,
+    UNIQUE (committee, person)
 );
+CREATE INDEX committee_members_committee ON committee_members(committee);
