@@ -156,13 +156,18 @@ async fn open_store(cfg: &mamori_server::Config) -> Result<Store> {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG")
-                .unwrap_or_else(|_| "info".into()),
-        )
-        .with_target(false)
-        .init();
+    // Structured logs: human-readable by default, JSON lines with
+    // MAMORI_LOG_FORMAT=json for log shippers. Fields, never secrets.
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("MAMORI_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false);
+    if std::env::var("MAMORI_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Serve {

@@ -195,7 +195,7 @@ async fn main() {
         } else {
             path
         };
-        for _ in 0..20 {
+        for _ in 0..100 {
             call(&router, &path, api, &token, &raw).await;
         }
         let mut times = Vec::with_capacity(iterations);

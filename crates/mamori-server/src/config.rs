@@ -31,6 +31,8 @@ pub struct Config {
     pub login_max_failures_per_account: u32,
     pub login_max_failures_per_address: u32,
     pub login_window_minutes: i64,
+    /// People must enrol a TOTP second factor before they may work.
+    pub require_totp: bool,
     /// Handling classification levels (情報取り扱い区分).
     pub classification: Scheme,
 }
@@ -50,6 +52,7 @@ impl Default for Config {
             login_max_failures_per_account: 5,
             login_max_failures_per_address: 30,
             login_window_minutes: 15,
+            require_totp: true,
             classification: Scheme::default(),
         }
     }

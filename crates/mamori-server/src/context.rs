@@ -42,6 +42,8 @@ pub struct Ctx {
     pub user: Option<User>,
     pub principal: Option<Principal>,
     pub via_token: bool,
+    /// Whether people must enrol a second factor before they may work.
+    pub require_totp: bool,
 }
 
 impl Ctx {
@@ -52,6 +54,22 @@ impl Ctx {
                 name: p.username.clone(),
             },
             None => Actor::system("anonymous"),
+        }
+    }
+
+    /// What an interactive session still owes before it may work: first a
+    /// new password (after a one-time one), then a second factor.
+    pub fn pending_step(&self) -> Option<&'static str> {
+        if self.via_token {
+            return None;
+        }
+        let user = self.user.as_ref()?;
+        if user.must_change_password {
+            Some("/account/password")
+        } else if self.require_totp && !user.totp_enabled {
+            Some("/account/totp")
+        } else {
+            None
         }
     }
 
@@ -93,7 +111,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let ctx = Ctx::from_request_parts(parts, state).await?;
-        if ctx.user.as_ref().is_some_and(|u| u.must_change_password) && !ctx.via_token {
+        if ctx.pending_step().is_some() {
             return Err(ApiError::Forbidden);
         }
         match ctx.principal.clone() {
@@ -103,8 +121,8 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiUser {
     }
 }
 
-/// A signed-in person for web pages: redirected to log in, or to change a
-/// one-time password first.
+/// A signed-in person for web pages: redirected to log in, or to the step
+/// the session still owes (a new password, a second factor).
 pub struct WebUser(pub Ctx, pub Principal);
 
 impl<S: Send + Sync> FromRequestParts<S> for WebUser {
@@ -117,10 +135,10 @@ impl<S: Send + Sync> FromRequestParts<S> for WebUser {
         let Some(principal) = ctx.principal.clone() else {
             return Err(Redirect::to("/login").into_response());
         };
-        if ctx.user.as_ref().is_some_and(|u| u.must_change_password)
-            && parts.uri.path() != "/account/password"
+        if let Some(step) = ctx.pending_step()
+            && parts.uri.path() != step
         {
-            return Err(Redirect::to("/account/password").into_response());
+            return Err(Redirect::to(step).into_response());
         }
         Ok(WebUser(ctx, principal))
     }
@@ -225,6 +243,7 @@ async fn resolve_inner(state: &AppState, request: Request) -> Result<(Request, b
         user: None,
         principal: None,
         via_token: false,
+        require_totp: state.config.require_totp,
     };
     let mut clear_cookie = false;
 

@@ -604,6 +604,7 @@ pub async fn change_password(
 #[derive(Template)]
 #[template(path = "totp_setup.html")]
 struct TotpSetupPage<'a> {
+    optional: bool,
     f: Frame<'a>,
     enabled: bool,
     secret: String,
@@ -618,6 +619,7 @@ pub async fn totp_setup_page(State(state): State<AppState>, WebUser(ctx, p): Web
     };
     if user.totp_enabled {
         return render(TotpSetupPage {
+            optional: !state.config.require_totp,
             f: frame(&state, &ctx, "totp_setup.title"),
             enabled: true,
             secret: String::new(),
@@ -641,6 +643,7 @@ pub async fn totp_setup_page(State(state): State<AppState>, WebUser(ctx, p): Web
     }
     let uri = totp::uri(&secret, &user.username);
     render(TotpSetupPage {
+        optional: !state.config.require_totp,
         f: frame(&state, &ctx, "totp_setup.title"),
         enabled: false,
         secret,
@@ -674,6 +677,7 @@ pub async fn totp_enable(
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
             render(TotpSetupPage {
+                optional: !state.config.require_totp,
                 f: frame(&state, &ctx, "totp_setup.title"),
                 enabled: false,
                 secret,
@@ -699,6 +703,7 @@ pub async fn totp_enable(
     }
     let _ = state.store.use_totp_step(user.id, step as i64).await;
     render(TotpSetupPage {
+        optional: !state.config.require_totp,
         f: frame(&state, &ctx, "totp_setup.title"),
         enabled: true,
         secret: String::new(),
@@ -1628,21 +1633,68 @@ pub async fn import_page(
     })
 }
 
+/// The import form: a chosen file (multipart) or pasted text (either encoding).
+async fn import_input(
+    state: &AppState,
+    request: axum::extract::Request,
+) -> Result<(Vec<u8>, bool), ApiError> {
+    use axum::extract::FromRequest;
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| ApiError::TooLarge(state.config.max_body_bytes))?;
+        let pairs = form(&body);
+        return Ok((
+            field(&pairs, "csv").as_bytes().to_vec(),
+            field(&pairs, "mode") != "import",
+        ));
+    }
+    let mut parts = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?;
+    let (mut file, mut text, mut mode) = (Vec::new(), Vec::new(), String::new());
+    while let Some(part) = parts
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?
+    {
+        let name = part.name().unwrap_or_default().to_owned();
+        let bytes = part
+            .bytes()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?;
+        match name.as_str() {
+            "file" => file = bytes.to_vec(),
+            "csv" => text = bytes.to_vec(),
+            "mode" => mode = String::from_utf8_lossy(&bytes).into_owned(),
+            _ => {}
+        }
+    }
+    Ok((if file.is_empty() { text } else { file }, mode != "import"))
+}
+
 pub async fn import(
     State(state): State<AppState>,
     WebUser(ctx, p): WebUser,
     Path(name): Path<String>,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Response {
     let spec = match register(&name) {
         Ok(s) => s,
         Err(e) => return error_page(&state, &ctx, e),
     };
-    let pairs = form(&body);
-    let text = field(&pairs, "csv").to_owned();
-    let dry_run = field(&pairs, "mode") != "import";
+    let (content, dry_run) = match import_input(&state, request).await {
+        Ok(input) => input,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
+    let text = String::from_utf8_lossy(&content).into_owned();
     let t = ctx.t(&state);
-    let outcome = transfer::import_csv(&state, &ctx, &p, spec, text.as_bytes(), dry_run).await;
+    let outcome = transfer::import_csv(&state, &ctx, &p, spec, &content, dry_run).await;
     let (errors, done) = match outcome {
         Ok(o) if o.errors.is_empty() => {
             let key = if o.committed {

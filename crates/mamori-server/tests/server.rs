@@ -72,8 +72,16 @@ fn backends() -> Vec<Backend> {
 }
 
 impl TestApp {
+    /// An app that does not insist on TOTP (most tests log in with a password alone).
     async fn new(backend: Backend) -> TestApp {
-        Self::with_config(backend, Config::default()).await
+        Self::with_config(
+            backend,
+            Config {
+                require_totp: false,
+                ..Config::default()
+            },
+        )
+        .await
     }
 
     async fn with_config(backend: Backend, config: Config) -> TestApp {
@@ -301,7 +309,11 @@ impl TestApp {
             a.text()
         );
         let cookie = a.cookie().expect("session cookie");
-        let page = self.page("/account/password", Some(&cookie)).await;
+        let mut page = self.page("/account/password", Some(&cookie)).await;
+        if page.status == StatusCode::SEE_OTHER {
+            let next = page.location().to_owned();
+            page = self.page(&next, Some(&cookie)).await;
+        }
         (cookie, csrf_of(&page.text()))
     }
 }
@@ -452,10 +464,25 @@ async fn login_flow(b: Backend) {
 on_every_backend!(login_password_change_and_rotation, login_flow);
 
 async fn totp_flow(b: Backend) {
-    let app = TestApp::new(b).await;
+    let app = TestApp::with_config(b, Config::default()).await;
     app.user("sato", Role::SecurityOfficer, Some("AIR"), PASSWORD)
         .await;
     let (cookie, csrf) = app.login("sato", PASSWORD).await;
+    // Enrolment is required before anything else (the default).
+    assert_eq!(
+        app.page("/", Some(&cookie)).await.location(),
+        "/account/totp"
+    );
+    let me = app
+        .send(
+            Request::builder()
+                .uri("/api/v1/me")
+                .header(header::COOKIE, &cookie)
+                .body(Body::empty())
+                .expect("req"),
+        )
+        .await;
+    assert_eq!(me.status, StatusCode::FORBIDDEN);
     let setup = app.page("/account/totp", Some(&cookie)).await;
     let html = setup.text();
     let secret = html
@@ -482,6 +509,11 @@ async fn totp_flow(b: Backend) {
         )
         .await;
     assert_eq!(enabled.status, StatusCode::OK);
+    assert_eq!(
+        app.page("/", Some(&cookie)).await.status,
+        StatusCode::OK,
+        "enrolled: the app opens"
+    );
     let recovery: Vec<String> = enabled
         .text()
         .split("<code>")
@@ -1179,6 +1211,7 @@ on_every_backend!(register_kernel_list_create_update_archive, kernel_flow);
 async fn bad_input(b: Backend) {
     let config = Config {
         max_body_bytes: 64 * 1024,
+        require_totp: false,
         ..Config::default()
     };
     let app = TestApp::with_config(b, config).await;
@@ -1583,6 +1616,31 @@ async fn pages(b: Backend) {
         .await;
     assert_eq!(checked.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(checked.text().contains("must be one of"));
+    // The same through a file upload (multipart; the CSRF token rides in the query).
+    let boundary = "mamoriBoundary7";
+    let upload = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\nimport\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.csv\"\r\nContent-Type: text/csv\r\n\r\n\u{feff}company,name,kind,classification\nAIR,アップロード資産,device,internal\n\r\n--{boundary}--\r\n"
+    );
+    let send = |csrf: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/r/assets/import?csrf={csrf}"))
+            .header(header::COOKIE, &cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(upload.clone()))
+            .expect("req")
+    };
+    assert_eq!(app.send(send("wrong")).await.status, StatusCode::FORBIDDEN);
+    let uploaded = app.send(send(&csrf)).await;
+    assert_eq!(uploaded.status, StatusCode::OK, "{}", uploaded.text());
+    assert!(
+        uploaded.text().contains("Imported (1 new"),
+        "{}",
+        uploaded.text()
+    );
     // Anonymous visitors go to the login page, in English when they ask.
     let anon = app.page("/r/assets", None).await;
     assert_eq!(anon.location(), "/login");

@@ -106,7 +106,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_record ON audit_log(record_id);
 
--- Registers. Common columns first, then the register's fields (named as in
+-- Registers. List indexes are partial (active records), matching the lists
+-- default filter, so counts and sorted pages read the index alone.
+-- Common columns first, then the register's fields (named as in
 -- the domain spec); references hold the target's id.
 
 CREATE TABLE people (
@@ -127,9 +129,9 @@ CREATE TABLE people (
     job_title TEXT,
     employment TEXT NOT NULL
 );
-CREATE INDEX people_company ON people(company_id, family_name);
+CREATE INDEX people_company ON people(company_id, family_name) WHERE archived_at IS NULL;
 CREATE INDEX people_department ON people(department);
-CREATE INDEX people_employment ON people(employment, family_name);
+CREATE INDEX people_employment ON people(employment, family_name) WHERE archived_at IS NULL;
 
 CREATE TABLE assets (
     id BLOB PRIMARY KEY,
@@ -148,11 +150,11 @@ CREATE TABLE assets (
     description TEXT,
     review_date TEXT
 );
-CREATE INDEX assets_company_name ON assets(company_id, name);
-CREATE INDEX assets_name ON assets(name, id);
-CREATE INDEX assets_classification ON assets(classification, name);
-CREATE INDEX assets_customer ON assets(customer_personal_info, classification, name);
-CREATE INDEX assets_kind ON assets(kind, name);
+CREATE INDEX assets_company_name ON assets(company_id, name) WHERE archived_at IS NULL;
+CREATE INDEX assets_name ON assets(name, id) WHERE archived_at IS NULL;
+CREATE INDEX assets_classification ON assets(classification, name) WHERE archived_at IS NULL;
+CREATE INDEX assets_customer ON assets(customer_personal_info, classification, name) WHERE archived_at IS NULL;
+CREATE INDEX assets_kind ON assets(kind, name) WHERE archived_at IS NULL;
 CREATE INDEX assets_owner ON assets(owner);
 
 
