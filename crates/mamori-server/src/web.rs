@@ -188,11 +188,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
 
 const HTMX: &str = include_str!("../static/htmx.min.js");
 const APP_CSS: &str = include_str!("../static/app.css");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 pub async fn static_file(Path(file): Path<String>) -> Response {
     let (body, kind) = match file.as_str() {
         "htmx.min.js" => (HTMX, "text/javascript; charset=utf-8"),
         "app.css" => (APP_CSS, "text/css; charset=utf-8"),
+        "favicon.svg" => (FAVICON, "image/svg+xml"),
         _ => return StatusCode::NOT_FOUND.into_response(),
     };
     (

@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Browser check of mamori's UI in headless Chromium (Playwright driving the
+system's /usr/bin/chromium): a new administrator's first steps, the asset list
+with its htmx filter, an edit, the language switch. Any console error (a
+Content-Security-Policy violation shows up as one) fails the check.
+
+usage: ui_check.py BASE_URL ONE_TIME_PASSWORD
+"""
+import base64
+import hashlib
+import hmac
+import struct
+import sys
+import time
+
+from playwright.sync_api import sync_playwright
+
+BASE, OTP = sys.argv[1], sys.argv[2]
+NEW_PASSWORD = "新しい合言葉-Sora-2026"
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append((name, bool(ok)))
+    print(("ok   " if ok else "FAIL ") + name + (f" ({detail})" if detail and not ok else ""))
+
+
+def totp(secret):
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    digest = hmac.new(key, struct.pack(">Q", int(time.time() // 30)), hashlib.sha1).digest()
+    offset = digest[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", digest[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+with sync_playwright() as p:
+    browser = p.chromium.launch(
+        executable_path="/usr/bin/chromium",
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )
+    page = browser.new_page(locale="ja-JP")
+    console_errors = []
+    page.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else None)
+
+    response = page.goto(BASE + "/login")
+    check("login page in Japanese", "ログイン" in page.title())
+    csp = response.headers.get("content-security-policy", "")
+    check("strict CSP", "script-src 'self'" in csp and "unsafe-inline" not in csp, csp)
+
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", OTP)
+    page.click("button.primary")
+    check("one-time password must be changed", page.url.endswith("/account/password"), page.url)
+    page.fill("input[name=current]", OTP)
+    page.fill("input[name=new]", NEW_PASSWORD)
+    page.fill("input[name=confirm]", NEW_PASSWORD)
+    page.click("button.primary")
+    check("then TOTP enrolment is required", page.url.endswith("/account/totp"), page.url)
+    page.goto(BASE + "/")
+    check("the app stays closed until enrolment", page.url.endswith("/account/totp"), page.url)
+    secret = page.inner_text("code.secret").strip()
+    page.fill("input[name=code]", totp(secret))
+    page.click("button.primary")
+    check("ten recovery codes shown", page.locator("ul.codes li").count() == 10)
+
+    page.goto(BASE + "/")
+    check("dashboard with register tiles", page.locator(".tile").count() >= 4)
+
+    page.goto(BASE + "/r/assets")
+    before = page.locator("table.list tbody tr").count()
+    page.select_option("select[name=classification]", "secret")
+    page.wait_for_url("**classification=secret**")
+    page.wait_for_load_state("networkidle")
+    cells = page.locator("table.list tbody tr td:nth-child(4)").all_inner_texts()
+    check("htmx filter narrows the list", 0 < len(cells) < before + 1 and all(c == "極秘" for c in cells), str(cells[:3]))
+
+    page.click("table.list tbody tr td a")
+    page.fill("input[name=location]", "羽田第2データセンター")
+    page.click("form.record button.primary")
+    page.wait_for_load_state("networkidle")
+    check("edit saved", page.input_value("input[name=location]") == "羽田第2データセンター")
+
+    page.click("form.lang button[value=en]")
+    page.goto(BASE + "/r/people?sort=-family_name")
+    check("English after the switch", page.locator("nav.side").inner_text().find("Information assets") >= 0)
+    check("people list sorted and paged", page.locator("table.list tbody tr").count() == 50
+          and page.locator("a.button", has_text="Next page").count() == 1)
+
+    check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
+    browser.close()
+
+passed = sum(ok for _, ok in results)
+print(f"ui-check: {passed} passed, {len(results) - passed} failed")
+sys.exit(0 if passed == len(results) else 1)
