@@ -1,38 +1,66 @@
-//! Configuration: defaults, then the TOML file, then `MAMORI_*` environment
-//! variables and command-line flags (clap reads both).
+//! Configuration: defaults, then the TOML file, then `MAMORI_<KEY>`
+//! environment variables for every top-level key (`MAMORI_SESSION_IDLE_MINUTES=60`),
+//! then command-line flags.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use mamori_server::Config;
+use serde_json::Value;
 
 use crate::DbArgs;
 
 pub fn load(file: Option<&Path>, db: &DbArgs) -> Result<Config> {
-    let mut cfg = match file {
+    let defaults = serde_json::to_value(Config::default()).context("default configuration")?;
+    let mut merged = match file {
         Some(path) => read(path)?,
         None if Path::new("mamori.toml").exists() => read(Path::new("mamori.toml"))?,
-        None => Config::default(),
+        None => Value::Object(Default::default()),
     };
+    let Value::Object(map) = &mut merged else {
+        bail!("the configuration file must be a TOML table");
+    };
+    let keys: Vec<String> = defaults
+        .as_object()
+        .map(|d| d.keys().cloned().collect())
+        .unwrap_or_default();
+    for key in keys.iter().filter(|k| *k != "classification") {
+        if let Ok(raw) = std::env::var(format!("MAMORI_{}", key.to_uppercase())) {
+            map.insert(key.clone(), env_value(&raw, &defaults[key.as_str()]));
+        }
+    }
     if let Some(dir) = &db.data_dir {
-        cfg.data_dir = dir.clone();
+        map.insert("data_dir".into(), Value::String(dir.display().to_string()));
     }
     if let Some(url) = &db.database_url {
-        cfg.database_url = url.clone();
+        map.insert("database_url".into(), Value::String(url.clone()));
     }
-    if let Ok(v) = std::env::var("MAMORI_SECURE_COOKIES") {
-        cfg.secure_cookies = matches!(v.as_str(), "1" | "true" | "yes");
-    }
-    if let Ok(v) = std::env::var("MAMORI_TIME_ZONE") {
-        cfg.time_zone = v;
-    }
+    let cfg: Config = serde_json::from_value(merged).context("invalid configuration")?;
     cfg.validate().map_err(anyhow::Error::msg)?;
     Ok(cfg)
 }
 
-fn read(path: &Path) -> Result<Config> {
+/// An environment value typed like the default it overrides.
+fn env_value(raw: &str, default: &Value) -> Value {
+    match default {
+        Value::Bool(_) => Value::Bool(matches!(raw.trim(), "1" | "true" | "yes" | "on")),
+        Value::Number(_) => raw
+            .trim()
+            .parse::<i64>()
+            .map_or_else(|_| Value::String(raw.to_owned()), Value::from),
+        _ => Value::String(raw.to_owned()),
+    }
+}
+
+fn read(path: &Path) -> Result<Value> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the configuration file {}", path.display()))?;
-    toml::from_str(&text)
+    let table: toml::Table = toml::from_str(&text).with_context(|| {
+        format!(
+            "the configuration file {} is not valid TOML",
+            path.display()
+        )
+    })?;
+    serde_json::to_value(table)
         .with_context(|| format!("the configuration file {} is not valid", path.display()))
 }

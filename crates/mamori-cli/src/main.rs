@@ -27,6 +27,19 @@ struct Cli {
     command: Command,
 }
 
+const SERVE_HELP: &str = "\
+Configuration file keys (TOML; --config or ./mamori.toml), with their defaults:
+  listen = \"127.0.0.1:8080\"          data_dir = \"mamori-data\"
+  database_url = \"\"                  (empty: SQLite in data_dir; or postgres://user@host/db)
+  public_url = \"\"                    secure_cookies = false (true behind TLS: Secure cookies, HSTS)
+  time_zone = \"Asia/Tokyo\"           max_body_bytes = 10485760
+  session_idle_minutes = 30          session_absolute_hours = 12
+  login_max_failures_per_account = 5 login_max_failures_per_address = 30
+  login_window_minutes = 15          require_totp = true
+  [classification] levels = [{ code, name_ja, name_en }, ...]   (least to most restricted)
+Every key may also be set as MAMORI_<KEY> (MAMORI_SESSION_IDLE_MINUTES=60), which
+overrides the file; flags override both. Also MAMORI_CONFIG, MAMORI_LOG, MAMORI_LOG_FORMAT=json.";
+
 #[derive(Args, Clone, Default)]
 struct DbArgs {
     /// Data folder for the embedded SQLite database [default: ./mamori-data]
@@ -40,6 +53,7 @@ struct DbArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Run the web UI and API. The first start creates the group and an administrator and prints a one-time password.
+    #[command(after_help = SERVE_HELP)]
     Serve {
         #[command(flatten)]
         db: DbArgs,
@@ -154,8 +168,25 @@ async fn open_store(cfg: &mamori_server::Config) -> Result<Store> {
     Ok(store)
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Errors print as one readable chain (`error: … : cause`), never a backtrace.
+fn main() -> std::process::ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<()> {
     // Structured logs: human-readable by default, JSON lines with
     // MAMORI_LOG_FORMAT=json for log shippers. Fields, never secrets.
     let filter =

@@ -319,7 +319,7 @@ pub async fn login(State(state): State<AppState>, ctx: Ctx, body: Bytes) -> Resp
     let Some(user) = user.filter(|_| ok) else {
         state.throttle.failed(&username, &ctx.address, ctx.now);
         Metrics::inc(&state.metrics.login_failures);
-        tracing::info!(address = %ctx.address, "login failed");
+        tracing::info!("login failed");
         let entry = mamori_store::audit::Entry {
             actor: "anonymous".into(),
             action: "login_failed".into(),
