@@ -113,6 +113,18 @@ async fn main() {
         )
         .await
         .expect("pw");
+    // A real session has enrolled a second factor (required by default).
+    store
+        .set_totp(
+            user.id,
+            Some(&auth::totp::new_secret()),
+            true,
+            &[],
+            &actor,
+            now,
+        )
+        .await
+        .expect("totp");
     let token = auth::new_api_token();
     store
         .create_token(
