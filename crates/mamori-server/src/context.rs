@@ -182,7 +182,15 @@ async fn principal_for(
 
 /// Resolves the context and enforces CSRF; runs before every handler.
 pub async fn resolve(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    match resolve_inner(&state, request).await {
+    let started = std::time::Instant::now();
+    let method = request.method().clone();
+    // The route template (`/api/v1/{register}/{id}`), never the concrete
+    // path or query, which may carry search text or identifiers.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(unmatched)".to_owned(), |m| m.as_str().to_owned());
+    let response = match resolve_inner(&state, request).await {
         Ok((request, set_cookie_clear)) => {
             let mut response = next.run(request).await;
             if set_cookie_clear {
@@ -190,17 +198,25 @@ pub async fn resolve(State(state): State<AppState>, request: Request, next: Next
                     .headers_mut()
                     .append(header::SET_COOKIE, clear_session_cookie(&state));
             }
-            let status = response.status();
-            crate::Metrics::inc(&state.metrics.requests);
-            if status.is_client_error() {
-                crate::Metrics::inc(&state.metrics.client_errors);
-            } else if status.is_server_error() {
-                crate::Metrics::inc(&state.metrics.server_errors);
-            }
             response
         }
         Err(e) => e.into_response(),
+    };
+    let status = response.status();
+    crate::Metrics::inc(&state.metrics.requests);
+    if status.is_client_error() {
+        crate::Metrics::inc(&state.metrics.client_errors);
+    } else if status.is_server_error() {
+        crate::Metrics::inc(&state.metrics.server_errors);
     }
+    tracing::info!(
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        ms = started.elapsed().as_secs_f64() * 1000.0,
+        "request"
+    );
+    response
 }
 
 pub fn clear_session_cookie(state: &AppState) -> axum::http::HeaderValue {

@@ -93,6 +93,16 @@ pub async fn export_response(
         return Err(ApiError::BadRequest("format must be csv or xlsx".into()));
     }
     let items = collect(state, ctx, p, spec, params).await?;
+    // An export takes data out of mamori: who took how many records is audited.
+    let entry = mamori_store::audit::Entry {
+        actor_id: Some(p.user_id),
+        actor: p.username.clone(),
+        action: "export".into(),
+        register: spec.name.into(),
+        detail: Some(format!("format={format} records={}", items.len())),
+        ..Default::default()
+    };
+    state.store.audit(&entry, ctx.now).await?;
     let companies = state.store.companies(&Scope::All).await?;
     let header_row = columns(spec);
     let data = rows(&companies, spec, &items);

@@ -1469,6 +1469,21 @@ async fn audit_flow(b: Backend) {
         "a read of personal data is audited"
     );
     assert_eq!(last.0, before + 1);
+    let exported = app
+        .api(
+            &token,
+            Method::GET,
+            "/api/v1/people/export?format=xlsx",
+            None,
+        )
+        .await;
+    assert_eq!(exported.status, StatusCode::OK);
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (last.3.as_str(), last.4.as_str()),
+        ("export", "people"),
+        "an export is audited"
+    );
     let v = app.store.verify_audit_chain().await.expect("verify");
     assert_eq!(v.broken, None);
     assert!(v.entries > 300);
