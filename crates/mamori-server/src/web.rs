@@ -922,6 +922,46 @@ fn query_string(pairs: &[(String, String)]) -> String {
         .join("&")
 }
 
+/// The choices of an enum, classification or yes/no field, labelled in the
+/// viewer's language, with `selected` marked; `None` for other kinds.
+fn choice_options(
+    state: &AppState,
+    ctx: &Ctx,
+    spec: &RegisterSpec,
+    f: &mamori_domain::register::FieldSpec,
+    selected: &str,
+) -> Option<Vec<(String, String, bool)>> {
+    let t = ctx.t(state);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    Some(match f.kind {
+        FieldKind::Enum(options) => options
+            .iter()
+            .map(|o| {
+                (
+                    (*o).to_owned(),
+                    t.tk(&["enum", spec.name, f.name, o]),
+                    selected == *o,
+                )
+            })
+            .collect(),
+        FieldKind::Classification => state
+            .config
+            .classification
+            .levels
+            .iter()
+            .map(|l| {
+                let name = if ja { &l.name_ja } else { &l.name_en };
+                (l.code.clone(), name.clone(), selected == l.code)
+            })
+            .collect(),
+        FieldKind::Bool => vec![
+            ("true".into(), t.t("common.yes").into(), selected == "true"),
+            ("false".into(), t.t("common.no").into(), selected == "false"),
+        ],
+        _ => return None,
+    })
+}
+
 pub async fn list_page(
     State(state): State<AppState>,
     WebUser(ctx, p): WebUser,
@@ -1049,39 +1089,8 @@ pub async fn list_page(
     });
     for f in spec.fields.iter().filter(|f| f.filter) {
         let sel = selected(f.name);
-        let options: Vec<(String, String, bool)> = match f.kind {
-            FieldKind::Enum(opts) => opts
-                .iter()
-                .map(|o| {
-                    (
-                        (*o).to_owned(),
-                        t.tk(&["enum", spec.name, f.name, o]),
-                        sel == *o,
-                    )
-                })
-                .collect(),
-            FieldKind::Classification => state
-                .config
-                .classification
-                .levels
-                .iter()
-                .map(|l| {
-                    (
-                        l.code.clone(),
-                        if ctx.lang == crate::i18n::Lang::Ja {
-                            l.name_ja.clone()
-                        } else {
-                            l.name_en.clone()
-                        },
-                        sel == l.code,
-                    )
-                })
-                .collect(),
-            FieldKind::Bool => vec![
-                ("true".into(), t.t("common.yes").into(), sel == "true"),
-                ("false".into(), t.t("common.no").into(), sel == "false"),
-            ],
-            _ => continue,
+        let Some(options) = choice_options(&state, &ctx, spec, f, &sel) else {
+            continue;
         };
         selects.push(FilterSelect {
             name: f.name.into(),
@@ -1238,46 +1247,9 @@ async fn form_fields(
                 FieldKind::LongText => ("textarea", vec![], String::new()),
                 FieldKind::Email => ("email", vec![], String::new()),
                 FieldKind::Date => ("date", vec![], String::new()),
-                FieldKind::Enum(opts) => (
+                FieldKind::Enum(_) | FieldKind::Classification | FieldKind::Bool => (
                     "select",
-                    opts.iter()
-                        .map(|o| {
-                            (
-                                (*o).to_owned(),
-                                t.tk(&["enum", spec.name, f.name, o]),
-                                value == *o,
-                            )
-                        })
-                        .collect(),
-                    String::new(),
-                ),
-                FieldKind::Classification => (
-                    "select",
-                    state
-                        .config
-                        .classification
-                        .levels
-                        .iter()
-                        .map(|l| {
-                            (
-                                l.code.clone(),
-                                if ctx.lang == crate::i18n::Lang::Ja {
-                                    l.name_ja.clone()
-                                } else {
-                                    l.name_en.clone()
-                                },
-                                value == l.code,
-                            )
-                        })
-                        .collect(),
-                    String::new(),
-                ),
-                FieldKind::Bool => (
-                    "select",
-                    vec![
-                        ("true".into(), t.t("common.yes").into(), value == "true"),
-                        ("false".into(), t.t("common.no").into(), value == "false"),
-                    ],
+                    choice_options(state, ctx, spec, f, &value).unwrap_or_default(),
                     String::new(),
                 ),
                 FieldKind::Reference(target @ (RefTarget::Department | RefTarget::Committee)) => {
