@@ -1,0 +1,18 @@
+//! mamori's detection engine: events in, alerts out.
+//!
+//! Boundary: no database, no HTTP, no global state, no clock reads. Given the
+//! same events (and, where a parser needs one, the same reference time) it
+//! gives the same answer, so the server, `mamori detect` over files and the
+//! benchmarks run one engine.
+//!
+//! This crate so far holds the event model ([`event`]), the parsers for JSON
+//! lines, syslog (RFC 5424 and RFC 3164) and CEF ([`parse`]), the field
+//! vocabulary that rules and sources meet in ([`normalize`]), and threat
+//! intelligence indicator sets ([`indicators`]).
+
+pub mod event;
+pub mod indicators;
+pub mod normalize;
+pub mod parse;
+
+pub use event::{Event, Value};

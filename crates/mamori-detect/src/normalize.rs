@@ -1,0 +1,131 @@
+//! One field vocabulary (ECS-like names) that sources and rules meet in.
+//!
+//! Sources name the same thing many ways (`c-ip`, `src_ip`, `clientip`); rules
+//! do too (SigmaHQ's web rules use the W3C names `c-ip`, `cs-uri-query`, …).
+//! Both sides pass field names through one [`FieldMap`], so a rule written for
+//! either vocabulary matches events from any source.
+
+use std::collections::HashMap;
+
+use crate::event::Event;
+
+/// Aliases and the canonical name each stands for. Only names that mean one
+/// thing wherever they appear: a bare `status` or `query` does not.
+const ALIASES: &[(&str, &str)] = &[
+    // addresses and ports
+    ("c-ip", "source.ip"),
+    ("src_ip", "source.ip"),
+    ("srcip", "source.ip"),
+    ("client_ip", "source.ip"),
+    ("clientip", "source.ip"),
+    ("remote_addr", "source.ip"),
+    ("SourceIp", "source.ip"),
+    ("src_port", "source.port"),
+    ("SourcePort", "source.port"),
+    ("dst_ip", "destination.ip"),
+    ("dstip", "destination.ip"),
+    ("DestinationIp", "destination.ip"),
+    ("s-ip", "destination.ip"),
+    ("dst_port", "destination.port"),
+    ("DestinationPort", "destination.port"),
+    ("s-port", "destination.port"),
+    ("DestinationHostname", "destination.domain"),
+    // web (W3C extended log names used by SigmaHQ web rules)
+    ("cs-uri-query", "url.query"),
+    ("cs-uri-stem", "url.path"),
+    ("c-uri", "url.original"),
+    ("cs-uri", "url.original"),
+    ("r-dns", "url.domain"),
+    ("cs-host", "url.domain"),
+    ("cs-method", "http.request.method"),
+    ("sc-status", "http.response.status_code"),
+    ("c-useragent", "user_agent.original"),
+    ("cs-user-agent", "user_agent.original"),
+    ("user_agent", "user_agent.original"),
+    ("useragent", "user_agent.original"),
+    ("cs-referer", "http.request.referrer"),
+    ("referer", "http.request.referrer"),
+    ("cs-cookie", "http.request.cookie"),
+    ("cs-bytes", "http.request.bytes"),
+    ("sc-bytes", "http.response.bytes"),
+    // identity and outcome
+    ("username", "user.name"),
+    ("User", "user.name"),
+    ("TargetUserName", "user.name"),
+    // DNS
+    ("QueryName", "dns.question.name"),
+    ("qname", "dns.question.name"),
+    // files and hashes
+    ("md5", "file.hash.md5"),
+    ("sha1", "file.hash.sha1"),
+    ("sha256", "file.hash.sha256"),
+    ("TargetFilename", "file.path"),
+    // hosts and processes
+    ("hostname", "host.name"),
+    ("Computer", "host.name"),
+];
+
+/// Maps field names to the canonical vocabulary. Extra aliases can be added
+/// per deployment (a source with its own names).
+#[derive(Debug, Clone)]
+pub struct FieldMap {
+    aliases: HashMap<String, String>,
+}
+
+impl Default for FieldMap {
+    fn default() -> Self {
+        FieldMap {
+            aliases: ALIASES
+                .iter()
+                .map(|(a, c)| ((*a).to_owned(), (*c).to_owned()))
+                .collect(),
+        }
+    }
+}
+
+impl FieldMap {
+    /// Adds or replaces an alias.
+    pub fn alias(&mut self, alias: &str, canonical: &str) {
+        self.aliases.insert(alias.to_owned(), canonical.to_owned());
+    }
+
+    /// The canonical name of a field (itself when it has no alias).
+    pub fn canonical<'a>(&'a self, name: &'a str) -> &'a str {
+        self.aliases.get(name).map_or(name, String::as_str)
+    }
+
+    /// Renames the event's aliased fields to their canonical names. A
+    /// canonical field already present wins over an alias.
+    pub fn normalize(&self, event: &mut Event) {
+        let renames: Vec<(String, String)> = event
+            .fields()
+            .filter_map(|(k, _)| self.aliases.get(k).map(|c| (k.to_owned(), c.clone())))
+            .collect();
+        for (alias, canonical) in renames {
+            if let Some(value) = event.remove(&alias)
+                && event.get(&canonical).is_none()
+            {
+                event.set(canonical, value);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn web_names_meet_ecs_names() {
+        let map = FieldMap::default();
+        let mut e = Event::new();
+        e.set("c-ip", "198.51.100.7");
+        e.set("cs-uri-query", "id=1' OR '1'='1");
+        e.set("source.port", 443i64);
+        map.normalize(&mut e);
+        assert_eq!(e.get_str("source.ip"), Some("198.51.100.7"));
+        assert_eq!(e.get_str("url.query"), Some("id=1' OR '1'='1"));
+        assert_eq!(map.canonical("cs-uri-query"), "url.query");
+        assert_eq!(map.canonical("source.ip"), "source.ip");
+    }
+}

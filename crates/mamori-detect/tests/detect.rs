@@ -1,0 +1,136 @@
+//! Property tests on the parsers and indicator sets.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use chrono::{TimeZone, Utc};
+use mamori_detect::indicators::IndicatorSetBuilder;
+use mamori_detect::normalize::FieldMap;
+use mamori_detect::parse::{Format, parse_cef, parse_json, parse_line, parse_syslog};
+use mamori_detect::{Event, Value};
+use proptest::prelude::*;
+
+fn reference() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+fn cef_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('=', "\\=")
+        .replace('\n', "\\n")
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// No input makes a parser panic; every failure is an error value.
+    #[test]
+    fn parsers_never_panic(line in "\\PC{0,300}") {
+        let map = FieldMap::default();
+        for format in [Format::JsonLines, Format::Syslog, Format::Cef, Format::Auto] {
+            let _ = parse_line(&line, format, &map, reference());
+        }
+        let _ = parse_json(&line);
+        let _ = parse_syslog(&line, reference());
+        let _ = parse_cef(&line);
+    }
+
+    /// Arbitrary bytes after a valid prefix do not panic either.
+    #[test]
+    fn prefixed_garbage_never_panics(tail in "\\PC{0,200}") {
+        let _ = parse_syslog(&format!("<13>1 {tail}"), reference());
+        let _ = parse_syslog(&format!("<13>Nov 28 00:00:00 {tail}"), reference());
+        let _ = parse_cef(&format!("CEF:0|a|b|c|d|e|5|{tail}"));
+        let _ = parse_json(&format!("{{\"a\":{tail}"));
+    }
+
+    /// JSON objects come back field for field, nested names dotted.
+    #[test]
+    fn json_round_trip(
+        pairs in proptest::collection::btree_map("[a-z]{1,8}", "\\PC{0,30}", 1..10),
+        n in any::<i64>(),
+    ) {
+        let mut obj = serde_json::Map::new();
+        for (k, v) in &pairs {
+            obj.insert(k.clone(), serde_json::Value::String(v.clone()));
+        }
+        let line = serde_json::json!({ "outer": obj, "n": n }).to_string();
+        let e = parse_json(&line).expect("valid JSON object");
+        for (k, v) in &pairs {
+            prop_assert_eq!(e.get_str(&format!("outer.{k}")), Some(v.as_str()));
+        }
+        prop_assert_eq!(e.get("n"), Some(&Value::Int(n)));
+    }
+
+    /// CEF extension values survive escaping, spaces and all.
+    #[test]
+    fn cef_round_trip(
+        values in proptest::collection::btree_map("[a-z][a-zA-Z0-9]{0,10}", "[ -~]{0,40}", 1..8),
+    ) {
+        let ext: Vec<String> = values
+            .iter()
+            .map(|(k, v)| format!("x{k}={}", cef_escape(v.trim())))
+            .collect();
+        let line = format!("CEF:0|V|P|1|sig|name|3|{}", ext.join(" "));
+        let e = parse_cef(&line).expect("valid CEF");
+        for (k, v) in &values {
+            prop_assert_eq!(e.get_str(&format!("cef.x{k}")), Some(v.trim()), "{}", line);
+        }
+    }
+
+    /// RFC 5424 header fields and the message come back as sent.
+    #[test]
+    fn syslog_5424_round_trip(
+        pri in 0u8..=191,
+        host in "[a-z][a-z0-9.-]{0,20}",
+        app in "[a-z][a-z0-9]{0,10}",
+        pid in 1i64..100_000,
+        msg in "[ -~]{1,80}",
+    ) {
+        let line = format!("<{pri}>1 2026-11-28T01:02:03Z {host} {app} {pid} ID1 - {msg}");
+        let e = parse_syslog(&line, reference()).expect("valid syslog");
+        prop_assert_eq!(e.get("log.syslog.priority"), Some(&Value::Int(i64::from(pri))));
+        prop_assert_eq!(e.get_str("host.name"), Some(host.as_str()));
+        prop_assert_eq!(e.get_str("process.name"), Some(app.as_str()));
+        prop_assert_eq!(e.get("process.pid"), Some(&Value::Int(pid)));
+        let starts_like_body = msg.trim().starts_with("CEF:") || msg.trim().starts_with('{');
+        if !starts_like_body {
+            prop_assert_eq!(e.get_str("message"), Some(msg.as_str()));
+        }
+    }
+
+    /// Any address inside a listed range matches it; the most specific wins.
+    #[test]
+    fn longest_prefix_match(addr in any::<u32>(), short in 0u8..=24, extra in 1u8..=8) {
+        let long = short + extra;
+        let net = |p: u8| {
+            let masked = if p == 0 { 0 } else { addr & (u32::MAX << (32 - u32::from(p))) };
+            format!("{}/{p}", Ipv4Addr::from(masked))
+        };
+        let mut b = IndicatorSetBuilder::new();
+        b.add(&net(short), "wide").expect("cidr");
+        b.add(&net(long), "narrow").expect("cidr");
+        let set = b.build();
+        let hit = set.ip(IpAddr::V4(Ipv4Addr::from(addr))).expect("covered");
+        let expected = net(long);
+        prop_assert_eq!(&*hit.value, expected.as_str());
+        prop_assert_eq!(set.source(hit), "narrow");
+    }
+}
+
+#[test]
+fn auto_format_and_normalization_meet() {
+    let map = FieldMap::default();
+    let lines = [
+        r#"{"c-ip":"192.0.2.10","cs-uri-query":"q=1","sc-status":404}"#,
+        "<134>1 2026-11-28T01:00:00Z waf - - - - CEF:0|K|WAF|1|9|x|5|src=192.0.2.10 request=/a",
+        "CEF:0|K|WAF|1|9|x|5|src=192.0.2.10",
+    ];
+    for line in lines {
+        let e: Event = parse_line(line, Format::Auto, &map, reference()).expect(line);
+        assert_eq!(e.get_str("source.ip"), Some("192.0.2.10"), "{line}");
+    }
+    assert!(parse_line("   ", Format::Auto, &map, reference()).is_err());
+    assert!(parse_line("plain text", Format::Auto, &map, reference()).is_err());
+}
