@@ -2,6 +2,7 @@
 //! the server and the store. No business rules live here.
 
 mod config;
+mod detect;
 
 use std::path::PathBuf;
 
@@ -86,6 +87,24 @@ enum Command {
     Token {
         #[command(subcommand)]
         command: TokenCommand,
+    },
+    /// Run detection rules and indicators over event files (or standard input);
+    /// alerts as NDJSON on standard output, a summary on standard error.
+    Detect {
+        /// Sigma rule files or folders (walked recursively)
+        #[arg(long = "rules", required = true)]
+        rules: Vec<PathBuf>,
+        /// Indicator files: one IP, CIDR, domain, URL or hash per line (# comments)
+        #[arg(long = "indicators")]
+        indicators: Vec<PathBuf>,
+        /// Input format: auto, json, syslog or cef
+        #[arg(long, default_value = "auto")]
+        format: String,
+        /// No progress display
+        #[arg(long)]
+        quiet: bool,
+        /// Event files; none or - for standard input
+        inputs: Vec<PathBuf>,
     },
     /// Work with the audit chain.
     Audit {
@@ -235,6 +254,19 @@ async fn run() -> Result<()> {
             Ok(())
         }
         Command::User { command } => user(cli.config.as_deref(), command).await,
+        Command::Detect {
+            rules,
+            indicators,
+            format,
+            quiet,
+            inputs,
+        } => detect::run(detect::Options {
+            rules,
+            indicators,
+            format,
+            inputs,
+            quiet,
+        }),
         Command::Token {
             command:
                 TokenCommand::Create {

@@ -111,6 +111,28 @@ fn main() {
             )
         })
         .collect();
+    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/sigmahq/rules/web");
+    if web.is_dir() {
+        let mut rules = mamori_detect::sigma::SigmaRules::new(map.clone());
+        let (n, _) = rules.load_paths(&[web]);
+        let events: Vec<_> = json
+            .iter()
+            .map(|l| {
+                parse_line(l, Format::JsonLines, &map, reference).expect("generated events parse")
+            })
+            .collect();
+        let t = Instant::now();
+        let mut hits = 0usize;
+        for e in &events {
+            hits += rules.evaluate(black_box(e)).len();
+        }
+        let secs = t.elapsed().as_secs_f64();
+        println!(
+            "evaluate {n} SigmaHQ web rules (rsigma-eval) on parsed events: {:.0} events/s ({hits} hits)",
+            events.len() as f64 / secs
+        );
+    }
     for (name, lines, format) in [
         ("JSON lines", &json, Format::JsonLines),
         ("syslog + CEF", &syslog, Format::Syslog),

@@ -7,12 +7,15 @@
 //!
 //! This crate so far holds the event model ([`event`]), the parsers for JSON
 //! lines, syslog (RFC 5424 and RFC 3164) and CEF ([`parse`]), the field
-//! vocabulary that rules and sources meet in ([`normalize`]), and threat
-//! intelligence indicator sets ([`indicators`]).
+//! vocabulary that rules and sources meet in ([`normalize`]), threat
+//! intelligence indicator sets ([`indicators`]), Sigma rules ([`sigma`]) and
+//! the batch API that runs them all ([`engine`]).
 
+pub mod engine;
 pub mod event;
 pub mod indicators;
 pub mod normalize;
 pub mod parse;
+pub mod sigma;
 
 pub use event::{Event, Value};

@@ -39,6 +39,8 @@ pub enum ParseError {
     Syslog(String),
     #[error("not CEF: {0}")]
     Cef(String),
+    #[error("the line is neither JSON, syslog nor CEF")]
+    Unrecognized,
 }
 
 /// Which parser a stream of lines needs.
@@ -92,9 +94,7 @@ pub fn parse_line(
             } else if t.starts_with("CEF:") {
                 parse_cef(t)?
             } else {
-                return Err(ParseError::Syslog(
-                    "the line is neither JSON, syslog nor CEF".into(),
-                ));
+                return Err(ParseError::Unrecognized);
             }
         }
     };

@@ -1,0 +1,126 @@
+//! The batch API: events in, alerts out. The same code runs in the server,
+//! in `mamori detect` over files, and in the benchmarks.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::event::Event;
+use crate::indicators::{IndicatorMatch, IndicatorSet};
+use crate::sigma::SigmaRules;
+
+/// What raised an alert.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// A Sigma rule matched.
+    Rule,
+    /// A threat-intelligence indicator matched.
+    Indicator(IndicatorMatch),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alert {
+    pub title: String,
+    pub rule_id: Option<String>,
+    /// Sigma levels: informational, low, medium, high, critical.
+    pub level: String,
+    /// ATT&CK and other tags (`attack.t1110.004`).
+    pub tags: Vec<String>,
+    pub source: Source,
+    pub timestamp: Option<DateTime<Utc>>,
+    /// Alerts with the same key are one alert seen again.
+    pub dedup_key: String,
+    /// The event's position in the batch.
+    pub event: usize,
+}
+
+/// Fields that tell one occurrence of a rule's alert from another.
+const KEY_FIELDS: &[&str] = &["source.ip", "user.name", "host.name", "destination.ip"];
+
+fn dedup_key(rule: &str, event: &Event) -> String {
+    let mut key = rule.to_owned();
+    for f in KEY_FIELDS {
+        key.push('|');
+        if let Some(v) = event.get(f).and_then(|v| v.to_text()) {
+            key.push_str(&v);
+        }
+    }
+    key
+}
+
+/// Rules and indicators, evaluated together.
+#[derive(Debug)]
+pub struct Engine {
+    pub rules: SigmaRules,
+    pub indicators: Arc<IndicatorSet>,
+}
+
+impl Engine {
+    pub fn new(rules: SigmaRules, indicators: Arc<IndicatorSet>) -> Self {
+        Engine { rules, indicators }
+    }
+
+    /// Every alert the events raise, in event order.
+    pub fn process(&self, events: &[Event]) -> Vec<Alert> {
+        let mut alerts = Vec::new();
+        for (i, event) in events.iter().enumerate() {
+            for hit in self.indicators.match_event(event) {
+                let title = format!("Threat intelligence: {} {}", hit.kind.name(), hit.indicator);
+                alerts.push(Alert {
+                    dedup_key: dedup_key(&format!("indicator:{}", hit.indicator), event),
+                    title,
+                    rule_id: None,
+                    level: "high".into(),
+                    tags: vec!["attack.command-and-control".into()],
+                    source: Source::Indicator(hit),
+                    timestamp: event.timestamp,
+                    event: i,
+                });
+            }
+            for hit in self.rules.evaluate(event) {
+                let rule_key = hit.id.clone().unwrap_or_else(|| hit.title.clone());
+                alerts.push(Alert {
+                    dedup_key: dedup_key(&rule_key, event),
+                    title: hit.title,
+                    rule_id: hit.id,
+                    level: hit.level.unwrap_or_else(|| "medium".into()),
+                    tags: hit.tags,
+                    source: Source::Rule,
+                    timestamp: event.timestamp,
+                    event: i,
+                });
+            }
+        }
+        alerts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::indicators::IndicatorSetBuilder;
+    use crate::normalize::FieldMap;
+
+    #[test]
+    fn rules_and_indicators_in_one_pass() {
+        let mut rules = SigmaRules::new(FieldMap::default());
+        let yaml = "title: Failed login\nid: r1\nlogsource: {category: authentication}\ndetection:\n  sel: {event.outcome: failure}\n  condition: sel\nlevel: low\n";
+        assert_eq!(rules.add_yaml(yaml, Path::new("r.yml")).0, 1);
+        let mut b = IndicatorSetBuilder::new();
+        b.add("203.0.113.5", "T-ISAC").expect("ip");
+        let engine = Engine::new(rules, Arc::new(b.build()));
+        let mut a = Event::new();
+        a.set("event.outcome", "failure");
+        a.set("source.ip", "203.0.113.5");
+        let mut b = Event::new();
+        b.set("event.outcome", "success");
+        let alerts = engine.process(&[a, b]);
+        assert_eq!(alerts.len(), 2);
+        assert!(matches!(alerts[0].source, Source::Indicator(ref m) if m.source == "T-ISAC"));
+        assert_eq!(alerts[1].title, "Failed login");
+        assert_eq!(alerts[1].dedup_key, "r1|203.0.113.5|||");
+        assert!(alerts.iter().all(|x| x.event == 0));
+    }
+}
