@@ -41,8 +41,16 @@ fn alert_json(a: &Alert, input: &str, line: usize) -> serde_json::Value {
         "input": input,
         "line": line,
     });
-    if let Source::Indicator(m) = &a.source {
-        v["indicator"] = json!({ "field": m.field, "kind": m.kind.name(), "value": m.indicator, "source": m.source });
+    match &a.source {
+        Source::Indicator(m) => {
+            v["indicator"] = json!({ "field": m.field, "kind": m.kind.name(), "value": m.indicator, "source": m.source });
+        }
+        Source::Correlation { group, value } => {
+            let group: serde_json::Map<String, serde_json::Value> =
+                group.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            v["correlation"] = json!({ "group": group, "value": value });
+        }
+        Source::Rule => {}
     }
     v
 }
@@ -86,7 +94,7 @@ pub fn run(opts: Options) -> Result<()> {
         errors.len(),
         indicators.len()
     )?;
-    let engine = Engine::new(rules, Arc::new(indicators));
+    let mut engine = Engine::new(rules, Arc::new(indicators));
 
     let inputs = if opts.inputs.is_empty() {
         vec![PathBuf::from("-")]

@@ -10,15 +10,21 @@ use crate::indicators::{IndicatorMatch, IndicatorSet};
 use crate::sigma::SigmaRules;
 
 /// What raised an alert.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Source {
     /// A Sigma rule matched.
     Rule,
+    /// A Sigma correlation fired for a group, with the value that crossed
+    /// its threshold.
+    Correlation {
+        group: Vec<(String, String)>,
+        value: f64,
+    },
     /// A threat-intelligence indicator matched.
     Indicator(IndicatorMatch),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
     pub title: String,
     pub rule_id: Option<String>,
@@ -60,8 +66,9 @@ impl Engine {
         Engine { rules, indicators }
     }
 
-    /// Every alert the events raise, in event order.
-    pub fn process(&self, events: &[Event]) -> Vec<Alert> {
+    /// Every alert the events raise, in event order. Correlation windows
+    /// carry over from one batch to the next.
+    pub fn process(&mut self, events: &[Event]) -> Vec<Alert> {
         let mut alerts = Vec::new();
         for (i, event) in events.iter().enumerate() {
             for hit in self.indicators.match_event(event) {
@@ -77,15 +84,26 @@ impl Engine {
                     event: i,
                 });
             }
-            for hit in self.rules.evaluate(event) {
+            for hit in self.rules.process(event) {
                 let rule_key = hit.id.clone().unwrap_or_else(|| hit.title.clone());
+                let (source, dedup_key) = match hit.correlation {
+                    Some((group, value)) => {
+                        let mut key = rule_key;
+                        for (_, v) in &group {
+                            key.push('|');
+                            key.push_str(v);
+                        }
+                        (Source::Correlation { group, value }, key)
+                    }
+                    None => (Source::Rule, dedup_key(&rule_key, event)),
+                };
                 alerts.push(Alert {
-                    dedup_key: dedup_key(&rule_key, event),
+                    dedup_key,
                     title: hit.title,
                     rule_id: hit.id,
                     level: hit.level.unwrap_or_else(|| "medium".into()),
                     tags: hit.tags,
-                    source: Source::Rule,
+                    source,
                     timestamp: event.timestamp,
                     event: i,
                 });
@@ -110,7 +128,7 @@ mod tests {
         assert_eq!(rules.add_yaml(yaml, Path::new("r.yml")).0, 1);
         let mut b = IndicatorSetBuilder::new();
         b.add("203.0.113.5", "T-ISAC").expect("ip");
-        let engine = Engine::new(rules, Arc::new(b.build()));
+        let mut engine = Engine::new(rules, Arc::new(b.build()));
         let mut a = Event::new();
         a.set("event.outcome", "failure");
         a.set("source.ip", "203.0.113.5");

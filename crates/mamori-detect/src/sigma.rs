@@ -43,18 +43,23 @@ pub struct RuleInfo {
     pub file: PathBuf,
 }
 
-/// A rule that matched an event.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A rule that matched an event, or a correlation that fired.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RuleHit {
     pub title: String,
     pub id: Option<String>,
     pub level: Option<String>,
     pub tags: Vec<String>,
+    /// For a correlation: the group it fired for (`source.ip` = …) and the
+    /// aggregated value (count, distinct count, …) that crossed the threshold.
+    pub correlation: Option<(Vec<(String, String)>, f64)>,
 }
 
-/// Loaded Sigma detection rules, ready to evaluate events.
+/// Loaded Sigma detection and correlation rules. Correlation state lives
+/// here, windowed on the events' own timestamps (never the clock), bounded
+/// in size; events without a timestamp are matched but do not count.
 pub struct SigmaRules {
-    engine: rsigma_eval::Engine,
+    engine: rsigma_eval::CorrelationEngine,
     rules: Vec<RuleInfo>,
     fields: FieldMap,
 }
@@ -69,11 +74,25 @@ impl std::fmt::Debug for SigmaRules {
 
 /// The largest rule file read.
 pub const MAX_RULE_FILE: u64 = 1024 * 1024;
+/// Correlation windows kept (across rules and groups) before eviction.
+pub const MAX_CORRELATION_STATE: usize = 100_000;
+/// Entries kept inside one group's window.
+pub const MAX_GROUP_ENTRIES: usize = 10_000;
+/// After a correlation fires for a group, it stays quiet for this long
+/// (event time), so a burst of 10,000 attempts is one alert, not 9,981.
+pub const CORRELATION_SUPPRESS_SECS: u64 = 300;
 
 impl SigmaRules {
     pub fn new(fields: FieldMap) -> Self {
+        let config = rsigma_eval::CorrelationConfig {
+            timestamp_fallback: rsigma_eval::TimestampFallback::Skip,
+            max_state_entries: MAX_CORRELATION_STATE,
+            max_group_entries: Some(MAX_GROUP_ENTRIES),
+            suppress: Some(CORRELATION_SUPPRESS_SECS),
+            ..Default::default()
+        };
         SigmaRules {
-            engine: rsigma_eval::Engine::new(),
+            engine: rsigma_eval::CorrelationEngine::new(config),
             rules: Vec::new(),
             fields,
         }
@@ -124,6 +143,21 @@ impl SigmaRules {
                 Err(e) => errors.push(error(Some(rule.title.clone()), e.to_string())),
             }
         }
+        for corr in &collection.correlations {
+            match self.engine.add_correlation(corr) {
+                Ok(()) => {
+                    added += 1;
+                    self.rules.push(RuleInfo {
+                        title: corr.title.clone(),
+                        id: corr.id.clone(),
+                        level: corr.level.as_ref().map(|l| l.as_str().to_owned()),
+                        tags: corr.tags.clone(),
+                        file: origin.to_owned(),
+                    });
+                }
+                Err(e) => errors.push(error(Some(corr.title.clone()), e.to_string())),
+            }
+        }
         (added, errors)
     }
 
@@ -165,22 +199,40 @@ impl SigmaRules {
         (added, errors)
     }
 
-    /// The rules that match the event.
+    /// The detection rules that match the event (no correlation state).
     pub fn evaluate(&self, event: &Event) -> Vec<RuleHit> {
         let view = SigmaView {
             event,
             fields: &self.fields,
         };
-        self.engine
-            .evaluate(&view)
-            .into_iter()
-            .map(|r| RuleHit {
-                title: r.header.rule_title,
-                id: r.header.rule_id,
-                level: r.header.level.map(|l| l.as_str().to_owned()),
-                tags: r.header.tags,
-            })
-            .collect()
+        self.engine.evaluate(&view).into_iter().map(hit).collect()
+    }
+
+    /// Detections and the correlations the event completes, in event time.
+    pub fn process(&mut self, event: &Event) -> Vec<RuleHit> {
+        let view = SigmaView {
+            event,
+            fields: &self.fields,
+        };
+        let results = match event.timestamp {
+            Some(t) => self.engine.process_event_at(&view, t.timestamp()),
+            None => self.engine.evaluate(&view),
+        };
+        results.into_iter().map(hit).collect()
+    }
+}
+
+fn hit(r: rsigma_eval::EvaluationResult) -> RuleHit {
+    let correlation = match &r.body {
+        rsigma_eval::ResultBody::Correlation(c) => Some((c.group_key.clone(), c.aggregated_value)),
+        rsigma_eval::ResultBody::Detection(_) => None,
+    };
+    RuleHit {
+        title: r.header.rule_title,
+        id: r.header.rule_id,
+        level: r.header.level.map(|l| l.as_str().to_owned()),
+        tags: r.header.tags,
+        correlation,
     }
 }
 

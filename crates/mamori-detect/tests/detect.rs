@@ -186,7 +186,7 @@ fn sigmahq_web_rules_meet_events_from_any_source() {
     let mut rules = mamori_detect::sigma::SigmaRules::new(FieldMap::default());
     let (added, errors) = rules.load_paths(&[dir]);
     assert!(added > 30 && errors.is_empty(), "{errors:?}");
-    let engine = Engine::new(rules, std::sync::Arc::new(IndicatorSet::default()));
+    let mut engine = Engine::new(rules, std::sync::Arc::new(IndicatorSet::default()));
     let map = FieldMap::default();
     let lines = [
         r#"{"source":{"ip":"203.0.113.9"},"url":{"query":"id=1 UNION SELECT password FROM members"},"http":{"request":{"method":"GET"},"response":{"status_code":200}}}"#,
@@ -218,4 +218,88 @@ fn sigmahq_web_rules_meet_events_from_any_source() {
         titles(1)
     );
     assert!(titles(2).is_empty(), "benign traffic: {:?}", titles(2));
+}
+
+/// mamori's own content, replayed: a stuffing burst alerts once per window
+/// and source; a member mistyping, and slow or spread-out failures, do not.
+#[test]
+fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
+    use mamori_detect::engine::{Engine, Source};
+    use mamori_detect::indicators::IndicatorSet;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let mut rules = mamori_detect::sigma::SigmaRules::new(FieldMap::default());
+    let (added, errors) = rules.load_paths(&[dir]);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(added, 2);
+    let mut engine = Engine::new(rules, std::sync::Arc::new(IndicatorSet::default()));
+    let map = FieldMap::default();
+    let login = |second: i64, ip: &str, user: &str, outcome: &str| {
+        let t = reference() + chrono::Duration::seconds(second);
+        let line = format!(
+            r#"{{"@timestamp":"{}","event":{{"dataset":"customer.login","outcome":"{outcome}"}},"source":{{"ip":"{ip}"}},"user":{{"name":"{user}"}}}}"#,
+            t.to_rfc3339()
+        );
+        parse_line(&line, Format::JsonLines, &map, reference()).expect("generated event")
+    };
+    let stuffing = |alerts: &[mamori_detect::engine::Alert]| {
+        alerts
+            .iter()
+            .filter(|a| matches!(a.source, Source::Correlation { .. }))
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    // Benign: one member mistypes 6 times; 40 members fail once each from 40 addresses;
+    // one address fails for 30 members but over two hours.
+    let mut benign = Vec::new();
+    for i in 0..6 {
+        benign.push(login(i * 10, "192.0.2.10", "JM0000001", "failure"));
+    }
+    for i in 0..40 {
+        benign.push(login(
+            100 + i,
+            &format!("198.51.100.{i}"),
+            &format!("JM1{i:06}"),
+            "failure",
+        ));
+    }
+    for i in 0..30 {
+        benign.push(login(
+            1_000 + i * 240,
+            "192.0.2.77",
+            &format!("JM2{i:06}"),
+            "failure",
+        ));
+    }
+    assert!(stuffing(&engine.process(&benign)).is_empty());
+    // Attack: 25 distinct members from one address in 50 seconds, a success mixed in.
+    let mut attack = Vec::new();
+    for i in 0..25 {
+        attack.push(login(
+            10_000 + i * 2,
+            "203.0.113.50",
+            &format!("JM3{i:06}"),
+            "failure",
+        ));
+    }
+    attack.push(login(10_051, "203.0.113.50", "JM3999999", "success"));
+    let alerts = stuffing(&engine.process(&attack));
+    assert!(!alerts.is_empty(), "the burst is caught");
+    let first = &alerts[0];
+    assert_eq!(first.level, "high");
+    assert!(first.tags.contains(&"attack.t1110.004".to_owned()));
+    match &first.source {
+        Source::Correlation { group, value } => {
+            assert_eq!(
+                group,
+                &vec![("source.ip".to_owned(), "203.0.113.50".to_owned())]
+            );
+            assert!(*value >= 20.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(first.title.contains("Credential stuffing"));
+    assert!(
+        alerts.iter().all(|a| a.dedup_key == first.dedup_key),
+        "one alert key per source"
+    );
 }
