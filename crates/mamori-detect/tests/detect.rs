@@ -230,7 +230,7 @@ fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
     let mut rules = mamori_detect::sigma::SigmaRules::new(FieldMap::default());
     let (added, errors) = rules.load_paths(&[dir]);
     assert!(errors.is_empty(), "{errors:?}");
-    assert_eq!(added, 2);
+    assert!(added >= 2);
     let mut engine = Engine::new(rules, std::sync::Arc::new(IndicatorSet::default()));
     let map = FieldMap::default();
     let login = |second: i64, ip: &str, user: &str, outcome: &str| {
@@ -244,7 +244,10 @@ fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
     let stuffing = |alerts: &[mamori_detect::engine::Alert]| {
         alerts
             .iter()
-            .filter(|a| matches!(a.source, Source::Correlation { .. }))
+            .filter(|a| {
+                matches!(a.source, Source::Correlation { .. })
+                    && a.title.contains("Credential stuffing")
+            })
             .cloned()
             .collect::<Vec<_>>()
     };
@@ -302,4 +305,90 @@ fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
         alerts.iter().all(|a| a.dedup_key == first.dedup_key),
         "one alert key per source"
     );
+}
+
+/// Each attack the group suffered, replayed against mamori's rules beside the
+/// benign traffic that must stay quiet.
+#[test]
+fn mamori_content_catches_attacks_and_ignores_benign_traffic() {
+    use mamori_detect::engine::Engine;
+    use mamori_detect::indicators::IndicatorSet;
+    let map = FieldMap::default();
+    let ev = |second: i64, body: &str| -> Event {
+        let t = reference() + chrono::Duration::seconds(second);
+        let line = format!(r#"{{"@timestamp":"{}",{body}}}"#, t.to_rfc3339());
+        parse_line(&line, Format::JsonLines, &map, reference()).expect("generated event")
+    };
+    let login = |s: i64, dataset: &str, ip: &str, user: &str, outcome: &str| {
+        ev(
+            s,
+            &format!(
+                r#""event":{{"dataset":"{dataset}","category":"authentication","outcome":"{outcome}"}},"source":{{"ip":"{ip}"}},"user":{{"name":"{user}"}}"#
+            ),
+        )
+    };
+    type Scenario = (&'static str, Vec<Event>, Vec<Event>);
+    let scenarios: Vec<Scenario> = vec![
+        (
+            "account takeover",
+            vec![
+                login(0, "customer.login", "203.0.113.8", "JM0000009", "failure"),
+                login(10, "customer.login", "203.0.113.8", "JM0000009", "failure"),
+                login(20, "customer.login", "203.0.113.8", "JM0000009", "success"),
+                ev(60, r#""event":{"dataset":"customer.account","action":"mileage-redemption"},"user":{"name":"JM0000009"}"#),
+            ],
+            vec![
+                login(0, "customer.login", "192.0.2.8", "JM0000008", "success"),
+                ev(60, r#""event":{"dataset":"customer.account","action":"email-change"},"user":{"name":"JM0000008"}"#),
+                login(100, "customer.login", "192.0.2.7", "JM0000007", "failure"),
+                login(110, "customer.login", "192.0.2.7", "JM0000007", "success"),
+                // the change comes after the window closes
+                ev(110 + 31 * 60, r#""event":{"dataset":"customer.account","action":"phone-change"},"user":{"name":"JM0000007"}"#),
+            ],
+        ),
+        (
+            "Password spraying",
+            (0..16).map(|i| login(i * 180, "employee.login", "203.0.113.77", &format!("emp{i:04}"), "failure")).collect(),
+            (0..16)
+                .map(|i| login(i * 180, "employee.login", &format!("198.51.100.{i}"), &format!("emp{i:04}"), "failure"))
+                .chain((0..20).map(|i| login(i * 60, "employee.login", "192.0.2.20", "emp0001", "failure")))
+                .chain((0..20).map(|i| login(i, "customer.login", "192.0.2.21", &format!("JM5{i:06}"), "failure")))
+                .collect(),
+        ),
+        (
+            "Bulk reading of customer records",
+            (0..320).map(|i| ev(i * 9, r#""event":{"dataset":"crm.audit","action":"customer-record-read"},"user":{"name":"sato"}"#)).collect(),
+            (0..500)
+                .map(|i| ev(i * 7, &format!(r#""event":{{"dataset":"crm.audit","action":"customer-record-read"}},"user":{{"name":"clerk{}"}}"#, i % 5)))
+                .collect(),
+        ),
+        (
+            "Malware alert",
+            vec![ev(0, r#""event":{"kind":"alert","category":"malware"},"host":{"name":"PC-AIR-0042"},"file":{"name":"請求書.pdf.exe"}"#)],
+            vec![ev(0, r#""event":{"kind":"event","category":"process"},"host":{"name":"PC-AIR-0042"}"#)],
+        ),
+        (
+            "mamori's own login under attack",
+            (0..12).map(|i| login(i * 10, "mamori.auth", "203.0.113.99", "admin", "failure")).collect(),
+            (0..5).map(|i| login(i * 10, "mamori.auth", "192.0.2.99", "admin", "failure")).collect(),
+        ),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    for (title, attack, benign) in scenarios {
+        let engine = || {
+            let mut rules = mamori_detect::sigma::SigmaRules::new(map.clone());
+            let (_, errors) = rules.load_paths(std::slice::from_ref(&dir));
+            assert!(errors.is_empty(), "{errors:?}");
+            Engine::new(rules, std::sync::Arc::new(IndicatorSet::default()))
+        };
+        let fired = |events: &[Event]| {
+            engine()
+                .process(events)
+                .into_iter()
+                .filter(|a| a.title.contains(title) && a.level != "informational")
+                .count()
+        };
+        assert!(fired(&attack) >= 1, "{title}: the attack is caught");
+        assert_eq!(fired(&benign), 0, "{title}: benign traffic stays quiet");
+    }
 }
