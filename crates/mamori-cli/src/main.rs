@@ -286,11 +286,12 @@ async fn run() -> Result<()> {
             let registers: Vec<&str> = mamori_domain::registers::ALL
                 .iter()
                 .map(|r| r.name)
+                .chain(mamori_domain::authz::OTHER_AREAS.iter().copied())
                 .collect();
             for s in &scopes {
                 if !mamori_domain::authz::valid_token_scope(s, &registers) {
                     bail!(
-                        "invalid scope {s:?}: use REGISTER:ACTION (registers: {}; actions: read, create, update, archive, export, import, *) or *",
+                        "invalid scope {s:?}: use REGISTER:ACTION (registers: {}; actions: read, create, update, archive, export, import, *), ingest (send events), or *",
                         registers.join(", ")
                     );
                 }

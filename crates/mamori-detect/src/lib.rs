@@ -11,6 +11,7 @@
 //! intelligence indicator sets ([`indicators`]), Sigma rules ([`sigma`]) and
 //! the batch API that runs them all ([`engine`]).
 
+pub mod builtin;
 pub mod engine;
 pub mod event;
 pub mod indicators;

@@ -77,7 +77,21 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::Employee, "committee_members", NOTHING),
     (Role::Hr, "committees", NOTHING),
     (Role::Hr, "committee_members", NOTHING),
+    // Alerts: Create is "may send events to be detected on" (ingest); Update
+    // is triage (status changes).
+    (Role::Admin, "alerts", EVERYTHING),
+    (Role::CisoOffice, "alerts", EVERYTHING),
+    (Role::Csirt, "alerts", EVERYTHING),
+    (Role::SecurityOfficer, "alerts", READ_EXPORT),
+    (Role::CommitteeMember, "alerts", READ),
+    (Role::InternalAuditor, "alerts", READ_EXPORT),
+    (Role::ExternalAuditor, "alerts", READ),
+    (Role::Employee, "alerts", NOTHING),
+    (Role::Hr, "alerts", NOTHING),
 ];
+
+/// Permission areas that are not kernel registers.
+pub const OTHER_AREAS: &[&str] = &["alerts"];
 
 /// Whether `role` may do `action` on `register`, in a company where it holds.
 pub fn allows(role: Role, register: &str, action: Action) -> bool {
@@ -161,7 +175,10 @@ impl Principal {
         };
         let action = action_code(action);
         scopes.iter().any(|s| {
-            s == "*" || s == &format!("{register}:*") || s == &format!("{register}:{action}")
+            s == "*"
+                || s == &format!("{register}:*")
+                || s == &format!("{register}:{action}")
+                || (s == "ingest" && register == "alerts" && action == "create")
         })
     }
 }
@@ -178,8 +195,9 @@ pub fn action_code(action: Action) -> &'static str {
 }
 
 /// Checks a token scope string against the registers that exist.
+/// `ingest` is short for `alerts:create` (send events to be detected on).
 pub fn valid_token_scope(scope: &str, registers: &[&str]) -> bool {
-    if scope == "*" {
+    if scope == "*" || scope == "ingest" {
         return true;
     }
     let Some((register, action)) = scope.split_once(':') else {
@@ -242,5 +260,8 @@ mod tests {
         assert!(p.scope("people", Read, now).is_empty());
         assert!(valid_token_scope("assets:*", &["assets"]));
         assert!(!valid_token_scope("assets:delete", &["assets"]));
+        p.token_scopes = Some(vec!["ingest".into()]);
+        assert_eq!(p.scope("alerts", Create, now), Scope::All);
+        assert!(p.scope("alerts", Read, now).is_empty());
     }
 }

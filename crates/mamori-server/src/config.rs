@@ -33,6 +33,10 @@ pub struct Config {
     pub login_window_minutes: i64,
     /// People must enrol a TOTP second factor before they may work.
     pub require_totp: bool,
+    /// Sigma rule files or folders loaded beside mamori's built-in rules.
+    pub rules_dirs: Vec<PathBuf>,
+    /// Indicator files (one IP, CIDR, domain, URL or hash per line).
+    pub indicator_files: Vec<PathBuf>,
     /// Handling classification levels (情報取り扱い区分).
     pub classification: Scheme,
 }
@@ -53,6 +57,8 @@ impl Default for Config {
             login_max_failures_per_address: 30,
             login_window_minutes: 15,
             require_totp: true,
+            rules_dirs: Vec::new(),
+            indicator_files: Vec::new(),
             classification: Scheme::default(),
         }
     }

@@ -10,13 +10,14 @@ pub mod api;
 pub mod auth;
 pub mod config;
 mod context;
+pub mod detection;
 pub mod error;
 pub mod i18n;
 pub mod kernel;
 mod openapi;
 pub mod seed;
 pub mod transfer;
-mod web;
+pub(crate) mod web;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -43,6 +44,10 @@ pub struct Inner {
     pub metrics: Metrics,
     /// A real argon2id hash to verify against when a username is unknown.
     pub dummy_hash: String,
+    /// The detection engine (correlation state inside), shared by ingest.
+    pub detector: Arc<std::sync::Mutex<mamori_detect::engine::Engine>>,
+    /// Rules that did not load, shown to operators.
+    pub rule_errors: Vec<String>,
     pub tz: chrono_tz::Tz,
 }
 
@@ -78,6 +83,7 @@ impl AppState {
             .parse()
             .map_err(|_| format!("unknown time zone {}", config.time_zone))?;
         let dummy_hash = auth::hash_password(&auth::random_token())?;
+        let (detector, rule_errors) = detection::build(&config)?;
         let throttle = auth::Throttle::new(
             config.login_window_minutes,
             config.login_max_failures_per_account,
@@ -90,6 +96,8 @@ impl AppState {
             throttle,
             metrics: Metrics::default(),
             dummy_hash,
+            detector: Arc::new(std::sync::Mutex::new(detector)),
+            rule_errors,
             tz,
         })))
     }
@@ -107,6 +115,8 @@ pub fn router(state: AppState) -> Router {
         .route("/docs", get(openapi::docs_page))
         .route("/v1/me", get(api::me))
         .route("/v1/companies", get(api::companies))
+        .route("/v1/ingest", post(detection::ingest))
+        .route("/v1/alerts", get(detection::list))
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
@@ -142,6 +152,7 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}/archive", post(web::archive))
         .route("/r/{register}/{id}/restore", post(web::restore))
         .route("/soon/{area}", get(web::coming_soon))
+        .route("/alerts", get(detection::page))
         .nest("/api", api)
         .fallback(web::not_found);
     let mut app = app

@@ -62,7 +62,7 @@ const AREAS: &[&str] = &[
     "reports",
 ];
 
-fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Frame<'a> {
+pub(crate) fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Frame<'a> {
     let t = ctx.t(state);
     let signed_in = ctx.principal.is_some();
     let nav = if signed_in {
@@ -73,14 +73,17 @@ fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Frame<'a> {
         }];
         for area in AREAS {
             let is_register = registers::by_name(area).is_some();
+            let href = if is_register {
+                format!("/r/{area}")
+            } else if *area == "monitoring" {
+                "/alerts".to_owned()
+            } else {
+                format!("/soon/{area}")
+            };
             nav.push(NavItem {
-                href: if is_register {
-                    format!("/r/{area}")
-                } else {
-                    format!("/soon/{area}")
-                },
+                soon: !is_register && *area != "monitoring",
+                href,
                 label: t.tk(&["nav", area]),
-                soon: !is_register,
             });
         }
         nav
@@ -142,7 +145,7 @@ fn message(
 }
 
 /// Turns an error into a page a person can act on.
-fn error_page(state: &AppState, ctx: &Ctx, e: ApiError) -> Response {
+pub(crate) fn error_page(state: &AppState, ctx: &Ctx, e: ApiError) -> Response {
     let t = ctx.t(state);
     let text = match &e {
         ApiError::NotFound => t.t("error.not_found").to_owned(),

@@ -260,6 +260,17 @@ impl TestApp {
         (id, token)
     }
 
+    async fn ingest(&self, token: &str, query: &str, body: Vec<u8>) -> Answer {
+        self.raw(
+            token,
+            Method::POST,
+            &format!("/api/v1/ingest?{query}"),
+            "application/x-ndjson",
+            body,
+        )
+        .await
+    }
+
     async fn company_id(&self, code: &str) -> Uuid {
         self.store
             .company_by_code(code)
@@ -1757,3 +1768,178 @@ fn every_generated_message_key_exists_in_both_languages() {
     }
     assert_eq!(cat.mismatches(), Vec::<String>::new());
 }
+
+// ---- detection: ingest and alerts ----
+
+async fn ingest_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("soc", Role::Csirt, Some("AIR"), PASSWORD).await;
+    let (_, employee) = app
+        .user("staff", Role::Employee, Some("AIR"), PASSWORD)
+        .await;
+    let t0 = Utc::now() - Duration::minutes(30);
+    let mut body = String::new();
+    for i in 0..25 {
+        let at = (t0 + Duration::seconds(i)).to_rfc3339();
+        body.push_str(&format!(
+            r#"{{"@timestamp":"{at}","event":{{"dataset":"customer.login","outcome":"failure"}},"source":{{"ip":"203.0.113.50"}},"user":{{"name":"JM{i:07}"}}}}"#
+        ));
+        body.push('\n');
+    }
+    body.push_str("this line is not an event\n");
+    let first = app
+        .ingest(&csirt, "company=AIR", body.clone().into_bytes())
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    let answer = first.json();
+    assert_eq!(answer["events"], 25);
+    assert_eq!(answer["bad"], 1);
+    assert_eq!(answer["bad_lines"][0]["line"], 26);
+    assert_eq!(answer["alerts"]["new"], 1, "{answer}");
+    // The alert is stored (before the answer), scoped, and counted on repeat.
+    let alerts = app
+        .api(&csirt, Method::GET, "/api/v1/alerts?level=high", None)
+        .await
+        .json();
+    let items = alerts["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 1);
+    assert!(
+        items[0]["title"]
+            .as_str()
+            .expect("title")
+            .contains("Credential stuffing")
+    );
+    assert_eq!(items[0]["status"], "new");
+    assert!(
+        items[0]["tags"]
+            .as_str()
+            .expect("tags")
+            .contains("attack.t1110.004")
+    );
+    // Seen again after the suppression window: the same alert, counted.
+    let mut later = String::new();
+    for i in 0..25 {
+        let at = (t0 + Duration::minutes(10) + Duration::seconds(i)).to_rfc3339();
+        later.push_str(&format!(
+            r#"{{"@timestamp":"{at}","event":{{"dataset":"customer.login","outcome":"failure"}},"source":{{"ip":"203.0.113.50"}},"user":{{"name":"JX{i:07}"}}}}"#
+        ));
+        later.push('\n');
+    }
+    let second = app
+        .ingest(&csirt, "company=AIR", later.into_bytes())
+        .await
+        .json();
+    assert_eq!(second["alerts"]["repeated"], 1, "{second}");
+    let again = app
+        .api(&csirt, Method::GET, "/api/v1/alerts", None)
+        .await
+        .json();
+    assert_eq!(again["items"].as_array().expect("items").len(), 1);
+    assert_eq!(again["items"][0]["count"], 2);
+    // Rights and bad input.
+    assert_eq!(
+        app.ingest(&employee, "company=AIR", body.clone().into_bytes())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.ingest(&csirt, "company=GND", body.clone().into_bytes())
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.ingest(&csirt, "", body.clone().into_bytes())
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.ingest(&csirt, "company=AIR", vec![0xff, 0xfe])
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.ingest(&csirt, "company=AIR", b"garbage\n".to_vec())
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.ingest(&csirt, "company=AIR&format=xml", body.clone().into_bytes())
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.api(&employee, Method::GET, "/api/v1/alerts", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let (_, gnd_officer) = app
+        .user("gnd", Role::SecurityOfficer, Some("GND"), PASSWORD)
+        .await;
+    let other = app
+        .api(&gnd_officer, Method::GET, "/api/v1/alerts", None)
+        .await
+        .json();
+    assert_eq!(
+        other["items"].as_array().expect("items").len(),
+        0,
+        "another company's alerts stay hidden"
+    );
+    assert_eq!(
+        app.api(&csirt, Method::GET, "/api/v1/alerts?status=open", None)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    // A token limited to ingest can send events and nothing else.
+    let (uid, _) = app
+        .user("shipper", Role::Csirt, Some("AIR"), PASSWORD)
+        .await;
+    let token = auth::new_api_token();
+    let now = Utc::now();
+    app.store
+        .create_token(
+            &mamori_store::users::NewToken {
+                user_id: uid,
+                name: "fluent-bit",
+                token_hash: &auth::digest(&token),
+                scopes: &["ingest".to_owned()],
+                expires_at: now + Duration::days(1),
+            },
+            &Actor::system("t"),
+            now,
+        )
+        .await
+        .expect("token");
+    assert_eq!(
+        app.ingest(&token, "company=AIR", body.clone().into_bytes())
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/alerts", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.api(&token, Method::GET, "/api/v1/assets", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The page lists it.
+    let (cookie, _) = app.login("soc", PASSWORD).await;
+    let page = app.page("/alerts", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("Credential stuffing"));
+    app.finish().await;
+}
+on_every_backend!(ingest_detects_and_stores_alerts, ingest_flow);

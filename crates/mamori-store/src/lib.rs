@@ -6,6 +6,7 @@
 //! query text runs on both databases (`$1` placeholders work in both); where
 //! the dialects differ, [`Dialect`] says how.
 
+pub mod alerts;
 pub mod audit;
 mod error;
 mod migrate;

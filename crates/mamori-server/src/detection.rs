@@ -1,0 +1,278 @@
+//! Detection in the server: the engine built at start from mamori's rules,
+//! extra rule folders and indicator files; `POST /api/v1/ingest` (NDJSON,
+//! syslog or CEF lines) evaluated at once, its alerts written before the
+//! answer, so an accepted request never loses them; the alerts list (API and
+//! page).
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Json as JsonBody;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::response::{IntoResponse, Response};
+use mamori_detect::engine::{Engine, Source};
+use mamori_detect::indicators::IndicatorSetBuilder;
+use mamori_detect::normalize::FieldMap;
+use mamori_detect::parse::{Format, parse_line};
+use mamori_detect::sigma::SigmaRules;
+use mamori_domain::authz::Action;
+use mamori_store::alerts::{AlertRow, LEVELS, NewAlert, STATUSES};
+use serde_json::{Value as Json, json};
+
+use crate::context::{ApiUser, WebUser, url_pairs};
+use crate::error::ApiError;
+use crate::{AppState, Config};
+
+/// Bad lines listed in an ingest answer (the rest are counted).
+const SHOW_BAD: usize = 100;
+
+/// Builds the engine: built-in rules, configured rule folders, indicators.
+/// A rule that does not load is reported, not fatal; a missing indicator
+/// file is fatal (it names the file).
+pub fn build(config: &Config) -> Result<(Engine, Vec<String>), String> {
+    let mut rules = SigmaRules::new(FieldMap::default());
+    let (_, mut errors) = rules.load_builtin();
+    let (_, extra) = rules.load_paths(&config.rules_dirs);
+    errors.extend(extra);
+    let mut builder = IndicatorSetBuilder::new();
+    for path in &config.indicator_files {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read the indicator file {}: {e}", path.display()))?;
+        let source = path
+            .file_stem()
+            .map_or("indicators".into(), |s| s.to_string_lossy().into_owned());
+        let (_, bad) = builder.add_lines(&text, &source);
+        for (line, e) in bad {
+            tracing::warn!(file = %path.display(), line, error = %e, "indicator skipped");
+        }
+    }
+    let messages: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    for m in &messages {
+        tracing::warn!(error = %m, "rule not loaded");
+    }
+    tracing::info!(rules = rules.len(), "detection rules loaded");
+    Ok((Engine::new(rules, Arc::new(builder.build())), messages))
+}
+
+fn detail(source: &Source) -> Option<String> {
+    match source {
+        Source::Rule => None,
+        Source::Indicator(m) => Some(
+            json!({ "indicator": { "field": m.field, "kind": m.kind.name(), "value": m.indicator, "source": m.source } })
+                .to_string(),
+        ),
+        Source::Correlation { group, value } => {
+            let group: serde_json::Map<String, Json> = group.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
+            Some(json!({ "correlation": { "group": group, "value": value } }).to_string())
+        }
+    }
+}
+
+/// `POST /api/v1/ingest?company=CODE[&format=auto|json|syslog|cef]`: one
+/// event per line. Needs the `ingest` (alerts:create) right in the company.
+pub async fn ingest(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    RawQuery(query): RawQuery,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let scope = p.scope("alerts", Action::Create, ctx.now);
+    if scope.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    let params = query.as_deref().map(url_pairs).unwrap_or_default();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let code = param("company").ok_or_else(|| {
+        ApiError::BadRequest("company (the company code the events belong to) is required".into())
+    })?;
+    let company = state
+        .store
+        .company_by_code(code)
+        .await?
+        .filter(|c| scope.contains(c.id))
+        .ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "no company with code {code:?} that you may send events for"
+            ))
+        })?;
+    let format = match param("format") {
+        None => Format::Auto,
+        Some(f) => Format::parse_name(f).ok_or_else(|| {
+            ApiError::BadRequest("format must be auto, json, syslog or cef".into())
+        })?,
+    };
+    let text = std::str::from_utf8(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    let fields = FieldMap::default();
+    let mut events = Vec::new();
+    let mut bad = Vec::new();
+    let mut bad_count = 0usize;
+    for (i, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(line, format, &fields, ctx.now) {
+            Ok(e) => events.push(e),
+            Err(e) => {
+                bad_count += 1;
+                if bad.len() < SHOW_BAD {
+                    bad.push(json!({ "line": i + 1, "error": e.to_string() }));
+                }
+            }
+        }
+    }
+    if events.is_empty() {
+        return Err(ApiError::BadRequest(match bad.first() {
+            Some(first) => format!(
+                "no line could be read as an event; line {}: {}",
+                first["line"],
+                first["error"].as_str().unwrap_or_default()
+            ),
+            None => "the body holds no events (send one event per line)".into(),
+        }));
+    }
+    let detector = state.detector.clone();
+    let count = events.len();
+    let alerts = tokio::task::spawn_blocking(move || {
+        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
+        engine.process(&events)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))?;
+    // Alerts below "low" (the building blocks of correlations) are not kept.
+    let new: Vec<NewAlert> = alerts
+        .iter()
+        .filter(|a| a.level != "informational")
+        .map(|a| NewAlert {
+            dedup_key: a.dedup_key.clone(),
+            title: a.title.clone(),
+            rule_id: a.rule_id.clone(),
+            level: a.level.clone(),
+            tags: a.tags.clone(),
+            detail: detail(&a.source),
+            seen_at: a.timestamp.unwrap_or(ctx.now),
+        })
+        .collect();
+    let recorded = state
+        .store
+        .record_alerts(company.id, &new, &ctx.actor(), ctx.now)
+        .await?;
+    Ok(JsonBody(json!({
+        "events": count,
+        "bad": bad_count,
+        "bad_lines": bad,
+        "alerts": recorded,
+    })))
+}
+
+struct Filters {
+    status: Option<String>,
+    level: Option<String>,
+}
+
+fn filters(query: &Option<String>) -> Result<Filters, ApiError> {
+    let params = query.as_deref().map(url_pairs).unwrap_or_default();
+    let pick = |name: &str, allowed: &[&str]| -> Result<Option<String>, ApiError> {
+        match params.iter().find(|(k, v)| k == name && !v.is_empty()) {
+            None => Ok(None),
+            Some((_, v)) if allowed.contains(&v.as_str()) => Ok(Some(v.clone())),
+            Some((_, v)) => Err(ApiError::BadRequest(format!(
+                "{name} {v:?} is not one of: {}",
+                allowed.join(", ")
+            ))),
+        }
+    };
+    Ok(Filters {
+        status: pick("status", STATUSES)?,
+        level: pick("level", LEVELS)?,
+    })
+}
+
+/// `GET /api/v1/alerts?status=&level=`: the latest alerts the caller may see.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<JsonBody<Json>, ApiError> {
+    let scope = p.scope("alerts", Action::Read, ctx.now);
+    if scope.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    let f = filters(&query)?;
+    let rows = state
+        .store
+        .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
+        .await?;
+    Ok(JsonBody(
+        json!({ "items": rows, "rules_not_loaded": state.rule_errors }),
+    ))
+}
+
+#[derive(Template)]
+#[template(path = "alerts.html")]
+struct AlertsPage<'a> {
+    f: crate::web::Frame<'a>,
+    rows: Vec<AlertRow>,
+    when: Vec<String>,
+    statuses: Vec<(String, String, bool)>,
+    levels: Vec<(String, String, bool)>,
+    rule_errors: Vec<String>,
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let result = async {
+        let scope = p.scope("alerts", Action::Read, ctx.now);
+        if scope.is_empty() {
+            return Err(ApiError::Forbidden);
+        }
+        let f = filters(&query)?;
+        let rows = state
+            .store
+            .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
+            .await?;
+        Ok::<_, ApiError>((f, rows))
+    }
+    .await;
+    let (f, rows) = match result {
+        Ok(r) => r,
+        Err(e) => return crate::web::error_page(&state, &ctx, e),
+    };
+    let t = ctx.t(&state);
+    let choices = |prefix: &str, all: &[&str], selected: &Option<String>| {
+        all.iter()
+            .map(|v| {
+                (
+                    (*v).to_owned(),
+                    t.tk(&[prefix, v]),
+                    selected.as_deref() == Some(*v),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let page = AlertsPage {
+        f: crate::web::frame(&state, &ctx, "nav.monitoring"),
+        when: rows.iter().map(|r| ctx.local(r.last_seen)).collect(),
+        statuses: choices("alert_status", STATUSES, &f.status),
+        levels: choices("alert_level", LEVELS, &f.level),
+        rows,
+        rule_errors: state.rule_errors.clone(),
+    };
+    match page.render() {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}

@@ -1,0 +1,162 @@
+//! Alerts raised by the detection engine: one row per company and dedup key;
+//! seeing the same alert again counts it, it does not repeat it.
+
+use chrono::{DateTime, Utc};
+use mamori_domain::authz::Scope;
+use uuid::Uuid;
+
+use crate::audit::Append;
+use crate::records::SqlValue;
+use crate::users::Actor;
+use crate::{Result, Store, bind_values, with_pool, with_tx};
+
+/// Alert statuses, in their usual order.
+pub const STATUSES: &[&str] = &[
+    "new",
+    "acknowledged",
+    "escalated",
+    "false_positive",
+    "resolved",
+];
+pub const LEVELS: &[&str] = &["informational", "low", "medium", "high", "critical"];
+
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub dedup_key: String,
+    pub title: String,
+    pub rule_id: Option<String>,
+    pub level: String,
+    pub tags: Vec<String>,
+    /// What raised it (indicator, correlation group), as JSON text.
+    pub detail: Option<String>,
+    pub seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct AlertRow {
+    pub id: Uuid,
+    pub company_id: Uuid,
+    pub dedup_key: String,
+    pub title: String,
+    pub rule_id: Option<String>,
+    pub level: String,
+    pub tags: String,
+    pub status: String,
+    pub detail: Option<String>,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    pub count: i64,
+    pub version: i64,
+}
+
+/// How many alerts a batch opened, and how many it counted again.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Recorded {
+    pub new: usize,
+    pub repeated: usize,
+}
+
+impl Store {
+    /// Records alerts in one transaction: new ones are created (and
+    /// audited), known ones get their count and last-seen time bumped.
+    pub async fn record_alerts(
+        &self,
+        company_id: Uuid,
+        alerts: &[NewAlert],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Recorded> {
+        if alerts.is_empty() {
+            return Ok(Recorded::default());
+        }
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let mut recorded = Recorded::default();
+            for a in alerts {
+                let existing: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
+                    "SELECT id, last_seen FROM alerts WHERE company_id = $1 AND dedup_key = $2",
+                )
+                .bind(company_id)
+                .bind(&a.dedup_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+                match existing {
+                    Some((id, last_seen)) => {
+                        sqlx::query("UPDATE alerts SET count = count + 1, last_seen = $1, version = version + 1 WHERE id = $2")
+                            .bind(last_seen.max(a.seen_at))
+                            .bind(id)
+                            .execute(&mut *tx)
+                            .await?;
+                        recorded.repeated += 1;
+                    }
+                    None => {
+                        let id = Uuid::now_v7();
+                        sqlx::query(
+                            "INSERT INTO alerts (id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, 'new', $8, $9, $9, 1, 1)",
+                        )
+                        .bind(id)
+                        .bind(company_id)
+                        .bind(&a.dedup_key)
+                        .bind(&a.title)
+                        .bind(&a.rule_id)
+                        .bind(&a.level)
+                        .bind(a.tags.join(" "))
+                        .bind(&a.detail)
+                        .bind(a.seen_at)
+                        .execute(&mut *tx)
+                        .await?;
+                        let mut entry = actor.entry("create", "alerts", Some(id));
+                        entry.company_id = Some(company_id);
+                        entry.detail = Some(format!("level={}", a.level));
+                        tx.append_audit(&entry, now).await?;
+                        recorded.new += 1;
+                    }
+                }
+            }
+            Ok(recorded)
+        })
+    }
+
+    /// The most recently seen alerts in `scope`, optionally by status and level.
+    pub async fn list_alerts(
+        &self,
+        scope: &Scope,
+        status: Option<&str>,
+        level: Option<&str>,
+        limit: i64,
+    ) -> Result<Vec<AlertRow>> {
+        let mut clauses = Vec::new();
+        let mut values = Vec::new();
+        if let Scope::Companies(ids) = scope {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut marks = Vec::new();
+            for id in ids {
+                values.push(SqlValue::Id(*id));
+                marks.push(format!("${}", values.len()));
+            }
+            clauses.push(format!("company_id IN ({})", marks.join(", ")));
+        }
+        for (column, value) in [("status", status), ("level", level)] {
+            if let Some(v) = value {
+                values.push(SqlValue::Text(v.to_owned()));
+                clauses.push(format!("{column} = ${}", values.len()));
+            }
+        }
+        values.push(SqlValue::Int(limit.clamp(1, 1000)));
+        let filter = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", clauses.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version FROM alerts{filter} ORDER BY last_seen DESC, id DESC LIMIT ${}",
+            values.len()
+        );
+        Ok(with_pool!(self, pool => {
+            bind_values!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &values).fetch_all(pool).await?
+        }))
+    }
+}
