@@ -198,6 +198,109 @@ fn filters(query: &Option<String>) -> Result<Filters, ApiError> {
     })
 }
 
+/// `PATCH /api/v1/alerts/{id}` with `{"status": …, "version": …}`: triage.
+pub async fn set_status(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let read = p.scope("alerts", Action::Read, ctx.now);
+    if read.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    let parsed: Json = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
+    let status = parsed["status"]
+        .as_str()
+        .ok_or_else(|| ApiError::BadRequest("status is required".into()))?;
+    let version = parsed["version"]
+        .as_i64()
+        .ok_or_else(|| ApiError::BadRequest("version (the one you read) is required".into()))?;
+    if let Some(extra) = parsed
+        .as_object()
+        .and_then(|o| o.keys().find(|k| *k != "status" && *k != "version"))
+    {
+        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
+            extra.clone(),
+            "unknown field",
+        )]));
+    }
+    let row = change_status(&state, &ctx, &p, id, version, status).await?;
+    Ok(JsonBody(json!(row)))
+}
+
+/// Another company's alert is 404; one the caller may read but not triage is 403.
+async fn change_status(
+    state: &AppState,
+    ctx: &crate::Ctx,
+    p: &mamori_domain::authz::Principal,
+    id: uuid::Uuid,
+    version: i64,
+    status: &str,
+) -> Result<AlertRow, ApiError> {
+    let read = p.scope("alerts", Action::Read, ctx.now);
+    let update = p.scope("alerts", Action::Update, ctx.now);
+    if !STATUSES.contains(&status) {
+        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
+            "status",
+            format!("must be one of: {}", STATUSES.join(", ")),
+        )]));
+    }
+    match state
+        .store
+        .set_alert_status(id, &update, version, status, &ctx.actor(), ctx.now)
+        .await
+    {
+        Err(mamori_store::StoreError::NotFound) => {
+            // Visible but not ours to change → 403; not visible → 404.
+            let visible = state
+                .store
+                .list_alerts(&read, None, None, 1000)
+                .await?
+                .iter()
+                .any(|a| a.id == id);
+            Err(if visible {
+                ApiError::Forbidden
+            } else {
+                ApiError::NotFound
+            })
+        }
+        other => Ok(other?),
+    }
+}
+
+/// The triage form on the Monitoring page.
+pub async fn set_status_form(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs = std::str::from_utf8(&body)
+        .map(url_pairs)
+        .unwrap_or_default();
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let result = async {
+        let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+        let version: i64 = field("version")
+            .parse()
+            .map_err(|_| ApiError::BadRequest("version".into()))?;
+        change_status(&state, &ctx, &p, id, version, field("status")).await
+    }
+    .await;
+    match result {
+        Ok(_) => axum::response::Redirect::to("/alerts").into_response(),
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
 /// `GET /api/v1/alerts?status=&level=`: the latest alerts the caller may see.
 pub async fn list(
     State(state): State<AppState>,
@@ -227,6 +330,7 @@ struct AlertsPage<'a> {
     statuses: Vec<(String, String, bool)>,
     levels: Vec<(String, String, bool)>,
     rule_errors: Vec<String>,
+    can_triage: bool,
 }
 
 pub async fn page(
@@ -270,6 +374,7 @@ pub async fn page(
         levels: choices("alert_level", LEVELS, &f.level),
         rows,
         rule_errors: state.rule_errors.clone(),
+        can_triage: !p.scope("alerts", Action::Update, ctx.now).is_empty(),
     };
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),

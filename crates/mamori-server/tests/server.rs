@@ -1836,6 +1836,86 @@ async fn ingest_flow(b: Backend) {
         .json();
     assert_eq!(again["items"].as_array().expect("items").len(), 1);
     assert_eq!(again["items"][0]["count"], 2);
+    // Triage: allowed moves with the version read; stale, illegal and foreign ones refused.
+    let id = again["items"][0]["id"].as_str().expect("id").to_owned();
+    let version = again["items"][0]["version"].as_i64().expect("version");
+    let path = format!("/api/v1/alerts/{id}");
+    let acked = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "acknowledged", "version": version})),
+        )
+        .await;
+    assert_eq!(acked.status, StatusCode::OK, "{}", acked.text());
+    assert_eq!(acked.json()["status"], "acknowledged");
+    let stale = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "resolved", "version": version})),
+        )
+        .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    let illegal = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "new", "version": version + 1})),
+        )
+        .await;
+    assert_eq!(illegal.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "deleted", "version": version + 1})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, air_officer) = app
+        .user("air-officer", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let read_only = app
+        .api(
+            &air_officer,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "resolved", "version": version + 1})),
+        )
+        .await;
+    assert_eq!(
+        read_only.status,
+        StatusCode::FORBIDDEN,
+        "an officer reads alerts, CSIRT triages them"
+    );
+    let (_, gnd_csirt) = app
+        .user("gnd-csirt", Role::Csirt, Some("GND"), PASSWORD)
+        .await;
+    let foreign = app
+        .api(
+            &gnd_csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "resolved", "version": version + 1})),
+        )
+        .await;
+    assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    let fp = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({"status": "false_positive", "version": version + 1})),
+        )
+        .await;
+    assert_eq!(fp.status, StatusCode::OK);
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!((last.3.as_str(), last.4.as_str()), ("update", "alerts"));
     // Rights and bad input.
     assert_eq!(
         app.ingest(&employee, "company=AIR", body.clone().into_bytes())
@@ -1940,6 +2020,27 @@ async fn ingest_flow(b: Backend) {
     let page = app.page("/alerts", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Credential stuffing"));
+    // Reopen from the page's triage form.
+    let csrf = csrf_of(&page.text());
+    let current = app
+        .api(&csirt, Method::GET, "/api/v1/alerts", None)
+        .await
+        .json()["items"][0]["version"]
+        .to_string();
+    let reopened = app
+        .form(
+            &format!("/alerts/{id}/status"),
+            Some(&cookie),
+            &[("csrf", &csrf), ("version", &current), ("status", "new")],
+        )
+        .await;
+    assert_eq!(reopened.location(), "/alerts", "{}", reopened.text());
+    let status = app
+        .api(&csirt, Method::GET, "/api/v1/alerts", None)
+        .await
+        .json()["items"][0]["status"]
+        .clone();
+    assert_eq!(status, "new");
     app.finish().await;
 }
 on_every_backend!(ingest_detects_and_stores_alerts, ingest_flow);

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::audit::Append;
 use crate::records::SqlValue;
 use crate::users::Actor;
-use crate::{Result, Store, bind_values, with_pool, with_tx};
+use crate::{Result, Store, StoreError, bind_values, with_pool, with_tx};
 
 /// Alert statuses, in their usual order.
 pub const STATUSES: &[&str] = &[
@@ -158,5 +158,49 @@ impl Store {
         Ok(with_pool!(self, pool => {
             bind_values!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &values).fetch_all(pool).await?
         }))
+    }
+}
+
+impl Store {
+    /// Moves a visible alert to `status` if it is still at `expected_version`
+    /// and the move is allowed; audited with the old and new status.
+    pub async fn set_alert_status(
+        &self,
+        id: Uuid,
+        scope: &Scope,
+        expected_version: i64,
+        status: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<AlertRow> {
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let row: Option<AlertRow> = sqlx::query_as(
+                "SELECT id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version FROM alerts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let row = row.filter(|r| scope.contains(r.company_id)).ok_or(StoreError::NotFound)?;
+            if row.version != expected_version {
+                return Err(StoreError::Stale { current: row.version });
+            }
+            if !mamori_domain::alerts::can_move(&row.status, status) {
+                return Err(StoreError::Invalid(vec![mamori_domain::FieldError::new(
+                    "status",
+                    format!("an alert cannot move from {} to {status}", row.status),
+                )]));
+            }
+            sqlx::query("UPDATE alerts SET status = $1, version = version + 1 WHERE id = $2")
+                .bind(status)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let mut entry = actor.entry("update", "alerts", Some(id));
+            entry.company_id = Some(row.company_id);
+            entry.detail = Some(format!("status {} -> {status}", row.status));
+            tx.append_audit(&entry, now).await?;
+            Ok(AlertRow { status: status.to_owned(), version: row.version + 1, ..row })
+        })
     }
 }
