@@ -271,6 +271,17 @@ impl TestApp {
         .await
     }
 
+    async fn triage(&self, token: &str, alert: &str, status: &str, version: i64) -> Answer {
+        let body = json!({ "status": status, "version": version });
+        self.api(
+            token,
+            Method::PATCH,
+            &format!("/api/v1/alerts/{alert}"),
+            Some(body),
+        )
+        .await
+    }
+
     async fn company_id(&self, code: &str) -> Uuid {
         self.store
             .company_by_code(code)
@@ -1839,55 +1850,19 @@ async fn ingest_flow(b: Backend) {
     // Triage: allowed moves with the version read; stale, illegal and foreign ones refused.
     let id = again["items"][0]["id"].as_str().expect("id").to_owned();
     let version = again["items"][0]["version"].as_i64().expect("version");
-    let path = format!("/api/v1/alerts/{id}");
-    let acked = app
-        .api(
-            &csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "acknowledged", "version": version})),
-        )
-        .await;
+    let acked = app.triage(&csirt, &id, "acknowledged", version).await;
     assert_eq!(acked.status, StatusCode::OK, "{}", acked.text());
     assert_eq!(acked.json()["status"], "acknowledged");
-    let stale = app
-        .api(
-            &csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "resolved", "version": version})),
-        )
-        .await;
+    let stale = app.triage(&csirt, &id, "resolved", version).await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
-    let illegal = app
-        .api(
-            &csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "new", "version": version + 1})),
-        )
-        .await;
+    let illegal = app.triage(&csirt, &id, "new", version + 1).await;
     assert_eq!(illegal.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let unknown = app
-        .api(
-            &csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "deleted", "version": version + 1})),
-        )
-        .await;
+    let unknown = app.triage(&csirt, &id, "deleted", version + 1).await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
     let (_, air_officer) = app
         .user("air-officer", Role::SecurityOfficer, Some("AIR"), PASSWORD)
         .await;
-    let read_only = app
-        .api(
-            &air_officer,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "resolved", "version": version + 1})),
-        )
-        .await;
+    let read_only = app.triage(&air_officer, &id, "resolved", version + 1).await;
     assert_eq!(
         read_only.status,
         StatusCode::FORBIDDEN,
@@ -1896,23 +1871,9 @@ async fn ingest_flow(b: Backend) {
     let (_, gnd_csirt) = app
         .user("gnd-csirt", Role::Csirt, Some("GND"), PASSWORD)
         .await;
-    let foreign = app
-        .api(
-            &gnd_csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "resolved", "version": version + 1})),
-        )
-        .await;
+    let foreign = app.triage(&gnd_csirt, &id, "resolved", version + 1).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
-    let fp = app
-        .api(
-            &csirt,
-            Method::PATCH,
-            &path,
-            Some(json!({"status": "false_positive", "version": version + 1})),
-        )
-        .await;
+    let fp = app.triage(&csirt, &id, "false_positive", version + 1).await;
     assert_eq!(fp.status, StatusCode::OK);
     let last = &app.store.recent_audit(1).await.expect("audit")[0];
     assert_eq!((last.3.as_str(), last.4.as_str()), ("update", "alerts"));
