@@ -78,6 +78,11 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Manage the group's companies (departments, people and the rest are managed in the UI and API).
+    Company {
+        #[command(subcommand)]
+        command: CompanyCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -110,6 +115,39 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CompanyCommand {
+    /// Add a company to the group.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Short code used in imports and exports (A-Z, 0-9, - and _), e.g. AIR
+        code: String,
+        #[arg(long)]
+        name_ja: String,
+        #[arg(long)]
+        name_en: String,
+        /// The group's holding company
+        #[arg(long)]
+        holding: bool,
+    },
+    /// Rename a company; its code stays.
+    Rename {
+        #[command(flatten)]
+        db: DbArgs,
+        code: String,
+        #[arg(long)]
+        name_ja: String,
+        #[arg(long)]
+        name_en: String,
+    },
+    /// List the group's companies.
+    List {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -254,6 +292,7 @@ async fn run() -> Result<()> {
             Ok(())
         }
         Command::User { command } => user(cli.config.as_deref(), command).await,
+        Command::Company { command } => company(cli.config.as_deref(), command).await,
         Command::Detect {
             rules,
             indicators,
@@ -420,6 +459,73 @@ async fn user(config: Option<&std::path::Path>, command: UserCommand) -> Result<
             Ok(())
         }
     }
+}
+
+async fn company(config: Option<&std::path::Path>, command: CompanyCommand) -> Result<()> {
+    let now = Utc::now();
+    let actor = Actor::system("cli");
+    let names = |ja: &str, en: &str| -> Result<()> {
+        if ja.trim().is_empty()
+            || en.trim().is_empty()
+            || ja.chars().count() > 200
+            || en.chars().count() > 200
+        {
+            bail!("--name-ja and --name-en are required, at most 200 characters each");
+        }
+        Ok(())
+    };
+    match command {
+        CompanyCommand::Add {
+            db,
+            code,
+            name_ja,
+            name_en,
+            holding,
+        } => {
+            let valid = !code.is_empty()
+                && code.len() <= 16
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-' || c == '_');
+            if !valid {
+                bail!("company codes are 1-16 characters of A-Z, 0-9, - and _");
+            }
+            names(&name_ja, &name_en)?;
+            let cfg = config::load(config, &db)?;
+            let store = open_store(&cfg).await?;
+            store
+                .create_company(&code, name_ja.trim(), name_en.trim(), holding, &actor, now)
+                .await?;
+            println!("company {code} added");
+        }
+        CompanyCommand::Rename {
+            db,
+            code,
+            name_ja,
+            name_en,
+        } => {
+            names(&name_ja, &name_en)?;
+            let cfg = config::load(config, &db)?;
+            let store = open_store(&cfg).await?;
+            let c = store
+                .company_by_code(&code)
+                .await?
+                .with_context(|| format!("no company with code {code}"))?;
+            store
+                .rename_company(c.id, name_ja.trim(), name_en.trim(), &actor, now)
+                .await?;
+            println!("company {code} renamed");
+        }
+        CompanyCommand::List { db } => {
+            let cfg = config::load(config, &db)?;
+            let store = open_store(&cfg).await?;
+            for c in store.companies(&mamori_domain::authz::Scope::All).await? {
+                let holding = if c.is_holding { " (holding)" } else { "" };
+                println!("{:<8} {} / {}{holding}", c.code, c.name_ja, c.name_en);
+            }
+        }
+    }
+    Ok(())
 }
 
 fn print_credentials(creds: &[seed::Credential]) {

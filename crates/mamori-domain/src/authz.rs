@@ -77,6 +77,15 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::Employee, "committee_members", NOTHING),
     (Role::Hr, "committees", NOTHING),
     (Role::Hr, "committee_members", NOTHING),
+    (Role::Admin, "departments", EVERYTHING),
+    (Role::CisoOffice, "departments", EVERYTHING),
+    (Role::SecurityOfficer, "departments", EVERYTHING),
+    (Role::Hr, "departments", READ_EXPORT),
+    (Role::CommitteeMember, "departments", READ),
+    (Role::Csirt, "departments", READ),
+    (Role::InternalAuditor, "departments", READ_EXPORT),
+    (Role::ExternalAuditor, "departments", READ),
+    (Role::Employee, "departments", NOTHING),
     // Alerts: Create is "may send events to be detected on" (ingest); Update
     // is triage (status changes).
     (Role::Admin, "alerts", EVERYTHING),

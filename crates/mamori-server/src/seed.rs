@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mamori_domain::demo::demo_group;
 use mamori_domain::org::Role;
 use mamori_domain::register::{Record, RefValue, Value};
-use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, PEOPLE};
+use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, DEPARTMENTS, PEOPLE};
 use mamori_store::Store;
 use mamori_store::records::ImportRow;
 use mamori_store::users::{Actor, NewUser};
@@ -144,18 +144,32 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             .map_err(err)?;
         ids.insert(c.code, id);
     }
-    for d in &g.departments {
-        store
-            .create_department(
-                ids[d.company_code],
-                &d.code,
-                &d.name_ja,
-                &d.name_en,
-                &actor,
-                now,
-            )
-            .await
-            .map_err(err)?;
+    let departments: Vec<ImportRow> = g
+        .departments
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let mut r = Record::default();
+            r.values.insert("code", Value::Text(d.code.clone()));
+            r.values.insert("name_ja", Value::Text(d.name_ja.clone()));
+            r.values.insert("name_en", Value::Text(d.name_en.clone()));
+            ImportRow {
+                line: i + 1,
+                company_id: ids[d.company_code],
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    let outcome = store
+        .import_records(&DEPARTMENTS, departments, false, &actor, now)
+        .await
+        .map_err(err)?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo departments rejected: {:?}",
+            outcome.errors.first()
+        ));
     }
     let text = |s: &str| {
         if s.is_empty() {

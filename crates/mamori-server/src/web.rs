@@ -42,6 +42,7 @@ pub struct NavItem {
 /// rest name what is coming.
 const AREAS: &[&str] = &[
     "people",
+    "departments",
     "assets",
     "committees",
     "committee_members",

@@ -947,6 +947,9 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
         "committees" => {
             json!({ "company_id": company, "code": format!("C{}", &n[22..]), "name_ja": "試験委員会", "name_en": "Test committee" })
         }
+        "departments" => {
+            json!({ "company_id": company, "code": format!("D{}", &n[20..]), "name_ja": "試験部", "name_en": "Testing" })
+        }
         "committee_members" => {
             let (committee, person) = committee_and_person(company, app, admin).await;
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
@@ -988,6 +991,10 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
         "committees" => format!(
             "company,code,name_ja,name_en\n{company},K{},取込委員会,Imported committee\n",
             &n[22..]
+        ),
+        "departments" => format!(
+            "company,code,name_ja,name_en\n{company},E{},取込部,Imported\n",
+            &n[20..]
         ),
         "committee_members" => {
             let (committee, person) =

@@ -1,5 +1,5 @@
-//! Group structure: companies and departments. (Committees and their
-//! members are registers of the kernel.)
+//! Group structure: companies, and the departments list forms choose from.
+//! (Departments, committees and their members are registers of the kernel.)
 
 use chrono::{DateTime, Utc};
 use mamori_domain::authz::Scope;
@@ -76,38 +76,37 @@ impl Store {
         }))
     }
 
-    pub async fn create_department(
+    /// Renames a company (its code stays: records and imports refer to it).
+    pub async fn rename_company(
         &self,
-        company_id: Uuid,
-        code: &str,
+        id: Uuid,
         name_ja: &str,
         name_en: &str,
         actor: &Actor,
         now: DateTime<Utc>,
-    ) -> Result<Uuid> {
-        let id = Uuid::now_v7();
+    ) -> Result<()> {
         with_tx!(self, tx => {
-            let mut entry = actor.entry("create", "departments", Some(id));
-            entry.company_id = Some(company_id);
-            entry.detail = Some(format!("code={code}"));
+            let mut entry = actor.entry("update", "companies", Some(id));
+            entry.company_id = Some(id);
+            entry.detail = Some("rename".into());
             tx.append_audit(&entry, now).await?;
-            sqlx::query("INSERT INTO departments (id, company_id, code, name_ja, name_en, created_at) VALUES ($1, $2, $3, $4, $5, $6)")
-                .bind(id)
-                .bind(company_id)
-                .bind(code)
+            let done = sqlx::query("UPDATE companies SET name_ja = $1, name_en = $2 WHERE id = $3")
                 .bind(name_ja)
                 .bind(name_en)
-                .bind(now)
+                .bind(id)
                 .execute(&mut *tx)
-                .await
-                .map_err(StoreError::from_write)?;
-            Ok(id)
+                .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound);
+            }
+            Ok(())
         })
     }
 
+    /// Active departments of the companies in `scope`, by code.
     pub async fn departments(&self, scope: &Scope) -> Result<Vec<Department>> {
         let all: Vec<Department> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id, company_id, code, name_ja, name_en FROM departments ORDER BY code")
+            sqlx::query_as("SELECT id, company_id, code, name_ja, name_en FROM departments WHERE archived_at IS NULL ORDER BY code")
                 .fetch_all(pool)
                 .await?
         });

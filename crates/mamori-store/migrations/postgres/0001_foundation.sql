@@ -12,11 +12,15 @@ CREATE TABLE companies (
 
 CREATE TABLE departments (
     id UUID PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
     company_id UUID NOT NULL REFERENCES companies(id),
+    version BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    archived_at TIMESTAMPTZ,
     code TEXT NOT NULL UNIQUE,
     name_ja TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL
+    name_en TEXT NOT NULL
 );
 CREATE INDEX departments_company ON departments(company_id);
 

@@ -12,11 +12,15 @@ CREATE TABLE companies (
 
 CREATE TABLE departments (
     id BLOB PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
     company_id BLOB NOT NULL REFERENCES companies(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
     code TEXT NOT NULL UNIQUE,
     name_ja TEXT NOT NULL,
-    name_en TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    name_en TEXT NOT NULL
 );
 CREATE INDEX departments_company ON departments(company_id);
 

@@ -1,0 +1,43 @@
+//! Departments (部署) of each company: the structure people belong to.
+
+use crate::error::FieldError;
+use crate::register::{FieldKind, FieldSpec, Record, RegisterSpec};
+
+pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
+    name: "departments",
+    table: "departments",
+    ref_prefix: "DEP",
+    fields: &[
+        FieldSpec::new("code", FieldKind::Text { max: 32 })
+            .required()
+            .list()
+            .sortable(),
+        FieldSpec::new("name_ja", FieldKind::Text { max: 200 })
+            .required()
+            .list()
+            .sortable(),
+        FieldSpec::new("name_en", FieldKind::Text { max: 200 })
+            .required()
+            .list()
+            .sortable(),
+    ],
+    title_fields: &["name_ja"],
+    audit_reads: false,
+    check,
+};
+
+fn check(record: &Record) -> Vec<FieldError> {
+    match record.text("code") {
+        Some(code)
+            if !code
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
+        {
+            vec![FieldError::new(
+                "code",
+                "may contain only letters, digits, - and _",
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
