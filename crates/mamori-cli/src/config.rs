@@ -48,6 +48,14 @@ fn env_value(raw: &str, default: &Value) -> Value {
             .trim()
             .parse::<i64>()
             .map_or_else(|_| Value::String(raw.to_owned()), Value::from),
+        // Lists (rule folders, indicator files) are comma-separated.
+        Value::Array(_) => Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| Value::String(p.to_owned()))
+                .collect(),
+        ),
         _ => Value::String(raw.to_owned()),
     }
 }

@@ -37,6 +37,9 @@ Configuration file keys (TOML; --config or ./mamori.toml), with their defaults:
   session_idle_minutes = 30          session_absolute_hours = 12
   login_max_failures_per_account = 5 login_max_failures_per_address = 30
   login_window_minutes = 15          require_totp = true
+  rules_dirs = [\"…\"]                indicator_files = [\"…\"]
+  syslog_listen = \"\"                 (e.g. 0.0.0.0:5514: UDP and TCP; off when empty)
+  syslog_company = \"\"                (company code that syslog events belong to)
   [classification] levels = [{ code, name_ja, name_en }, ...]   (least to most restricted)
 Every key may also be set as MAMORI_<KEY> (MAMORI_SESSION_IDLE_MINUTES=60), which
 overrides the file; flags override both. Also MAMORI_CONFIG, MAMORI_LOG, MAMORI_LOG_FORMAT=json.";
@@ -555,7 +558,13 @@ async fn serve(cfg: mamori_server::Config, demo: bool) -> Result<()> {
         })?;
     let base = cfg.base_url();
     let state = AppState::new(store.clone(), cfg).map_err(anyhow::Error::msg)?;
+    let syslog = mamori_server::detection::spawn_syslog(state.clone())
+        .await
+        .context("cannot start the syslog listener")?;
     println!("mamori is running at {base}");
+    if let Some(addr) = syslog {
+        println!("syslog listener on {addr} (UDP and TCP)");
+    }
     if !creds.is_empty() {
         println!(
             "first start: log in with these one-time passwords (each must be changed at first login):"

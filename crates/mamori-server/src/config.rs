@@ -37,6 +37,11 @@ pub struct Config {
     pub rules_dirs: Vec<PathBuf>,
     /// Indicator files (one IP, CIDR, domain, URL or hash per line).
     pub indicator_files: Vec<PathBuf>,
+    /// Address for a syslog listener (UDP and TCP on the same port); off
+    /// when empty.
+    pub syslog_listen: String,
+    /// The company code that events arriving by syslog belong to.
+    pub syslog_company: String,
     /// Handling classification levels (情報取り扱い区分).
     pub classification: Scheme,
 }
@@ -59,6 +64,8 @@ impl Default for Config {
             require_totp: true,
             rules_dirs: Vec::new(),
             indicator_files: Vec::new(),
+            syslog_listen: String::new(),
+            syslog_company: String::new(),
             classification: Scheme::default(),
         }
     }
@@ -91,6 +98,17 @@ impl Config {
                 self.time_zone
             )
         })?;
+        if !self.syslog_listen.is_empty() {
+            self.syslog_listen.parse::<SocketAddr>().map_err(|_| {
+                format!(
+                    "syslog_listen {:?} is not an address such as 0.0.0.0:5514",
+                    self.syslog_listen
+                )
+            })?;
+            if self.syslog_company.is_empty() {
+                return Err("syslog_company (the company code syslog events belong to) is required with syslog_listen".into());
+            }
+        }
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             return Err("session lifetimes must be positive".into());
         }

@@ -69,6 +69,129 @@ fn detail(source: &Source) -> Option<String> {
     }
 }
 
+/// Evaluates parsed events for a company and records their alerts; shared by
+/// the ingest endpoint and the syslog listener.
+async fn detect_and_record(
+    state: &AppState,
+    company_id: uuid::Uuid,
+    events: Vec<mamori_detect::Event>,
+    actor: &mamori_store::users::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<mamori_store::alerts::Recorded, ApiError> {
+    let detector = state.detector.clone();
+    let alerts = tokio::task::spawn_blocking(move || {
+        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
+        engine.process(&events)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))?;
+    // Alerts below "low" (the building blocks of correlations) are not kept.
+    let new: Vec<NewAlert> = alerts
+        .iter()
+        .filter(|a| a.level != "informational")
+        .map(|a| NewAlert {
+            dedup_key: a.dedup_key.clone(),
+            title: a.title.clone(),
+            rule_id: a.rule_id.clone(),
+            level: a.level.clone(),
+            tags: a.tags.clone(),
+            detail: detail(&a.source),
+            seen_at: a.timestamp.unwrap_or(now),
+        })
+        .collect();
+    Ok(state
+        .store
+        .record_alerts(company_id, &new, actor, now)
+        .await?)
+}
+
+/// Starts the syslog listener (UDP datagrams and newline-framed TCP on the
+/// same address) when configured; returns the bound address. Lines are
+/// parsed as syslog (a CEF or JSON body is read too); unreadable ones are
+/// counted in the log, never fatal.
+pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::SocketAddr>> {
+    if state.config.syslog_listen.is_empty() {
+        return Ok(None);
+    }
+    let code = state.config.syslog_company.clone();
+    let company = state
+        .store
+        .company_by_code(&code)
+        .await
+        .map_err(std::io::Error::other)?
+        .ok_or_else(|| {
+            std::io::Error::other(format!("syslog_company {code:?} is not a company code"))
+        })?;
+    let udp = tokio::net::UdpSocket::bind(&state.config.syslog_listen).await?;
+    let addr = udp.local_addr()?;
+    let tcp = tokio::net::TcpListener::bind(addr).await?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<String>(10_000);
+    let udp_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let Ok((n, _)) = udp.recv_from(&mut buf).await else {
+                continue;
+            };
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let _ = udp_tx.send(line.to_owned()).await;
+            }
+        }
+    });
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = tcp.accept().await else {
+                continue;
+            };
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                use tokio::io::AsyncBufReadExt;
+                let mut lines = tokio::io::BufReader::new(stream).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line.len() <= mamori_detect::parse::MAX_LINE && tx.send(line).await.is_err()
+                    {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    let actor = mamori_store::users::Actor::system("syslog");
+    tokio::spawn(async move {
+        let fields = FieldMap::default();
+        while let Some(first) = rx.recv().await {
+            let mut lines = vec![first];
+            while lines.len() < 1000 {
+                match rx.try_recv() {
+                    Ok(l) => lines.push(l),
+                    Err(_) => break,
+                }
+            }
+            let now = chrono::Utc::now();
+            let mut bad = 0usize;
+            let events: Vec<_> = lines
+                .iter()
+                .filter_map(|l| {
+                    parse_line(l, Format::Auto, &fields, now)
+                        .map_err(|_| bad += 1)
+                        .ok()
+                })
+                .collect();
+            if bad > 0 {
+                tracing::warn!(bad, "syslog lines not readable as events");
+            }
+            if !events.is_empty()
+                && let Err(e) = detect_and_record(&state, company.id, events, &actor, now).await
+            {
+                tracing::error!(error = %e, "syslog detection failed");
+            }
+        }
+    });
+    tracing::info!(%addr, company = %code, "syslog listener started (UDP and TCP)");
+    Ok(Some(addr))
+}
+
 /// `POST /api/v1/ingest?company=CODE[&format=auto|json|syslog|cef]`: one
 /// event per line. Needs the `ingest` (alerts:create) right in the company.
 pub async fn ingest(
@@ -141,32 +264,8 @@ pub async fn ingest(
             None => "the body holds no events (send one event per line)".into(),
         }));
     }
-    let detector = state.detector.clone();
     let count = events.len();
-    let alerts = tokio::task::spawn_blocking(move || {
-        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
-        engine.process(&events)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))?;
-    // Alerts below "low" (the building blocks of correlations) are not kept.
-    let new: Vec<NewAlert> = alerts
-        .iter()
-        .filter(|a| a.level != "informational")
-        .map(|a| NewAlert {
-            dedup_key: a.dedup_key.clone(),
-            title: a.title.clone(),
-            rule_id: a.rule_id.clone(),
-            level: a.level.clone(),
-            tags: a.tags.clone(),
-            detail: detail(&a.source),
-            seen_at: a.timestamp.unwrap_or(ctx.now),
-        })
-        .collect();
-    let recorded = state
-        .store
-        .record_alerts(company.id, &new, &ctx.actor(), ctx.now)
-        .await?;
+    let recorded = detect_and_record(&state, company.id, events, &ctx.actor(), ctx.now).await?;
     Ok(JsonBody(json!({
         "events": count,
         "bad": bad_count,

@@ -23,6 +23,7 @@ use uuid::Uuid;
 
 struct TestApp {
     router: Router,
+    state: AppState,
     store: Store,
     pg_admin: Option<(String, String)>,
 }
@@ -116,7 +117,8 @@ impl TestApp {
             .expect("demo loads");
         let state = AppState::new(store.clone(), config).expect("state");
         TestApp {
-            router: mamori_server::router(state),
+            router: mamori_server::router(state.clone()),
+            state,
             store,
             pg_admin,
         }
@@ -2012,3 +2014,67 @@ async fn ingest_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(ingest_detects_and_stores_alerts, ingest_flow);
+
+async fn syslog_flow(b: Backend) {
+    use tokio::io::AsyncWriteExt;
+    let config = Config {
+        require_totp: false,
+        syslog_listen: "127.0.0.1:0".into(),
+        syslog_company: "AIR".into(),
+        ..Config::default()
+    };
+    let app = TestApp::with_config(b, config).await;
+    let (_, csirt) = app
+        .user("syslog-reader", Role::Csirt, Some("AIR"), PASSWORD)
+        .await;
+    let addr = mamori_server::detection::spawn_syslog(app.state.clone())
+        .await
+        .expect("listener")
+        .expect("configured");
+    let t0 = Utc::now() - Duration::minutes(5);
+    let line = |i: i64, prefix: &str| {
+        let at = (t0 + Duration::seconds(i)).to_rfc3339();
+        format!(
+            r#"<134>1 {at} portal01 login - - - {{"event":{{"dataset":"customer.login","outcome":"failure"}},"source":{{"ip":"203.0.113.60"}},"user":{{"name":"{prefix}{i:06}"}}}}"#
+        )
+    };
+    // Half over UDP, half over TCP, plus one unreadable line.
+    let udp = tokio::net::UdpSocket::bind("127.0.0.1:0")
+        .await
+        .expect("udp");
+    for i in 0..12 {
+        udp.send_to(line(i, "JU").as_bytes(), addr)
+            .await
+            .expect("send");
+    }
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.expect("tcp");
+    let mut batch = String::from("not syslog at all\n");
+    for i in 12..25 {
+        batch.push_str(&line(i, "JT"));
+        batch.push('\n');
+    }
+    tcp.write_all(batch.as_bytes()).await.expect("write");
+    tcp.shutdown().await.expect("close");
+    // Processing is asynchronous: wait (bounded) for the alert.
+    let mut found = Value::Null;
+    for _ in 0..100 {
+        let alerts = app
+            .api(&csirt, Method::GET, "/api/v1/alerts", None)
+            .await
+            .json();
+        if alerts["items"].as_array().is_some_and(|a| !a.is_empty()) {
+            found = alerts["items"][0].clone();
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        found["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("Credential stuffing")),
+        "{found}"
+    );
+    assert_eq!(found["company_id"], json!(app.company_id("AIR").await));
+    app.finish().await;
+}
+on_every_backend!(syslog_listener_feeds_detection, syslog_flow);
