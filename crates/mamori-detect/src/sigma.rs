@@ -19,6 +19,8 @@ use crate::normalize::FieldMap;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoadError {
     pub file: PathBuf,
+    /// The line in the file the problem is on, when it can be told.
+    pub line: Option<usize>,
     /// The rule's title, when the file parsed far enough to have one.
     pub rule: Option<String>,
     pub message: String,
@@ -26,11 +28,53 @@ pub struct LoadError {
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
         match &self.rule {
-            Some(r) => write!(f, "{}: rule {r:?}: {}", self.file.display(), self.message),
-            None => write!(f, "{}: {}", self.file.display(), self.message),
+            Some(r) => write!(f, ": rule {r:?}: {}", self.message),
+            None => write!(f, ": {}", self.message),
         }
     }
+}
+
+/// One line of text from the parsers' messages (the condition parser draws
+/// ASCII art over several lines).
+fn one_line(message: &str) -> String {
+    let mut lines = message.lines();
+    let first = lines.next().unwrap_or_default();
+    let first = first
+        .split("  -->")
+        .next()
+        .unwrap_or(first)
+        .trim()
+        .trim_end_matches(':');
+    match message.lines().find_map(|l| l.trim().strip_prefix("= ")) {
+        Some(reason) => format!("{first}: {reason}"),
+        None => first.to_owned(),
+    }
+}
+
+/// The line a message is about: the one it names, else the line of the
+/// condition (condition errors) or of the quoted token it mentions.
+fn locate(yaml: &str, message: &str) -> Option<usize> {
+    if let Some(rest) = message.split(" at line ").nth(1) {
+        return rest
+            .split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse()
+            .ok();
+    }
+    let line_of = |needle: &str| yaml.lines().position(|l| l.contains(needle)).map(|i| i + 1);
+    if message.starts_with("Condition parse error")
+        || message.contains("condition")
+        || message.contains("detection identifier")
+    {
+        return line_of("condition:");
+    }
+    let quoted = message.split('\'').nth(1).filter(|q| !q.is_empty())?;
+    line_of(quoted)
 }
 
 /// What is known of a loaded rule.
@@ -115,8 +159,9 @@ impl SigmaRules {
     pub fn add_yaml(&mut self, yaml: &str, origin: &Path) -> (usize, Vec<LoadError>) {
         let error = |rule: Option<String>, message: String| LoadError {
             file: origin.to_owned(),
+            line: locate(yaml, &message),
             rule,
-            message,
+            message: one_line(&message),
         };
         let collection = match rsigma_parser::parse_sigma_yaml(yaml) {
             Ok(c) => c,
@@ -175,6 +220,7 @@ impl SigmaRules {
             let text = match std::fs::metadata(&file) {
                 Ok(m) if m.len() > MAX_RULE_FILE => {
                     errors.push(LoadError {
+                        line: None,
                         file,
                         rule: None,
                         message: format!("larger than {MAX_RULE_FILE} bytes"),
@@ -190,6 +236,7 @@ impl SigmaRules {
                     errors.extend(errs);
                 }
                 Err(e) => errors.push(LoadError {
+                    line: None,
                     file,
                     rule: None,
                     message: e.to_string(),
@@ -251,6 +298,7 @@ fn collect_files(path: &Path, files: &mut Vec<PathBuf>, errors: &mut Vec<LoadErr
         }
         Err(_) if path.is_file() => files.push(path.to_owned()),
         Err(e) => errors.push(LoadError {
+            line: None,
             file: path.to_owned(),
             rule: None,
             message: e.to_string(),
@@ -376,7 +424,7 @@ tags:
         assert_eq!(added, 0);
         assert_eq!(errors.len(), 1);
         assert!(
-            errors[0].to_string().starts_with("broken.yml: "),
+            errors[0].to_string().starts_with("broken.yml:3: "),
             "{}",
             errors[0]
         );
@@ -384,5 +432,28 @@ tags:
         let (added, errors) = rules.add_yaml(undefined, Path::new("u.yml"));
         assert_eq!(added, 0);
         assert_eq!(errors[0].rule.as_deref(), Some("Undefined"), "{errors:?}");
+        assert_eq!(errors[0].line, Some(5), "the condition's line");
+        let modifier = "title: M\nlogsource: {category: webserver}\ndetection:\n  sel:\n    a|nosuchmodifier: b\n  condition: sel\n";
+        let (_, errors) = rules.add_yaml(modifier, Path::new("m.yml"));
+        assert!(
+            errors[0].to_string().starts_with("m.yml:5: "),
+            "{}",
+            errors[0]
+        );
+        let (_, errors) =
+            rules.add_yaml("title: x\ndetection:\n  sel: [a, b\n", Path::new("y.yml"));
+        assert!(
+            errors[0].to_string().starts_with("y.yml:4: "),
+            "{}",
+            errors[0]
+        );
+        let cond = "title: C\nlogsource: {category: webserver}\ndetection:\n  sel: {a: b}\n  condition: sel and\n";
+        let (_, errors) = rules.add_yaml(cond, Path::new("c.yml"));
+        assert!(
+            !errors[0].message.contains('\n'),
+            "one line: {}",
+            errors[0].message
+        );
+        assert_eq!(errors[0].line, Some(5));
     }
 }
