@@ -400,21 +400,32 @@ pub async fn set_status_form(
     }
 }
 
+/// The latest alerts the principal may read, with the filters asked for.
+async fn visible_alerts(
+    state: &AppState,
+    ctx: &crate::Ctx,
+    p: &mamori_domain::authz::Principal,
+    query: &Option<String>,
+) -> Result<(Filters, Vec<AlertRow>), ApiError> {
+    let scope = p.scope("alerts", Action::Read, ctx.now);
+    if scope.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    let f = filters(query)?;
+    let rows = state
+        .store
+        .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
+        .await?;
+    Ok((f, rows))
+}
+
 /// `GET /api/v1/alerts?status=&level=`: the latest alerts the caller may see.
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(ctx, p): ApiUser,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBody<Json>, ApiError> {
-    let scope = p.scope("alerts", Action::Read, ctx.now);
-    if scope.is_empty() {
-        return Err(ApiError::Forbidden);
-    }
-    let f = filters(&query)?;
-    let rows = state
-        .store
-        .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
-        .await?;
+    let (_, rows) = visible_alerts(&state, &ctx, &p, &query).await?;
     Ok(JsonBody(
         json!({ "items": rows, "rules_not_loaded": state.rule_errors }),
     ))
@@ -437,19 +448,7 @@ pub async fn page(
     WebUser(ctx, p): WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let result = async {
-        let scope = p.scope("alerts", Action::Read, ctx.now);
-        if scope.is_empty() {
-            return Err(ApiError::Forbidden);
-        }
-        let f = filters(&query)?;
-        let rows = state
-            .store
-            .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
-            .await?;
-        Ok::<_, ApiError>((f, rows))
-    }
-    .await;
+    let result = visible_alerts(&state, &ctx, &p, &query).await;
     let (f, rows) = match result {
         Ok(r) => r,
         Err(e) => return crate::web::error_page(&state, &ctx, e),

@@ -29,19 +29,7 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
 };
 
 fn check_committee(record: &Record) -> Vec<FieldError> {
-    match record.text("code") {
-        Some(code)
-            if !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
-        {
-            vec![FieldError::new(
-                "code",
-                "may contain only letters, digits, - and _",
-            )]
-        }
-        _ => Vec::new(),
-    }
+    super::check_code(record, "code").into_iter().collect()
 }
 
 pub const COMMITTEE_ROLES: &[&str] = &["chair", "vice_chair", "member", "secretary", "observer"];

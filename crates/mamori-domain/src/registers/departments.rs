@@ -27,17 +27,5 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
 };
 
 fn check(record: &Record) -> Vec<FieldError> {
-    match record.text("code") {
-        Some(code)
-            if !code
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') =>
-        {
-            vec![FieldError::new(
-                "code",
-                "may contain only letters, digits, - and _",
-            )]
-        }
-        _ => Vec::new(),
-    }
+    super::check_code(record, "code").into_iter().collect()
 }

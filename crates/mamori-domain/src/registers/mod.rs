@@ -11,7 +11,18 @@ pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
 
-use crate::register::RegisterSpec;
+use crate::error::FieldError;
+use crate::register::{Record, RegisterSpec};
+
+/// Codes and numbers people type into imports (`AIR-IT`, `JA00123`): letters,
+/// digits, `-` and `_` only.
+pub(crate) fn check_code(record: &Record, field: &str) -> Option<FieldError> {
+    let value = record.text(field)?;
+    let ok = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    (!ok).then(|| FieldError::new(field, "may contain only letters, digits, - and _"))
+}
 
 /// Every register, in navigation order.
 pub const ALL: &[&RegisterSpec] = &[

@@ -54,15 +54,6 @@ fn check(record: &Record) -> Vec<FieldError> {
             errors.push(FieldError::new(field, "must be written in katakana"));
         }
     }
-    if let Some(no) = record.text("employee_no")
-        && !no
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        errors.push(FieldError::new(
-            "employee_no",
-            "may contain only letters, digits, - and _",
-        ));
-    }
+    errors.extend(super::check_code(record, "employee_no"));
     errors
 }
