@@ -1,48 +1,252 @@
-//! Benchmark (not a test) of the parts of the engine built so far, on one
-//! thread: indicator lookups against a 1,000,000-entry IPv4 set, and parsing
-//! ~300-byte events (JSON lines, syslog with CEF) into normalized events.
+//! Benchmark (not a test), on one thread: mamori's engine beside
+//! `rsigma-eval` 0.23 on the same rules and the same events, with events/s,
+//! the ratio and match agreement; then the credential-stuffing correlation,
+//! indicator lookups and the parsers on their own.
 //!
-//! `cargo run --release -p mamori-detect --example bench_detect [-- ENTRIES LOOKUPS]`
+//! `cargo run --release -p mamori-detect --example bench_detect [-- EVENTS]`
+//!
+//! Events come from [`mamori_detect::synthetic::Traffic`] (web access logs
+//! with attacks, customer logins with stuffing bursts, proxy and DNS logs;
+//! ~300-byte JSON lines). Rules: SigmaHQ's `rules/web` and the whole
+//! `rules/` corpus from `../shared/data/sigmahq`, and mamori's own rules.
+//!
+//! Both sides start from the same bytes. `rsigma-eval` is timed twice:
+//! evaluating events already parsed into `serde_json` values (its best
+//! case), and from bytes (`serde_json` parse + evaluate). mamori is timed
+//! from bytes to alerts: parse, normalize, detect, build alerts.
 
+use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::{TimeZone, Utc};
-use mamori_detect::indicators::IndicatorSetBuilder;
+use chrono::{DateTime, TimeZone, Utc};
+use mamori_detect::engine::{Engine, Source};
+use mamori_detect::indicators::{IndicatorSet, IndicatorSetBuilder};
 use mamori_detect::normalize::FieldMap;
-use mamori_detect::parse::{Format, parse_line};
+use mamori_detect::parse::{Format, parse_line, parse_record};
+use mamori_detect::record::Record;
+use mamori_detect::sigma::SigmaRules;
+use mamori_detect::synthetic::{Rng, Traffic};
+use rsigma_eval::event::JsonEvent;
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
+const BATCH: usize = 1024;
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 28, 0, 0, 0)
+        .single()
+        .expect("valid")
+}
+
+fn rate(n: usize, secs: f64) -> f64 {
+    n as f64 / secs.max(1e-9)
+}
+
+fn rule_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for e in std::fs::read_dir(dir).expect("rules folder").flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            rule_files(&p, out);
+        } else if p.extension().is_some_and(|x| x == "yml") {
+            out.push(p);
+        }
     }
 }
 
-fn main() {
-    let mut args = std::env::args().skip(1);
-    let entries: usize = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1_000_000);
-    let lookups: usize = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(10_000_000);
-    let mut rng = Rng(2014);
+/// `rsigma-eval`'s engine over the same rule files mamori loads (files it
+/// cannot take are skipped on both sides: mamori loads rule by rule).
+fn rsigma_engine(dir: &Path) -> rsigma_eval::Engine {
+    let mut files = Vec::new();
+    rule_files(dir, &mut files);
+    files.sort();
+    let mut rules = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).expect("rule file");
+        if let Ok(c) = rsigma_parser::parse_sigma_yaml(&text) {
+            rules.extend(c.rules);
+        }
+    }
+    let mut engine = rsigma_eval::Engine::new();
+    let _ = engine.add_rules(&rules);
+    engine
+}
 
+/// mamori from bytes to alerts; returns (seconds, alerts).
+fn run_mamori(engine: &mut Engine, lines: &[String]) -> (f64, usize) {
+    let map = engine.rules.field_map().clone();
+    let schema = engine.rules.schema();
+    let t = Instant::now();
+    let mut alerts = 0usize;
+    let mut batch: Vec<Record<'_>> = Vec::with_capacity(BATCH);
+    for chunk in lines.chunks(BATCH) {
+        batch.clear();
+        for line in chunk {
+            if let Ok(r) = parse_record(black_box(line), Format::JsonLines, &map, &schema, start())
+            {
+                batch.push(r);
+            }
+        }
+        alerts += engine.process_records(&batch).len();
+    }
+    (t.elapsed().as_secs_f64(), alerts)
+}
+
+fn compare(name: &str, dir: &Path, lines: &[String]) {
+    let mut rules = SigmaRules::new(FieldMap::default());
+    let (n, _) = rules.load_paths(&[dir.to_owned()]);
+    let always = rules.compiled().always_evaluated();
+    let oracle = rsigma_engine(dir);
+    let mut engine = Engine::new(rules, Arc::new(IndicatorSet::default()));
+
+    let parsed: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("generated JSON"))
+        .collect();
+    let t = Instant::now();
+    let mut theirs = 0usize;
+    for v in &parsed {
+        theirs += oracle.evaluate(&JsonEvent::borrow(black_box(v))).len();
+    }
+    let eval_secs = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for l in lines {
+        let v: serde_json::Value = serde_json::from_str(black_box(l)).expect("generated JSON");
+        black_box(oracle.evaluate(&JsonEvent::borrow(&v)).len());
+    }
+    let bytes_secs = t.elapsed().as_secs_f64();
+    let (ours_secs, alerts) = run_mamori(&mut engine, lines);
+
+    // Agreement, untimed: which rules match which event, on both sides.
+    let map = FieldMap::default();
+    let schema = engine.rules.schema();
+    let (mut same, mut matches) = (0usize, 0usize);
+    for (l, v) in lines.iter().zip(&parsed) {
+        let a: BTreeSet<(Option<String>, String)> = oracle
+            .evaluate(&JsonEvent::borrow(v))
+            .into_iter()
+            .map(|r| (r.header.rule_id, r.header.rule_title))
+            .collect();
+        let record = parse_record(l, Format::JsonLines, &map, &schema, start()).expect("parses");
+        let b: BTreeSet<(Option<String>, String)> = engine
+            .rules
+            .evaluate_record(&record)
+            .into_iter()
+            .map(|h| (h.id, h.title))
+            .collect();
+        matches += a.len();
+        if a == b {
+            same += 1;
+        } else if std::env::var_os("BENCH_SHOW_DIFF").is_some() {
+            println!("  differs: {l}\n    rsigma-eval: {a:?}\n    mamori: {b:?}");
+        }
+    }
+    let ours = rate(lines.len(), ours_secs);
+    println!("\n## {name}: {n} rules ({always} evaluated for every event)");
+    println!(
+        "  rsigma-eval, parsed events : {:>10.0} events/s ({theirs} matches)",
+        rate(lines.len(), eval_secs)
+    );
+    println!(
+        "  rsigma-eval, from bytes    : {:>10.0} events/s",
+        rate(lines.len(), bytes_secs)
+    );
+    println!("  mamori, bytes to alerts    : {ours:>10.0} events/s ({alerts} alerts)");
+    println!(
+        "  ratio: {:.1}x rsigma-eval on parsed events, {:.1}x from bytes",
+        ours / rate(lines.len(), eval_secs),
+        ours / rate(lines.len(), bytes_secs)
+    );
+    println!(
+        "  agreement: {same} of {} events match the same rules ({matches} matches)",
+        lines.len()
+    );
+}
+
+fn stuffing(events: usize) {
+    let lines: Vec<String> = Traffic::logins(2014, start()).take(events).collect();
+    let mut rules = SigmaRules::new(FieldMap::default());
+    let (n, errors) = rules.load_builtin();
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut engine = Engine::new(rules, Arc::new(IndicatorSet::default()));
+
+    // rsigma-eval's correlation engine over the same rules, same windows.
+    let mut oracle = rsigma_eval::CorrelationEngine::new(rsigma_eval::CorrelationConfig {
+        timestamp_fallback: rsigma_eval::TimestampFallback::Skip,
+        max_state_entries: mamori_detect::sigma::MAX_CORRELATION_STATE,
+        max_group_entries: Some(mamori_detect::sigma::MAX_GROUP_ENTRIES),
+        suppress: Some(mamori_detect::sigma::CORRELATION_SUPPRESS_SECS),
+        ..Default::default()
+    });
+    let all: Vec<&str> = mamori_detect::builtin::RULES
+        .iter()
+        .map(|(_, t)| *t)
+        .collect();
+    let c = rsigma_parser::parse_sigma_yaml(&all.join("\n---\n")).expect("built-in rules parse");
+    oracle.add_collection(&c).expect("built-in rules load");
+    let parsed: Vec<(serde_json::Value, i64)> = lines
+        .iter()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("generated JSON");
+            let ts = v["@timestamp"]
+                .as_str()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map_or(0, |t| t.timestamp());
+            (v, ts)
+        })
+        .collect();
+    let t = Instant::now();
+    let mut theirs = 0usize;
+    for (v, ts) in &parsed {
+        theirs += oracle
+            .process_event_at(&JsonEvent::borrow(black_box(v)), *ts)
+            .iter()
+            .filter(|r| r.is_correlation())
+            .count();
+    }
+    let their_secs = t.elapsed().as_secs_f64();
+
+    let map = engine.rules.field_map().clone();
+    let schema = engine.rules.schema();
+    let t = Instant::now();
+    let mut ours = 0usize;
+    let mut batch: Vec<Record<'_>> = Vec::with_capacity(BATCH);
+    for chunk in lines.chunks(BATCH) {
+        batch.clear();
+        for line in chunk {
+            if let Ok(r) = parse_record(black_box(line), Format::JsonLines, &map, &schema, start())
+            {
+                batch.push(r);
+            }
+        }
+        ours += engine
+            .process_records(&batch)
+            .iter()
+            .filter(|a| matches!(a.source, Source::Correlation { .. }))
+            .count();
+    }
+    let our_secs = t.elapsed().as_secs_f64();
+    println!("\n## credential stuffing: {n} mamori rules, {events} customer-login events");
+    println!(
+        "  rsigma-eval correlation, parsed events: {:>10.0} events/s ({theirs} correlation alerts)",
+        rate(events, their_secs)
+    );
+    println!(
+        "  mamori, bytes to alerts               : {:>10.0} events/s ({ours} correlation alerts)",
+        rate(events, our_secs)
+    );
+}
+
+fn indicators() {
+    let entries = 1_000_000;
+    let lookups = 10_000_000;
+    let mut rng = Rng::new(2014);
     let t = Instant::now();
     let mut b = IndicatorSetBuilder::new();
     let mut listed = Vec::with_capacity(entries);
     for i in 0..entries {
-        let ip = Ipv4Addr::from(rng.next() as u32);
+        let ip = Ipv4Addr::from(rng.next_u64() as u32);
         listed.push(ip);
         let value = if i % 50 == 0 {
             format!("{ip}/24")
@@ -53,19 +257,14 @@ fn main() {
             .expect("valid");
     }
     let set = b.build();
-    println!(
-        "built {} IPv4 indicators in {:.2} s",
-        set.len(),
-        t.elapsed().as_secs_f64()
-    );
-
+    let built = t.elapsed().as_secs_f64();
     // Half the probes are listed addresses, half random.
     let probes: Vec<IpAddr> = (0..1_000_000)
         .map(|i| {
             IpAddr::V4(if i % 2 == 0 {
                 listed[i % listed.len()]
             } else {
-                Ipv4Addr::from(rng.next() as u32)
+                Ipv4Addr::from(rng.next_u64() as u32)
             })
         })
         .collect();
@@ -78,30 +277,17 @@ fn main() {
     }
     let secs = t.elapsed().as_secs_f64();
     println!(
-        "{lookups} lookups in {secs:.2} s: {:.0} lookups/s ({hits} hits)",
-        lookups as f64 / secs
+        "\n## indicators: {} IPv4 entries built in {built:.2} s; {:.0} lookups/s ({hits} hits of {lookups})",
+        set.len(),
+        rate(lookups, secs)
     );
+}
 
+fn parsers(lines: &[String]) {
     let map = FieldMap::default();
-    let reference = Utc
-        .with_ymd_and_hms(2026, 11, 28, 0, 0, 0)
-        .single()
-        .expect("valid");
-    let json: Vec<String> = (0..200_000)
-        .map(|i| {
-            format!(
-                r#"{{"@timestamp":"2026-11-28T01:{:02}:{:02}Z","c-ip":"198.51.{}.{}","cs-method":"POST","cs-uri-stem":"/mileage/login","cs-uri-query":"lang=ja&ref=top","sc-status":{},"c-useragent":"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36","user":{{"name":"member{:07}"}},"event":{{"outcome":"{}"}}}}"#,
-                i / 60 % 60,
-                i % 60,
-                i % 256,
-                (i * 7) % 256,
-                if i % 5 == 0 { 401 } else { 200 },
-                i,
-                if i % 5 == 0 { "failure" } else { "success" }
-            )
-        })
-        .collect();
-    let syslog: Vec<String> = (0..200_000)
+    let rules = SigmaRules::new(map.clone());
+    let schema = rules.schema();
+    let syslog: Vec<String> = (0..lines.len().min(200_000))
         .map(|i| {
             format!(
                 r"<134>1 2026-11-28T01:00:{:02}Z waf01.kumoji-air.example waf 4100 ID7 - CEF:0|Kumoji|WAF|2.1|942100|SQL injection attempt|8|src=203.0.113.{} spt={} dst=192.0.2.10 dpt=443 requestMethod=GET request=/search?q\=1 act=blocked cs1Label=Policy cs1=Strict",
@@ -111,46 +297,105 @@ fn main() {
             )
         })
         .collect();
-    let web = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/sigmahq/rules/web");
-    if web.is_dir() {
-        let mut rules = mamori_detect::sigma::SigmaRules::new(map.clone());
-        let (n, _) = rules.load_paths(&[web]);
-        let events: Vec<_> = json
-            .iter()
-            .map(|l| {
-                parse_line(l, Format::JsonLines, &map, reference).expect("generated events parse")
-            })
-            .collect();
-        let t = Instant::now();
-        let mut hits = 0usize;
-        for e in &events {
-            hits += rules.evaluate(black_box(e)).len();
-        }
-        let secs = t.elapsed().as_secs_f64();
-        println!(
-            "evaluate {n} SigmaHQ web rules (rsigma-eval) on parsed events: {:.0} events/s ({hits} hits)",
-            events.len() as f64 / secs
-        );
-    }
-    for (name, lines, format) in [
-        ("JSON lines", &json, Format::JsonLines),
-        ("syslog + CEF", &syslog, Format::Syslog),
-    ] {
+    println!("\n## parsers");
+    let time = |name: &str, lines: &[String], f: &dyn Fn(&str) -> bool| {
         let bytes: usize = lines.iter().map(String::len).sum();
         let t = Instant::now();
-        let mut ok = 0usize;
-        for line in lines {
-            if parse_line(black_box(line), format, &map, reference).is_ok() {
-                ok += 1;
+        let ok = lines.iter().filter(|l| f(black_box(l))).count();
+        println!(
+            "  {name:<34}: {:>10.0} events/s ({} bytes avg, {ok} ok)",
+            rate(lines.len(), t.elapsed().as_secs_f64()),
+            bytes / lines.len().max(1)
+        );
+    };
+    time("JSON lines, zero-copy scanner", lines, &|l| {
+        parse_record(l, Format::JsonLines, &map, &schema, start()).is_ok()
+    });
+    time("JSON lines, general parser", lines, &|l| {
+        parse_line(l, Format::JsonLines, &map, start()).is_ok()
+    });
+    time("syslog + CEF", &syslog, &|l| {
+        parse_line(l, Format::Syslog, &map, start()).is_ok()
+    });
+}
+
+fn main() {
+    let events: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(200_000);
+    let lines: Vec<String> = Traffic::new(2014, start()).take(events).collect();
+    let bytes: usize = lines.iter().map(String::len).sum();
+    println!(
+        "# {events} events, {} bytes on average (web 55 %, customer logins 15 %, proxy 15 %, DNS 15 %), one thread",
+        bytes / events.max(1)
+    );
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sigmahq/rules");
+    if std::env::var("BENCH_PROFILE").as_deref() == Ok("parse") {
+        let map = FieldMap::default();
+        let rules = SigmaRules::new(map.clone());
+        let schema = rules.schema();
+        for _ in 0..5 {
+            let t = Instant::now();
+            let ok = lines
+                .iter()
+                .filter(|l| {
+                    parse_record(black_box(l), Format::JsonLines, &map, &schema, start()).is_ok()
+                })
+                .count();
+            println!(
+                "{:.0} events/s ({ok} ok)",
+                rate(lines.len(), t.elapsed().as_secs_f64())
+            );
+        }
+        return;
+    }
+    if let Ok(folder) = std::env::var("BENCH_PROFILE") {
+        // Only mamori on one rules folder: for a profiler.
+        let mut rules = SigmaRules::new(FieldMap::default());
+        rules.load_paths(&[corpus.join(folder)]);
+        if std::env::var_os("BENCH_CANDIDATES").is_some() {
+            let map = FieldMap::default();
+            let schema = rules.schema();
+            let mut counts = std::collections::HashMap::<u32, usize>::new();
+            let (mut hits, mut out) = (Vec::new(), Vec::new());
+            for l in &lines {
+                let r = parse_record(l, Format::JsonLines, &map, &schema, start()).expect("parses");
+                rules.compiled().candidates(&r, &mut hits, &mut out);
+                for c in &out {
+                    *counts.entry(*c).or_default() += 1;
+                }
+            }
+            let mut counts: Vec<_> = counts.into_iter().collect();
+            counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+            for (rule, n) in counts.iter().take(15) {
+                let (title, needs) = rules.compiled().describe(*rule as usize);
+                println!(
+                    "{n:>8} {title}: {}",
+                    needs.chars().take(300).collect::<String>()
+                );
             }
         }
-        let secs = t.elapsed().as_secs_f64();
+        let mut engine = Engine::new(rules, Arc::new(IndicatorSet::default()));
+        let (secs, alerts) = run_mamori(&mut engine, &lines);
+        println!("{:.0} events/s ({alerts} alerts)", rate(lines.len(), secs));
+        return;
+    }
+    if corpus.is_dir() {
+        compare(
+            "SigmaHQ web, proxy and webserver rules (rules/web)",
+            &corpus.join("web"),
+            &lines,
+        );
+        let some = &lines[..lines.len().min(50_000)];
+        compare("SigmaHQ full corpus (rules/)", &corpus, some);
+    } else {
         println!(
-            "parse {name}: {} events ({} bytes avg) in {secs:.2} s: {:.0} events/s ({ok} ok)",
-            lines.len(),
-            bytes / lines.len(),
-            lines.len() as f64 / secs
+            "(no SigmaHQ corpus at {}: skipping the comparisons)",
+            corpus.display()
         );
     }
+    stuffing(events);
+    indicators();
+    parsers(&lines);
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::event::Event;
 use crate::indicators::{IndicatorMatch, IndicatorSet};
+use crate::record::{Record, Schema};
 use crate::sigma::SigmaRules;
 
 /// What raised an alert.
@@ -43,11 +44,11 @@ pub struct Alert {
 /// Fields that tell one occurrence of a rule's alert from another.
 const KEY_FIELDS: &[&str] = &["source.ip", "user.name", "host.name", "destination.ip"];
 
-fn dedup_key(rule: &str, event: &Event) -> String {
+fn dedup_key(rule: &str, record: &Record<'_>, schema: &Schema) -> String {
     let mut key = rule.to_owned();
     for f in KEY_FIELDS {
         key.push('|');
-        if let Some(v) = event.get(f).and_then(|v| v.to_text()) {
+        if let Some(v) = record.get(schema, f).and_then(|v| v.to_text()) {
             key.push_str(&v);
         }
     }
@@ -69,22 +70,35 @@ impl Engine {
     /// Every alert the events raise, in event order. Correlation windows
     /// carry over from one batch to the next.
     pub fn process(&mut self, events: &[Event]) -> Vec<Alert> {
+        let schema = self.rules.schema();
+        let records: Vec<Record<'static>> = events
+            .iter()
+            .map(|e| Record::from_event(e.clone(), &schema))
+            .collect();
+        self.process_records(&records)
+    }
+
+    /// [`Engine::process`] for records parsed with the rules' schema
+    /// ([`SigmaRules::schema`], [`crate::parse::parse_record`]): the fast
+    /// path, from bytes to alerts without building [`Event`]s.
+    pub fn process_records(&mut self, records: &[Record<'_>]) -> Vec<Alert> {
+        let schema = self.rules.schema();
         let mut alerts = Vec::new();
-        for (i, event) in events.iter().enumerate() {
-            for hit in self.indicators.match_event(event) {
+        for (i, record) in records.iter().enumerate() {
+            for hit in self.indicators.match_record(record, &schema) {
                 let title = format!("Threat intelligence: {} {}", hit.kind.name(), hit.indicator);
                 alerts.push(Alert {
-                    dedup_key: dedup_key(&format!("indicator:{}", hit.indicator), event),
+                    dedup_key: dedup_key(&format!("indicator:{}", hit.indicator), record, &schema),
                     title,
                     rule_id: None,
                     level: "high".into(),
                     tags: vec!["attack.command-and-control".into()],
                     source: Source::Indicator(hit),
-                    timestamp: event.timestamp,
+                    timestamp: record.timestamp,
                     event: i,
                 });
             }
-            for hit in self.rules.process(event) {
+            for hit in self.rules.process_record(record) {
                 let rule_key = hit.id.clone().unwrap_or_else(|| hit.title.clone());
                 let (source, dedup_key) = match hit.correlation {
                     Some((group, value)) => {
@@ -95,7 +109,7 @@ impl Engine {
                         }
                         (Source::Correlation { group, value }, key)
                     }
-                    None => (Source::Rule, dedup_key(&rule_key, event)),
+                    None => (Source::Rule, dedup_key(&rule_key, record, &schema)),
                 };
                 alerts.push(Alert {
                     dedup_key,
@@ -104,7 +118,7 @@ impl Engine {
                     level: hit.level.unwrap_or_else(|| "medium".into()),
                     tags: hit.tags,
                     source,
-                    timestamp: event.timestamp,
+                    timestamp: record.timestamp,
                     event: i,
                 });
             }

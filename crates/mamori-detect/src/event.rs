@@ -97,6 +97,11 @@ impl Event {
         self.fields.iter().map(|(k, v)| (k.as_str(), v))
     }
 
+    /// The fields, by value, in name order.
+    pub fn into_fields(self) -> impl Iterator<Item = (String, Value)> {
+        self.fields.into_iter()
+    }
+
     pub fn len(&self) -> usize {
         self.fields.len()
     }

@@ -9,6 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 
 use crate::event::{Event, Value};
+use crate::record::{Record, Schema, Val};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
@@ -401,16 +402,35 @@ impl IndicatorSet {
 
     /// Every indicator the event's address, domain, URL and hash fields hit.
     pub fn match_event(&self, event: &Event) -> Vec<IndicatorMatch> {
+        self.match_fields(|f| match event.get(f) {
+            Some(Value::Str(s)) => vec![s.as_str()],
+            Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// [`IndicatorSet::match_event`] for a record.
+    pub fn match_record(&self, record: &Record<'_>, schema: &Schema) -> Vec<IndicatorMatch> {
+        if self.is_empty() {
+            return Vec::new();
+        }
+        self.match_fields(|f| match record.get(schema, f) {
+            Some(Val::Str(s)) => vec![&**s],
+            Some(Val::List(items)) => items.iter().filter_map(Val::as_str).collect(),
+            _ => Vec::new(),
+        })
+    }
+
+    fn match_fields<'e>(
+        &self,
+        values: impl Fn(&'static str) -> Vec<&'e str>,
+    ) -> Vec<IndicatorMatch> {
         let mut hits = Vec::new();
         let texts = |fields: &'static [&'static str]| {
-            fields.iter().flat_map(move |f| {
-                let values: Vec<&str> = match event.get(f) {
-                    Some(Value::Str(s)) => vec![s.as_str()],
-                    Some(Value::List(items)) => items.iter().filter_map(Value::as_str).collect(),
-                    _ => Vec::new(),
-                };
-                values.into_iter().map(move |v| (*f, v))
-            })
+            fields
+                .iter()
+                .flat_map(|f| values(f).into_iter().map(move |v| (*f, v)))
+                .collect::<Vec<_>>()
         };
         for (f, v) in texts(IP_FIELDS) {
             if let Some(e) = v.trim().parse::<IpAddr>().ok().and_then(|ip| self.ip(ip)) {

@@ -12,11 +12,14 @@
 //! the batch API that runs them all ([`engine`]).
 
 pub mod builtin;
+pub mod compiled;
 pub mod engine;
 pub mod event;
 pub mod indicators;
 pub mod normalize;
 pub mod parse;
+pub mod record;
 pub mod sigma;
+pub mod synthetic;
 
 pub use event::{Event, Value};

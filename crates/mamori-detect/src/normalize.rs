@@ -89,6 +89,11 @@ impl FieldMap {
         self.aliases.insert(alias.to_owned(), canonical.to_owned());
     }
 
+    /// Every alias with its canonical name.
+    pub fn aliases(&self) -> impl Iterator<Item = (String, String)> + '_ {
+        self.aliases.iter().map(|(a, c)| (a.clone(), c.clone()))
+    }
+
     /// The canonical name of a field (itself when it has no alias).
     pub fn canonical<'a>(&'a self, name: &'a str) -> &'a str {
         self.aliases.get(name).map_or(name, String::as_str)

@@ -8,12 +8,15 @@
 
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rsigma_eval::event::EventValue;
 use serde_json::Value as Json;
 
+use crate::compiled::{CompiledRules, Scratch};
 use crate::event::{Event, Value};
 use crate::normalize::FieldMap;
+use crate::record::{Bound, Record, Schema};
 
 /// A rule file (or one rule in it) that could not be loaded, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,11 +102,16 @@ pub struct RuleHit {
     pub correlation: Option<(Vec<(String, String)>, f64)>,
 }
 
-/// Loaded Sigma detection and correlation rules. Correlation state lives
-/// here, windowed on the events' own timestamps (never the clock), bounded
-/// in size; events without a timestamp are matched but do not count.
+/// Loaded Sigma detection and correlation rules. Detection runs through
+/// mamori's [`CompiledRules`] (candidate index, then the compiled rule);
+/// correlation state lives in `rsigma-eval`'s correlation engine, windowed
+/// on the events' own timestamps (never the clock), bounded in size; events
+/// without a timestamp are matched but do not count.
 pub struct SigmaRules {
     engine: rsigma_eval::CorrelationEngine,
+    compiled: CompiledRules,
+    schema: Arc<Schema>,
+    scratch: Scratch,
     rules: Vec<RuleInfo>,
     fields: FieldMap,
 }
@@ -137,9 +145,28 @@ impl SigmaRules {
         };
         SigmaRules {
             engine: rsigma_eval::CorrelationEngine::new(config),
+            compiled: CompiledRules::default(),
+            schema: Arc::new(Schema::new(&fields)),
+            scratch: Scratch::default(),
             rules: Vec::new(),
             fields,
         }
+    }
+
+    /// The field slots records must be parsed with to be processed here
+    /// (see [`crate::parse::parse_record`]). It grows as rules are added:
+    /// parse with the schema of the rules that will read the records.
+    pub fn schema(&self) -> Arc<Schema> {
+        self.schema.clone()
+    }
+
+    pub fn field_map(&self) -> &FieldMap {
+        &self.fields
+    }
+
+    /// The compiled rule set (for reports: how many rules are always run).
+    pub fn compiled(&self) -> &CompiledRules {
+        &self.compiled
     }
 
     pub fn rules(&self) -> &[RuleInfo] {
@@ -157,6 +184,12 @@ impl SigmaRules {
     /// Adds the rules of one YAML text (one or more documents). Returns how
     /// many detection rules were added and what could not be.
     pub fn add_yaml(&mut self, yaml: &str, origin: &Path) -> (usize, Vec<LoadError>) {
+        let added = self.add_unindexed(yaml, origin);
+        self.compiled.index(&self.schema);
+        added
+    }
+
+    fn add_unindexed(&mut self, yaml: &str, origin: &Path) -> (usize, Vec<LoadError>) {
         let error = |rule: Option<String>, message: String| LoadError {
             file: origin.to_owned(),
             line: locate(yaml, &message),
@@ -174,7 +207,15 @@ impl SigmaRules {
             .collect();
         let mut added = 0;
         for rule in &collection.rules {
-            match self.engine.add_rule(rule) {
+            let compiled = self
+                .compiled
+                .add(rule, Arc::make_mut(&mut self.schema))
+                .and_then(|()| {
+                    self.engine
+                        .add_rule(rule)
+                        .inspect_err(|_| self.compiled.pop())
+                });
+            match compiled {
                 Ok(()) => {
                     added += 1;
                     self.rules.push(RuleInfo {
@@ -231,7 +272,7 @@ impl SigmaRules {
             };
             match text {
                 Ok(text) => {
-                    let (n, errs) = self.add_yaml(&text, &file);
+                    let (n, errs) = self.add_unindexed(&text, &file);
                     added += n;
                     errors.extend(errs);
                 }
@@ -243,29 +284,64 @@ impl SigmaRules {
                 }),
             }
         }
+        self.compiled.index(&self.schema);
         (added, errors)
     }
 
     /// The detection rules that match the event (no correlation state).
     pub fn evaluate(&self, event: &Event) -> Vec<RuleHit> {
+        let record = Record::from_event(event.clone(), &self.schema);
+        self.compiled
+            .evaluate(&record, &self.schema, &mut Scratch::default())
+            .into_iter()
+            .map(hit)
+            .collect()
+    }
+
+    /// [`SigmaRules::evaluate`] for a record parsed with [`SigmaRules::schema`].
+    pub fn evaluate_record(&self, record: &Record<'_>) -> Vec<RuleHit> {
+        self.compiled
+            .evaluate(record, &self.schema, &mut Scratch::default())
+            .into_iter()
+            .map(hit)
+            .collect()
+    }
+
+    /// Detections and the correlations the event completes, in event time.
+    pub fn process(&mut self, event: &Event) -> Vec<RuleHit> {
+        let record = Record::from_event(event.clone(), &self.schema);
+        self.process_record(&record)
+    }
+
+    /// [`SigmaRules::process`] for a record parsed with [`SigmaRules::schema`].
+    pub fn process_record(&mut self, record: &Record<'_>) -> Vec<RuleHit> {
+        let detections = self
+            .compiled
+            .evaluate(record, &self.schema, &mut self.scratch);
+        let results = match record.timestamp {
+            Some(_) if detections.is_empty() => detections,
+            Some(t) => {
+                let bound = Bound {
+                    record,
+                    schema: &self.schema,
+                };
+                self.engine
+                    .process_with_detections(&bound, detections, t.timestamp())
+            }
+            None => detections,
+        };
+        results.into_iter().map(hit).collect()
+    }
+
+    /// What `rsigma-eval`'s own engine answers for the event: the oracle the
+    /// differential tests and the benchmark compare [`SigmaRules::evaluate`]
+    /// with.
+    pub fn oracle(&self, event: &Event) -> Vec<RuleHit> {
         let view = SigmaView {
             event,
             fields: &self.fields,
         };
         self.engine.evaluate(&view).into_iter().map(hit).collect()
-    }
-
-    /// Detections and the correlations the event completes, in event time.
-    pub fn process(&mut self, event: &Event) -> Vec<RuleHit> {
-        let view = SigmaView {
-            event,
-            fields: &self.fields,
-        };
-        let results = match event.timestamp {
-            Some(t) => self.engine.process_event_at(&view, t.timestamp()),
-            None => self.engine.evaluate(&view),
-        };
-        results.into_iter().map(hit).collect()
     }
 }
 

@@ -7,7 +7,7 @@ use super::{MAX_DEPTH, MAX_FIELDS, ParseError};
 use crate::event::{Event, Value};
 
 /// Fields that carry the event's time, in order of preference.
-const TIME_FIELDS: &[&str] = &["@timestamp", "timestamp", "event.created", "time", "date"];
+pub const TIME_FIELDS: &[&str] = &["@timestamp", "timestamp", "event.created", "time", "date"];
 
 pub fn parse_json(line: &str) -> Result<Event, ParseError> {
     let json: Json = serde_json::from_str(line).map_err(|e| ParseError::Json(e.to_string()))?;

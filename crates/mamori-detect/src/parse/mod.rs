@@ -5,16 +5,19 @@
 
 mod cef;
 mod json;
+mod scan;
 mod syslog;
 
 use chrono::{DateTime, Utc};
 
 pub use cef::parse_cef;
-pub use json::parse_json;
+pub use json::{TIME_FIELDS, parse_json};
+pub use scan::scan_json;
 pub use syslog::parse_syslog;
 
 use crate::event::Event;
 use crate::normalize::FieldMap;
+use crate::record::{Record, Schema};
 
 /// The longest line any parser takes (bytes).
 pub const MAX_LINE: usize = 256 * 1024;
@@ -100,4 +103,28 @@ pub fn parse_line(
     };
     fields.normalize(&mut event);
     Ok(event)
+}
+
+/// Parses one line into a [`Record`] for the compiled rules: JSON through
+/// the zero-copy scanner, everything else (and any line the scanner defers)
+/// through [`parse_line`]. Same events, same errors.
+pub fn parse_record<'a>(
+    line: &'a str,
+    format: Format,
+    fields: &FieldMap,
+    schema: &Schema,
+    reference: DateTime<Utc>,
+) -> Result<Record<'a>, ParseError> {
+    let text = line.trim_end_matches(['\r', '\n']);
+    if text.len() <= MAX_LINE {
+        let json = match format {
+            Format::JsonLines => Some(text),
+            Format::Auto => Some(text.trim_start()).filter(|t| t.starts_with('{')),
+            Format::Syslog | Format::Cef => None,
+        };
+        if let Some(record) = json.and_then(|t| scan_json(t, schema)) {
+            return Ok(record);
+        }
+    }
+    parse_line(line, format, fields, reference).map(|e| Record::from_event(e, schema))
 }

@@ -1,0 +1,742 @@
+//! mamori's compiled rule set: which rules can possibly match an event,
+//! answered in one pass over the event's fields, before any rule runs.
+//!
+//! Each rule is compiled by `rsigma-eval` (so a rule means exactly what it
+//! means to the oracle), then reduced to its *needs*: a set of facts of
+//! which at least one must hold for the rule to match. A need is a field
+//! being present, a needle occurring in a field's value (case folded or
+//! not), or a needle occurring in any string of the event (keywords). The
+//! needs of all rules are indexed: one Aho-Corasick automaton per field and
+//! case, one for keywords. An event runs each of its fields through its
+//! field's automata once; the rules whose needs it meets are the
+//! candidates, and only they are evaluated (by the compiled rule). Rules
+//! whose needs cannot be told (a condition that is only a negation, for
+//! one) are evaluated for every event.
+//!
+//! Soundness rests on one property: when a rule matches, one of its needs
+//! holds. Needs are derived from the compiled matchers (see
+//! [`matcher_needles`]) and err towards "evaluate": any matcher this module
+//! does not understand becomes a presence need or no need at all. The
+//! differential tests compare every match with `rsigma-eval`'s own engine.
+
+use std::collections::HashMap;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::{Hir, HirKind};
+use rsigma_eval::matcher::GroupMode;
+use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule, EvaluationResult};
+use rsigma_parser::{ConditionExpr, Quantifier, SigmaRule};
+
+use crate::record::{Bound, FxBuild, Key, Record, Schema, Val};
+
+/// Where a needle is looked for, and how it must occur.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// Somewhere in the value.
+    Within,
+    /// As the whole value.
+    Whole,
+    /// Somewhere in the value, when the value is ASCII (a literal a regex
+    /// needs: regex case folding and Unicode lowercase part ways only
+    /// outside ASCII, so non-ASCII values skip the index for it).
+    WithinAscii,
+}
+
+/// One fact a rule's match may imply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Need {
+    /// The field is present (any value, null included).
+    Present(u32),
+    /// The needle occurs in the field's string value (folded when `folded`).
+    Needle {
+        slot: u32,
+        how: How,
+        folded: bool,
+        text: String,
+    },
+    /// The needle occurs in some string of the event.
+    Keyword { folded: bool, text: String },
+}
+
+/// Facts of which at least one holds when the rule matches.
+type Clause = Vec<Need>;
+
+/// Clauses that all hold when the rule matches (conjunctive normal form).
+/// No clause: nothing is known, evaluate always. An empty clause: the rule
+/// can never match.
+type Needs = Vec<Clause>;
+
+/// Clauses kept per rule: the most selective ones.
+const MAX_CLAUSES: usize = 4;
+
+fn never() -> Needs {
+    vec![Vec::new()]
+}
+
+/// How selective a clause is: never-true first, then needle-only clauses
+/// with the longest shortest needle (whole-value needles count double).
+fn score(clause: &Clause) -> (bool, bool, usize, usize) {
+    let presence = clause.iter().any(|n| matches!(n, Need::Present(_)));
+    let shortest = clause
+        .iter()
+        .map(|n| match n {
+            Need::Present(_) => 0,
+            Need::Needle {
+                how: How::Whole,
+                text,
+                ..
+            } => 2 * text.len() + 2,
+            Need::Needle { text, .. } | Need::Keyword { text, .. } => text.len(),
+        })
+        .min()
+        .unwrap_or(usize::MAX);
+    (
+        clause.is_empty(),
+        !presence,
+        shortest,
+        usize::MAX - clause.len(),
+    )
+}
+
+/// All of several needs hold (an AND): their clauses together, the best few.
+fn and(parts: impl IntoIterator<Item = Needs>) -> Needs {
+    let mut clauses: Vec<Clause> = parts.into_iter().flatten().collect();
+    clauses.sort_by_key(|c| std::cmp::Reverse(score(c)));
+    clauses.dedup();
+    clauses.truncate(MAX_CLAUSES);
+    clauses
+}
+
+/// One of several needs holds (an OR): one clause, the union of each
+/// part's best clause. A part with no clause makes the whole unknown.
+fn or(parts: impl IntoIterator<Item = Needs>) -> Needs {
+    let mut union = Vec::new();
+    for part in parts {
+        let best = part.into_iter().max_by_key(score);
+        match best {
+            Some(clause) => union.extend(clause),
+            None => return Vec::new(),
+        }
+    }
+    vec![union]
+}
+
+/// A needle as a matcher needs it: where, folded, text.
+type Pattern = (How, bool, String);
+
+/// Clauses of needles a string matcher's match implies; `None` when the
+/// matcher is not understood (then only the field's presence is known).
+fn matcher_clauses(m: &CompiledMatcher) -> Option<Vec<Vec<Pattern>>> {
+    let one = |how: How, folded: bool, text: &str| Some(vec![vec![(how, folded, text.to_owned())]]);
+    match m {
+        CompiledMatcher::Exact {
+            value,
+            case_insensitive,
+        } => one(How::Whole, *case_insensitive, value),
+        CompiledMatcher::Contains {
+            value,
+            case_insensitive,
+        }
+        | CompiledMatcher::StartsWith {
+            value,
+            case_insensitive,
+        }
+        | CompiledMatcher::EndsWith {
+            value,
+            case_insensitive,
+        } => one(How::Within, *case_insensitive, value),
+        CompiledMatcher::AhoCorasickSet {
+            needles,
+            case_insensitive,
+            ..
+        } => Some(vec![
+            needles
+                .iter()
+                .map(|n| (How::Within, *case_insensitive, n.clone()))
+                .collect(),
+        ]),
+        CompiledMatcher::Regex(re) => regex_needles(re.as_str()).map(|c| vec![c]),
+        CompiledMatcher::RegexSetMatch {
+            set,
+            mode: GroupMode::Any,
+        } => {
+            let mut union = Vec::new();
+            for p in set.patterns() {
+                union.extend(regex_needles(p)?);
+            }
+            Some(vec![union])
+        }
+        CompiledMatcher::RegexSetMatch {
+            set,
+            mode: GroupMode::All,
+        } => {
+            let clauses: Vec<Vec<Pattern>> = set
+                .patterns()
+                .iter()
+                .filter_map(|p| regex_needles(p))
+                .collect();
+            (!clauses.is_empty()).then_some(clauses)
+        }
+        CompiledMatcher::AnyOf(children)
+        | CompiledMatcher::CaseInsensitiveGroup {
+            children,
+            mode: GroupMode::Any,
+        } => {
+            let mut union = Vec::new();
+            for c in children {
+                let clauses = matcher_clauses(c)?;
+                let best = clauses
+                    .into_iter()
+                    .max_by_key(|c| c.iter().map(|(_, _, t)| t.len()).min().unwrap_or(0))?;
+                union.extend(best);
+            }
+            Some(vec![union])
+        }
+        CompiledMatcher::AllOf(children)
+        | CompiledMatcher::CaseInsensitiveGroup {
+            children,
+            mode: GroupMode::All,
+        } => {
+            let clauses: Vec<Vec<Pattern>> = children
+                .iter()
+                .filter_map(matcher_clauses)
+                .flatten()
+                .collect();
+            (!clauses.is_empty()).then_some(clauses)
+        }
+        _ => None,
+    }
+}
+
+/// Literals one of which every match of the regex contains, lowercased,
+/// ASCII only; `None` when the regex does not promise any.
+///
+/// The literals come from the pattern with a leading case-insensitive flag
+/// taken off: a case-insensitive match in an ASCII value holds such a
+/// literal in some ASCII case, so the lowercased value holds it lowercased.
+/// (Values outside ASCII do not consult these needles.)
+fn regex_needles(pattern: &str) -> Option<Vec<Pattern>> {
+    let twin = match pattern.strip_prefix("(?").and_then(|t| t.split_once(')')) {
+        Some((flags, rest)) if flags.chars().all(|c| c.is_ascii_alphabetic()) => {
+            let flags = flags.replace('i', "");
+            if flags.is_empty() {
+                rest.to_owned()
+            } else {
+                format!("(?{flags}){rest}")
+            }
+        }
+        _ => pattern.to_owned(),
+    };
+    let hir = regex_syntax::Parser::new().parse(&twin).ok()?;
+    let texts = required_literals(&hir)?;
+    let texts: Option<Vec<String>> = texts
+        .into_iter()
+        .map(|t| {
+            let text = String::from_utf8(t).ok()?;
+            (!text.is_empty() && text.is_ascii()).then(|| text.to_ascii_lowercase())
+        })
+        .collect();
+    Some(
+        texts?
+            .into_iter()
+            .map(|t| (How::WithinAscii, true, t))
+            .collect(),
+    )
+}
+
+/// Literals one of which occurs in every match: in a concatenation, the
+/// best of its parts; in an alternation, one from each branch.
+fn required_literals(hir: &Hir) -> Option<Vec<Vec<u8>>> {
+    let shortest = |set: &Vec<Vec<u8>>| set.iter().map(Vec::len).min().unwrap_or(0);
+    match hir.kind() {
+        HirKind::Literal(lit) => Some(vec![lit.0.to_vec()]),
+        HirKind::Capture(c) => required_literals(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => required_literals(&r.sub),
+        HirKind::Concat(parts) => parts
+            .iter()
+            .filter_map(required_literals)
+            .max_by_key(shortest),
+        HirKind::Alternation(branches) => {
+            let mut all = Vec::new();
+            for b in branches {
+                all.extend(required_literals(b)?);
+            }
+            Some(all)
+        }
+        _ => None,
+    }
+}
+
+struct Deriver<'s> {
+    schema: &'s mut Schema,
+}
+
+impl Deriver<'_> {
+    fn condition(
+        &mut self,
+        expr: &ConditionExpr,
+        dets: &HashMap<String, CompiledDetection>,
+    ) -> Needs {
+        match expr {
+            ConditionExpr::Identifier(name) => match dets.get(name) {
+                Some(d) => self.detection(d),
+                None => never(),
+            },
+            ConditionExpr::And(xs) => and(xs
+                .iter()
+                .map(|x| self.condition(x, dets))
+                .collect::<Vec<_>>()),
+            ConditionExpr::Or(xs) => or(xs
+                .iter()
+                .map(|x| self.condition(x, dets))
+                .collect::<Vec<_>>()),
+            ConditionExpr::Not(_) => Vec::new(),
+            ConditionExpr::Selector {
+                quantifier,
+                pattern,
+            } => {
+                let chosen: Vec<&CompiledDetection> = dets
+                    .iter()
+                    .filter(|(n, _)| pattern.matches_detection_name(n))
+                    .map(|(_, d)| d)
+                    .collect();
+                let each: Vec<Needs> = chosen.iter().map(|d| self.detection(d)).collect();
+                match quantifier {
+                    Quantifier::Count(0) => Vec::new(),
+                    Quantifier::Count(n) if (chosen.len() as u64) < *n => never(),
+                    Quantifier::Any | Quantifier::Count(_) => or(each),
+                    Quantifier::All => and(each),
+                }
+            }
+        }
+    }
+
+    fn detection(&mut self, det: &CompiledDetection) -> Needs {
+        match det {
+            CompiledDetection::AllOf(items) => and(items
+                .iter()
+                .map(|i| self.item(i.field.as_deref(), &i.matcher, i.exists))
+                .collect::<Vec<_>>()),
+            CompiledDetection::AnyOf(ds) => {
+                or(ds.iter().map(|d| self.detection(d)).collect::<Vec<_>>())
+            }
+            CompiledDetection::And(ds) => {
+                and(ds.iter().map(|d| self.detection(d)).collect::<Vec<_>>())
+            }
+            CompiledDetection::Keywords(m) => self.item(None, m, None),
+            _ => Vec::new(),
+        }
+    }
+
+    fn item(
+        &mut self,
+        field: Option<&str>,
+        matcher: &CompiledMatcher,
+        exists: Option<bool>,
+    ) -> Needs {
+        match (field, exists) {
+            (Some(f), Some(true)) => vec![vec![Need::Present(self.schema.intern(f))]],
+            (_, Some(_)) => Vec::new(),
+            (None, None) => match matcher_clauses(matcher) {
+                Some(clauses) if clauses.iter().flatten().all(|(_, _, t)| !t.is_empty()) => {
+                    // Keywords: any string of the event; whole-value and
+                    // ASCII-only needles are looked for within (a superset).
+                    and(clauses.into_iter().map(|c| {
+                        vec![
+                            c.into_iter()
+                                .map(|(_, folded, text)| Need::Keyword { folded, text })
+                                .collect(),
+                        ]
+                    }))
+                }
+                _ => Vec::new(),
+            },
+            // A missing field matches nothing but the null matcher.
+            (Some(_), None) if matches!(matcher, CompiledMatcher::Null) => Vec::new(),
+            (Some(f), None) => {
+                let slot = self.schema.intern(f);
+                match matcher_clauses(matcher) {
+                    Some(clauses) => and(clauses.into_iter().map(|c| {
+                        let clause: Clause = if c
+                            .iter()
+                            .any(|(how, _, t)| t.is_empty() && *how != How::Whole)
+                        {
+                            vec![Need::Present(slot)]
+                        } else {
+                            c.into_iter()
+                                .map(|(how, folded, text)| Need::Needle {
+                                    slot,
+                                    how,
+                                    folded,
+                                    text,
+                                })
+                                .collect()
+                        };
+                        vec![clause]
+                    })),
+                    None => vec![vec![Need::Present(slot)]],
+                }
+            }
+        }
+    }
+}
+
+/// A rule's clause, as the index reports it: `rule << 2 | clause`.
+type Hit = u32;
+
+fn hit(rule: usize, clause: usize) -> Hit {
+    ((rule as u32) << 2) | clause as u32
+}
+
+/// Needles of one case folding looked for within values, and the clauses
+/// each one serves: always, or (`ascii`) only in ASCII values.
+#[derive(Debug, Default)]
+struct Needles {
+    texts: Vec<String>,
+    hits: Vec<Vec<Hit>>,
+    ascii: Vec<Vec<Hit>>,
+    ids: HashMap<String, usize, FxBuild>,
+    automaton: Option<AhoCorasick>,
+}
+
+impl Needles {
+    fn add(&mut self, text: &str, h: Hit, ascii_only: bool) {
+        let id = *self.ids.entry(text.to_owned()).or_insert_with(|| {
+            self.texts.push(text.to_owned());
+            self.hits.push(Vec::new());
+            self.ascii.push(Vec::new());
+            self.texts.len() - 1
+        });
+        let list = if ascii_only {
+            &mut self.ascii[id]
+        } else {
+            &mut self.hits[id]
+        };
+        if list.last() != Some(&h) {
+            list.push(h);
+        }
+    }
+
+    fn build(&mut self) {
+        self.automaton = if self.texts.is_empty() {
+            None
+        } else {
+            // A DFA: one table lookup per byte, the fastest overlapping search.
+            AhoCorasick::builder()
+                .match_kind(MatchKind::Standard)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(&self.texts)
+                .or_else(|_| {
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&self.texts)
+                })
+                .ok()
+        };
+    }
+
+    /// The clauses whose needles occur in `hay`.
+    fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>) {
+        if let Some(ac) = &self.automaton {
+            for m in ac.find_overlapping_iter(hay) {
+                let id = m.pattern().as_usize();
+                out.extend_from_slice(&self.hits[id]);
+                if ascii {
+                    out.extend_from_slice(&self.ascii[id]);
+                }
+            }
+        }
+    }
+}
+
+/// The needs indexed for one place: a field, or every string (keywords).
+#[derive(Debug, Default)]
+struct Place {
+    present: Vec<Hit>,
+    folded: Needles,
+    cased: Needles,
+    /// Whole values, folded and not.
+    whole_folded: HashMap<String, Vec<Hit>, FxBuild>,
+    whole_cased: HashMap<String, Vec<Hit>, FxBuild>,
+    /// Every clause with a needle here: the hits when the value is not a
+    /// plain string (numbers and lists are compared as the matchers do,
+    /// which the index does not model).
+    any_needle: Vec<Hit>,
+    /// Every clause with an ASCII-only needle here: the hits for a value
+    /// outside ASCII.
+    any_ascii: Vec<Hit>,
+}
+
+impl Place {
+    fn add(&mut self, how: How, folded: bool, text: &str, h: Hit) {
+        match (how, folded) {
+            (How::Within, true) => self.folded.add(text, h, false),
+            (How::Within, false) => self.cased.add(text, h, false),
+            (How::WithinAscii, _) => {
+                self.folded.add(text, h, true);
+                self.any_ascii.push(h);
+            }
+            (How::Whole, true) => self
+                .whole_folded
+                .entry(text.to_owned())
+                .or_default()
+                .push(h),
+            (How::Whole, false) => self.whole_cased.entry(text.to_owned()).or_default().push(h),
+        }
+        self.any_needle.push(h);
+    }
+
+    fn build(&mut self) {
+        for list in [&mut self.present, &mut self.any_needle, &mut self.any_ascii] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        self.folded.build();
+        self.cased.build();
+    }
+
+    fn has_needles(&self) -> bool {
+        !self.any_needle.is_empty()
+    }
+
+    fn scan_str(&self, hay: &str, lower: &mut String, out: &mut Vec<Hit>) {
+        if self.cased.automaton.is_some() {
+            self.cased.scan(hay, true, out);
+        }
+        if let Some(h) = self.whole_cased.get(hay) {
+            out.extend_from_slice(h);
+        }
+        if self.folded.automaton.is_none() && self.whole_folded.is_empty() {
+            return;
+        }
+        // Folded as the matchers fold: Unicode lowercase.
+        let ascii = hay.is_ascii();
+        let folded: &str = if ascii {
+            if hay.bytes().any(|b| b.is_ascii_uppercase()) {
+                lower.clear();
+                lower.push_str(hay);
+                lower.make_ascii_lowercase();
+                lower
+            } else {
+                hay
+            }
+        } else {
+            *lower = hay.to_lowercase();
+            out.extend_from_slice(&self.any_ascii);
+            lower
+        };
+        self.folded.scan(folded, ascii, out);
+        if let Some(h) = self.whole_folded.get(folded) {
+            out.extend_from_slice(h);
+        }
+    }
+}
+
+/// Compiled detection rules with their candidate index.
+#[derive(Debug, Default)]
+pub struct CompiledRules {
+    rules: Vec<CompiledRule>,
+    needs: Vec<Needs>,
+    places: Vec<Place>,
+    keywords: Place,
+    /// Rules with keyword clauses: (rule, how many other clauses it has).
+    keyword_rules: Vec<(u32, usize)>,
+    always: Vec<u32>,
+    indexed: bool,
+}
+
+impl CompiledRules {
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Compiles a rule (with `rsigma-eval`'s compiler) and derives its needs.
+    /// Call [`CompiledRules::index`] after the last one.
+    pub fn add(&mut self, rule: &SigmaRule, schema: &mut Schema) -> rsigma_eval::Result<()> {
+        let compiled = rsigma_eval::compile_rule(rule)?;
+        let mut deriver = Deriver { schema };
+        let needs = or(compiled
+            .conditions
+            .iter()
+            .map(|c| deriver.condition(c, &compiled.detections))
+            .collect::<Vec<_>>());
+        // One condition: keep its clauses (the OR of one is its best clause).
+        let needs = if compiled.conditions.len() == 1 {
+            deriver.condition(&compiled.conditions[0], &compiled.detections)
+        } else {
+            needs
+        };
+        self.rules.push(compiled);
+        self.needs.push(needs);
+        self.indexed = false;
+        Ok(())
+    }
+
+    /// Takes back the rule added last (its twin could not be loaded).
+    pub fn pop(&mut self) {
+        self.rules.pop();
+        self.needs.pop();
+        self.indexed = false;
+    }
+
+    /// Builds the candidate index over every rule added so far.
+    pub fn index(&mut self, schema: &Schema) {
+        self.places = (0..schema.len()).map(|_| Place::default()).collect();
+        self.keywords = Place::default();
+        self.keyword_rules.clear();
+        self.always.clear();
+        for (rule, needs) in self.needs.iter().enumerate() {
+            if needs.is_empty() {
+                self.always.push(rule as u32);
+                continue;
+            }
+            let keyword_clauses = needs
+                .iter()
+                .filter(|c| c.iter().any(|n| matches!(n, Need::Keyword { .. })))
+                .count();
+            if keyword_clauses > 0 {
+                self.keyword_rules
+                    .push((rule as u32, needs.len() - keyword_clauses));
+            }
+            for (c, clause) in needs.iter().enumerate() {
+                let h = hit(rule, c);
+                for need in clause {
+                    match need {
+                        Need::Present(slot) => self.places[*slot as usize].present.push(h),
+                        Need::Needle {
+                            slot,
+                            how,
+                            folded,
+                            text,
+                        } => self.places[*slot as usize].add(*how, *folded, text, h),
+                        Need::Keyword { folded, text } => {
+                            self.keywords.add(How::Within, *folded, text, h);
+                        }
+                    }
+                }
+            }
+        }
+        for place in self
+            .places
+            .iter_mut()
+            .chain(std::iter::once(&mut self.keywords))
+        {
+            place.build();
+        }
+        self.indexed = true;
+    }
+
+    /// A rule's title and what the index waits for before running it
+    /// (`always`, or its clauses), for reports.
+    pub fn describe(&self, rule: usize) -> (String, String) {
+        let title = self
+            .rules
+            .get(rule)
+            .map(|r| r.title.clone())
+            .unwrap_or_default();
+        let needs = match self.needs.get(rule) {
+            Some(needs) if !needs.is_empty() => format!("{needs:?}"),
+            _ => "always".to_owned(),
+        };
+        (title, needs)
+    }
+
+    /// How many rules are evaluated for every event (their needs could not
+    /// be told).
+    pub fn always_evaluated(&self) -> usize {
+        self.always.len()
+    }
+
+    /// The rules that may match the record, in rule order. `hits` is
+    /// scratch space.
+    pub fn candidates(&self, record: &Record<'_>, hits: &mut Vec<Hit>, out: &mut Vec<u32>) {
+        out.clear();
+        hits.clear();
+        if record.unnormalized || !self.indexed {
+            out.extend(0..self.rules.len() as u32);
+            return;
+        }
+        let mut lower = String::new();
+        for f in &record.fields {
+            if let Key::Slot(slot) = f.key
+                && let Some(place) = self.places.get(slot as usize)
+            {
+                hits.extend_from_slice(&place.present);
+                if place.has_needles() {
+                    match &f.value {
+                        Val::Str(s) => place.scan_str(s, &mut lower, hits),
+                        _ => hits.extend_from_slice(&place.any_needle),
+                    }
+                }
+            }
+        }
+        hits.sort_unstable();
+        hits.dedup();
+        // Keywords are looked for in every string of the event, so only when
+        // a rule with keyword clauses may still become a candidate: it has at
+        // least as many clauses met as it has clauses without keywords (a
+        // clause mixing keywords and fields may already be met by a field).
+        if self
+            .keyword_rules
+            .iter()
+            .any(|&(rule, others)| clauses_hit(hits, rule) >= others)
+        {
+            for f in &record.fields {
+                f.value
+                    .each_str(&mut |s| self.keywords.scan_str(s, &mut lower, hits));
+            }
+            hits.sort_unstable();
+            hits.dedup();
+        }
+        // A rule is a candidate when every one of its clauses was hit.
+        let mut i = 0;
+        while i < hits.len() {
+            let rule = hits[i] >> 2;
+            let mut n = 0;
+            while i < hits.len() && hits[i] >> 2 == rule {
+                n += 1;
+                i += 1;
+            }
+            if n == self.needs[rule as usize].len() {
+                out.push(rule);
+            }
+        }
+        if !self.always.is_empty() {
+            out.extend_from_slice(&self.always);
+            out.sort_unstable();
+        }
+    }
+
+    /// The detection rules that match, as `rsigma-eval` reports them.
+    pub fn evaluate(
+        &self,
+        record: &Record<'_>,
+        schema: &Schema,
+        scratch: &mut Scratch,
+    ) -> Vec<EvaluationResult> {
+        self.candidates(record, &mut scratch.hits, &mut scratch.rules);
+        let bound = Bound { record, schema };
+        scratch
+            .rules
+            .iter()
+            .filter_map(|&r| rsigma_eval::evaluate_rule(&self.rules[r as usize], &bound))
+            .collect()
+    }
+}
+
+/// How many clauses of the rule the sorted hits hold.
+fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
+    let start = hits.partition_point(|h| h >> 2 < rule);
+    hits[start..].iter().take_while(|h| *h >> 2 == rule).count()
+}
+
+/// Buffers [`CompiledRules::evaluate`] reuses from one event to the next.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    hits: Vec<Hit>,
+    rules: Vec<u32>,
+}

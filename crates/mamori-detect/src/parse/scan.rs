@@ -1,0 +1,513 @@
+//! JSON lines straight into a [`Record`], without building a JSON tree:
+//! strings borrow from the line unless they hold escapes, field names are
+//! resolved to their schema slot (aliases included) as they are read.
+//!
+//! The scanner answers `None` for anything it does not handle exactly as
+//! the general parser ([`super::parse_json`] then normalization) would:
+//! every malformed line, duplicate names after flattening and aliasing,
+//! objects nested past [`MAX_DEPTH`] or inside arrays, more than
+//! [`MAX_FIELDS`] fields. The caller then runs the general parser, which
+//! gives the event or the error. So the fast path never changes a result;
+//! the tests compare both paths line by line.
+
+use std::borrow::Cow;
+use std::hash::{BuildHasher, Hasher};
+
+use super::json::{TIME_FIELDS, parse_time};
+use super::{MAX_DEPTH, MAX_FIELDS};
+use crate::record::{Field, FxBuild, Key, Record, Schema, Val};
+
+/// Arrays nested deeper than this go to the general parser (which bounds
+/// nesting itself).
+const MAX_ARRAY_DEPTH: usize = 64;
+
+pub fn scan_json<'a>(line: &'a str, schema: &Schema) -> Option<Record<'a>> {
+    if !schema.simple {
+        return None;
+    }
+    let mut s = Scanner {
+        text: line,
+        bytes: line.as_bytes(),
+        pos: 0,
+        fields: Vec::with_capacity(16),
+        names: Vec::new(),
+        slots: Vec::with_capacity(16),
+        aliases: Vec::new(),
+        times: Default::default(),
+        path: String::new(),
+        schema,
+    };
+    s.ws();
+    s.eat(b'{')?;
+    s.object(0)?;
+    s.ws();
+    if s.pos != s.bytes.len() {
+        return None;
+    }
+    s.names.sort_unstable();
+    if s.names.windows(2).any(|w| w[0] == w[1]) {
+        return None;
+    }
+    s.slots.sort_unstable();
+    if s.slots.windows(2).any(|w| w[0].0 == w[1].0) {
+        s.resolve_aliases()?;
+    }
+    let timestamp = s
+        .times
+        .iter()
+        .find_map(|t| t.as_deref().and_then(parse_time));
+    Some(Record {
+        timestamp,
+        fields: s.fields,
+        unnormalized: false,
+    })
+}
+
+struct Scanner<'a, 's> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    fields: Vec<Field<'a>>,
+    /// Hashes of the names no rule uses, to find names that flattening made
+    /// collide.
+    names: Vec<u64>,
+    /// (slot, field index) of the fields with a slot, to find fields that
+    /// aliasing made collide.
+    slots: Vec<(u32, usize)>,
+    /// (field index, name as written) of the fields read under an alias.
+    aliases: Vec<(usize, Cow<'a, str>)>,
+    /// The string values of [`TIME_FIELDS`], by their raw names.
+    times: [Option<Cow<'a, str>>; TIME_FIELDS.len()],
+    /// The dotted prefix of the object being read.
+    path: String,
+    schema: &'s Schema,
+}
+
+impl<'a> Scanner<'a, '_> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, b: u8) -> Option<()> {
+        (self.bytes.get(self.pos) == Some(&b)).then(|| self.pos += 1)
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// The members of an object whose `{` was read, flattened under `path`.
+    fn object(&mut self, depth: usize) -> Option<()> {
+        self.ws();
+        if self.eat(b'}').is_some() {
+            return Some(());
+        }
+        loop {
+            self.ws();
+            let key = self.string()?;
+            self.ws();
+            self.eat(b':')?;
+            self.ws();
+            let outer = self.path.len();
+            let nested = !self.path.is_empty();
+            if nested {
+                self.path.push('.');
+                self.path.push_str(&key);
+            }
+            if self.peek() == Some(b'{') {
+                if depth >= MAX_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                if !nested {
+                    self.path.push_str(&key);
+                }
+                self.object(depth + 1)?;
+            } else {
+                let value = self.value(0)?;
+                if nested {
+                    let path = std::mem::take(&mut self.path);
+                    let pushed = self.push(&path, None, value);
+                    self.path = path;
+                    pushed?;
+                } else {
+                    let raw = key.clone();
+                    self.push(&raw, Some(key), value)?;
+                }
+            }
+            self.path.truncate(outer);
+            self.ws();
+            match self.peek()? {
+                b',' => self.pos += 1,
+                b'}' => {
+                    self.pos += 1;
+                    return Some(());
+                }
+                _ => return None,
+            }
+        }
+    }
+
+    /// Files a value under its dotted name as written (`raw`); `name` is
+    /// that name borrowed from the line when it can be.
+    fn push(&mut self, raw: &str, name: Option<Cow<'a, str>>, value: Val<'a>) -> Option<()> {
+        if self.fields.len() >= MAX_FIELDS {
+            return None;
+        }
+        let owned = |name: Option<Cow<'a, str>>| name.unwrap_or_else(|| Cow::Owned(raw.to_owned()));
+        let key = match self.schema.entry(raw) {
+            Some(e) => {
+                if let (Some(rank), Val::Str(s)) = (e.time, &value) {
+                    self.times[usize::from(rank)] = Some(s.clone());
+                }
+                if e.alias {
+                    self.aliases.push((self.fields.len(), owned(name)));
+                }
+                self.slots.push((e.slot, self.fields.len()));
+                Key::Slot(e.slot)
+            }
+            None => {
+                let mut h = FxBuild::default().build_hasher();
+                h.write(raw.as_bytes());
+                self.names.push(h.finish());
+                Key::Name(owned(name))
+            }
+        };
+        self.fields.push(Field { key, value });
+        Some(())
+    }
+
+    /// Several fields landed in one slot: keep the one normalization keeps
+    /// (the canonical name if written, else the alias first in name order)
+    /// and drop the rest. Two fields written under the same name defer to
+    /// the general parser.
+    fn resolve_aliases(&mut self) -> Option<()> {
+        let mut drop = Vec::new();
+        for group in self.slots.chunk_by(|a, b| a.0 == b.0) {
+            if group.len() < 2 {
+                continue;
+            }
+            let canonical = self.schema.name(group[0].0);
+            let mut members: Vec<(&str, usize)> = group
+                .iter()
+                .map(|&(_, i)| {
+                    let raw = self
+                        .aliases
+                        .iter()
+                        .find(|(f, _)| *f == i)
+                        .map_or(canonical, |(_, n)| &**n);
+                    (raw, i)
+                })
+                .collect();
+            members.sort_unstable();
+            if members.windows(2).any(|w| w[0].0 == w[1].0) {
+                return None;
+            }
+            let keep = members
+                .iter()
+                .find(|(raw, _)| *raw == canonical)
+                .unwrap_or(&members[0])
+                .1;
+            drop.extend(members.iter().map(|m| m.1).filter(|i| *i != keep));
+        }
+        drop.sort_unstable();
+        for i in drop.into_iter().rev() {
+            self.fields.remove(i);
+        }
+        Some(())
+    }
+
+    /// A value other than an object member's nested object.
+    fn value(&mut self, depth: usize) -> Option<Val<'a>> {
+        match self.peek()? {
+            b'"' => self.string().map(Val::Str),
+            b'[' => {
+                if depth >= MAX_ARRAY_DEPTH {
+                    return None;
+                }
+                self.pos += 1;
+                let mut items = Vec::new();
+                self.ws();
+                if self.eat(b']').is_some() {
+                    return Some(Val::List(items));
+                }
+                loop {
+                    self.ws();
+                    if self.peek()? == b'{' {
+                        return None;
+                    }
+                    items.push(self.value(depth + 1)?);
+                    self.ws();
+                    match self.peek()? {
+                        b',' => self.pos += 1,
+                        b']' => {
+                            self.pos += 1;
+                            return Some(Val::List(items));
+                        }
+                        _ => return None,
+                    }
+                }
+            }
+            b't' => self.literal("true", Val::Bool(true)),
+            b'f' => self.literal("false", Val::Bool(false)),
+            b'n' => self.literal("null", Val::Null),
+            b'-' | b'0'..=b'9' => self.number(),
+            _ => None,
+        }
+    }
+
+    fn literal(&mut self, word: &str, v: Val<'a>) -> Option<Val<'a>> {
+        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+            self.pos += word.len();
+            Some(v)
+        } else {
+            None
+        }
+    }
+
+    fn digits(&mut self) -> usize {
+        let start = self.pos;
+        while self.peek().is_some_and(|b| b.is_ascii_digit()) {
+            self.pos += 1;
+        }
+        self.pos - start
+    }
+
+    /// A number, valued as `serde_json` values it and as the general
+    /// parser maps it (an integer that fits `i64`, else a float).
+    fn number(&mut self) -> Option<Val<'a>> {
+        let start = self.pos;
+        let negative = self.eat(b'-').is_some();
+        match self.peek()? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                self.digits();
+            }
+            _ => return None,
+        }
+        let mut integer = true;
+        if self.eat(b'.').is_some() {
+            integer = false;
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        if let Some(b'e' | b'E') = self.peek() {
+            integer = false;
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.peek() {
+                self.pos += 1;
+            }
+            if self.digits() == 0 {
+                return None;
+            }
+        }
+        let text = &self.text[start..self.pos];
+        if integer && let Ok(i) = text.parse::<i64>() {
+            // serde_json reads "-0" as the float -0.0.
+            if !(negative && i == 0) {
+                return Some(Val::Int(i));
+            }
+        }
+        match serde_json::from_str::<serde_json::Value>(text).ok()? {
+            serde_json::Value::Number(n) => Some(
+                n.as_i64()
+                    .map(Val::Int)
+                    .or_else(|| n.as_f64().map(Val::Float))
+                    .unwrap_or(Val::Null),
+            ),
+            _ => None,
+        }
+    }
+
+    /// A string at the cursor, borrowed unless it holds escapes.
+    fn string(&mut self) -> Option<Cow<'a, str>> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        self.pos = plain_run(self.bytes, self.pos);
+        match *self.bytes.get(self.pos)? {
+            b'"' => {
+                let s = &self.text[start..self.pos];
+                self.pos += 1;
+                return Some(Cow::Borrowed(s));
+            }
+            b'\\' => {}
+            _ => return None,
+        }
+        let mut out = String::from(&self.text[start..self.pos]);
+        loop {
+            let b = *self.bytes.get(self.pos)?;
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    return Some(Cow::Owned(out));
+                }
+                b'\\' => {
+                    self.pos += 1;
+                    let c = match self.peek()? {
+                        b'"' => '"',
+                        b'\\' => '\\',
+                        b'/' => '/',
+                        b'b' => '\u{8}',
+                        b'f' => '\u{c}',
+                        b'n' => '\n',
+                        b'r' => '\r',
+                        b't' => '\t',
+                        b'u' => {
+                            self.pos += 1;
+                            let hi = self.hex4()?;
+                            let c = match hi {
+                                0xD800..=0xDBFF => {
+                                    self.eat(b'\\')?;
+                                    self.eat(b'u')?;
+                                    let lo = self.hex4()?;
+                                    if !(0xDC00..=0xDFFF).contains(&lo) {
+                                        return None;
+                                    }
+                                    char::from_u32(0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00))?
+                                }
+                                0xDC00..=0xDFFF => return None,
+                                _ => char::from_u32(hi)?,
+                            };
+                            out.push(c);
+                            continue;
+                        }
+                        _ => return None,
+                    };
+                    self.pos += 1;
+                    out.push(c);
+                }
+                0..=0x1f => return None,
+                _ => {
+                    // Copy the run up to the next quote or escape whole.
+                    let run = plain_run(self.bytes, self.pos);
+                    out.push_str(self.text.get(self.pos..run)?);
+                    self.pos = run;
+                }
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.text.get(self.pos..self.pos + 4)?;
+        if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
+        self.pos += 4;
+        u32::from_str_radix(digits, 16).ok()
+    }
+}
+
+/// The end of the run of bytes from `at` that a JSON string holds as they
+/// are: up to a quote, a backslash or a control character. Eight bytes at a
+/// time while none is in sight.
+fn plain_run(bytes: &[u8], mut at: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero_byte = |w: u64| w.wrapping_sub(ONES) & !w & HIGH;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
+        if control
+            | zero_byte(w ^ (ONES * u64::from(b'"')))
+            | zero_byte(w ^ (ONES * u64::from(b'\\')))
+            != 0
+        {
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::FieldMap;
+
+    fn schema() -> Schema {
+        Schema::new(&FieldMap::default())
+    }
+
+    #[test]
+    fn fields_borrow_from_the_line_and_find_their_slots() {
+        let schema = schema();
+        let line = r#" {"@timestamp":"2026-11-28T01:02:03Z","c-ip":"192.0.2.1","user":{"name":"JM0000001","roles":["a","b"]},"sc-status":404,"n":-0,"f":1.5,"big":18446744073709551615,"esc":"a\"b\u00e9\ud83d\ude00","t":true,"z":null} "#;
+        let r = scan_json(line, &schema).expect("handled by the scanner");
+        assert_eq!(r.timestamp.map(|t| t.timestamp()), Some(1_795_827_723));
+        let get = |n: &str| r.get(&schema, n).cloned();
+        assert!(matches!(
+            get("source.ip"),
+            Some(Val::Str(Cow::Borrowed("192.0.2.1")))
+        ));
+        assert_eq!(
+            get("c-ip"),
+            get("source.ip"),
+            "aliases find their canonical slot"
+        );
+        assert_eq!(get("http.response.status_code"), Some(Val::Int(404)));
+        assert_eq!(get("user.name"), Some(Val::Str("JM0000001".into())));
+        assert_eq!(
+            get("user.roles"),
+            Some(Val::List(vec![Val::Str("a".into()), Val::Str("b".into())]))
+        );
+        assert!(matches!(get("n"), Some(Val::Float(f)) if f == 0.0 && f.is_sign_negative()));
+        assert_eq!(get("f"), Some(Val::Float(1.5)));
+        assert_eq!(get("big"), Some(Val::Float(18_446_744_073_709_551_615.0)));
+        assert_eq!(get("esc"), Some(Val::Str("a\"bé😀".into())));
+        assert_eq!(get("t"), Some(Val::Bool(true)));
+        assert_eq!(get("z"), Some(Val::Null));
+    }
+
+    #[test]
+    fn aliases_of_one_field_resolve_as_normalization_does() {
+        let schema = schema();
+        let get = |line: &str| {
+            let r = scan_json(line, &schema).expect("handled by the scanner");
+            (
+                r.fields.len(),
+                r.get(&schema, "source.ip")
+                    .and_then(|v| v.as_str().map(str::to_owned)),
+            )
+        };
+        let canonical = r#"{"src_ip":"192.0.2.1","source":{"ip":"192.0.2.2"},"c-ip":"192.0.2.3"}"#;
+        assert_eq!(get(canonical), (1, Some("192.0.2.2".into())));
+        let aliases = r#"{"src_ip":"192.0.2.1","c-ip":"192.0.2.3","clientip":"192.0.2.4"}"#;
+        assert_eq!(
+            get(aliases),
+            (1, Some("192.0.2.3".into())),
+            "first in name order"
+        );
+    }
+
+    #[test]
+    fn what_it_cannot_answer_exactly_it_defers() {
+        let schema = schema();
+        for line in [
+            r#"{"c-ip":"192.0.2.1","c-ip":"192.0.2.2"}"#,
+            r#"{"source.ip":"192.0.2.1","source":{"ip":"192.0.2.2"}}"#,
+            r#"{"a":{"b":1},"a.b":2}"#,
+            r#"{"a":1,"a":2}"#,
+            r#"{"a":[{"b":1}]}"#,
+            r#"{"a":"\ud800"}"#,
+            "{\"a\":\"\u{1}\"}",
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":1} x"#,
+            r#"[1]"#,
+            "",
+        ] {
+            assert!(scan_json(line, &schema).is_none(), "{line}");
+        }
+    }
+}
