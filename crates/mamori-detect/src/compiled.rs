@@ -34,6 +34,10 @@ use crate::record::{Bound, FxBuild, Key, Record, Schema, Val};
 enum How {
     /// Somewhere in the value.
     Within,
+    /// At the start of the value.
+    Prefix,
+    /// At the end of the value.
+    Suffix,
     /// As the whole value.
     Whole,
     /// Somewhere in the value, when the value is ASCII (a literal a regex
@@ -68,6 +72,15 @@ type Needs = Vec<Clause>;
 
 /// Clauses kept per rule: the most selective ones.
 const MAX_CLAUSES: usize = 4;
+
+/// Folded keyword needles are merged into field automata up to this many.
+const MAX_MERGED_KEYWORDS: usize = 512;
+
+/// Needles shorter than this occur in most values: they stay out of the
+/// automata (where they would report a hit at most positions) and are
+/// checked on their own, with their position (prefix, suffix) where the
+/// matcher has one. Keywords this short are not indexed at all.
+const MIN_NEEDLE: usize = 3;
 
 fn never() -> Needs {
     vec![Vec::new()]
@@ -136,15 +149,15 @@ fn matcher_clauses(m: &CompiledMatcher) -> Option<Vec<Vec<Pattern>>> {
         CompiledMatcher::Contains {
             value,
             case_insensitive,
-        }
-        | CompiledMatcher::StartsWith {
-            value,
-            case_insensitive,
-        }
-        | CompiledMatcher::EndsWith {
-            value,
-            case_insensitive,
         } => one(How::Within, *case_insensitive, value),
+        CompiledMatcher::StartsWith {
+            value,
+            case_insensitive,
+        } => one(How::Prefix, *case_insensitive, value),
+        CompiledMatcher::EndsWith {
+            value,
+            case_insensitive,
+        } => one(How::Suffix, *case_insensitive, value),
         CompiledMatcher::AhoCorasickSet {
             needles,
             case_insensitive,
@@ -338,7 +351,12 @@ impl Deriver<'_> {
             (Some(f), Some(true)) => vec![vec![Need::Present(self.schema.intern(f))]],
             (_, Some(_)) => Vec::new(),
             (None, None) => match matcher_clauses(matcher) {
-                Some(clauses) if clauses.iter().flatten().all(|(_, _, t)| !t.is_empty()) => {
+                Some(clauses)
+                    if clauses
+                        .iter()
+                        .flatten()
+                        .all(|(_, _, t)| t.len() >= MIN_NEEDLE) =>
+                {
                     // Keywords: any string of the event; whole-value and
                     // ASCII-only needles are looked for within (a superset).
                     and(clauses.into_iter().map(|c| {
@@ -395,18 +413,26 @@ struct Needles {
     texts: Vec<String>,
     hits: Vec<Vec<Hit>>,
     ascii: Vec<Vec<Hit>>,
+    /// Keyword needles merged into a field's automaton (see
+    /// [`CompiledRules::index`]): their hits, reported apart.
+    keyword: Vec<Vec<Hit>>,
     ids: HashMap<String, usize, FxBuild>,
     automaton: Option<AhoCorasick>,
 }
 
 impl Needles {
-    fn add(&mut self, text: &str, h: Hit, ascii_only: bool) {
-        let id = *self.ids.entry(text.to_owned()).or_insert_with(|| {
+    fn id(&mut self, text: &str) -> usize {
+        *self.ids.entry(text.to_owned()).or_insert_with(|| {
             self.texts.push(text.to_owned());
             self.hits.push(Vec::new());
             self.ascii.push(Vec::new());
+            self.keyword.push(Vec::new());
             self.texts.len() - 1
-        });
+        })
+    }
+
+    fn add(&mut self, text: &str, h: Hit, ascii_only: bool) {
+        let id = self.id(text);
         let list = if ascii_only {
             &mut self.ascii[id]
         } else {
@@ -415,6 +441,12 @@ impl Needles {
         if list.last() != Some(&h) {
             list.push(h);
         }
+    }
+
+    /// Adds a keyword needle with the hits it stands for.
+    fn add_keyword(&mut self, text: &str, hits: &[Hit]) {
+        let id = self.id(text);
+        self.keyword[id].extend_from_slice(hits);
     }
 
     fn build(&mut self) {
@@ -436,7 +468,7 @@ impl Needles {
     }
 
     /// The clauses whose needles occur in `hay`.
-    fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>) {
+    fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>, keyword: &mut Vec<Hit>) {
         if let Some(ac) = &self.automaton {
             for m in ac.find_overlapping_iter(hay) {
                 let id = m.pattern().as_usize();
@@ -444,6 +476,7 @@ impl Needles {
                 if ascii {
                     out.extend_from_slice(&self.ascii[id]);
                 }
+                keyword.extend_from_slice(&self.keyword[id]);
             }
         }
     }
@@ -465,13 +498,30 @@ struct Place {
     /// Every clause with an ASCII-only needle here: the hits for a value
     /// outside ASCII.
     any_ascii: Vec<Hit>,
+    /// Needles shorter than [`MIN_NEEDLE`], checked one by one.
+    short: Vec<(How, bool, String, Hit)>,
+    /// The folded keyword needles are in this field's folded automaton: a
+    /// string scanned here needs no folded keyword scan of its own.
+    merged_keywords: bool,
 }
 
 impl Place {
     fn add(&mut self, how: How, folded: bool, text: &str, h: Hit) {
+        if text.len() < MIN_NEEDLE && how != How::Whole {
+            let how = if how == How::WithinAscii {
+                self.any_ascii.push(h);
+                How::WithinAscii
+            } else {
+                how
+            };
+            self.short
+                .push((how, folded || how == How::WithinAscii, text.to_owned(), h));
+            self.any_needle.push(h);
+            return;
+        }
         match (how, folded) {
-            (How::Within, true) => self.folded.add(text, h, false),
-            (How::Within, false) => self.cased.add(text, h, false),
+            (How::Within | How::Prefix | How::Suffix, true) => self.folded.add(text, h, false),
+            (How::Within | How::Prefix | How::Suffix, false) => self.cased.add(text, h, false),
             (How::WithinAscii, _) => {
                 self.folded.add(text, h, true);
                 self.any_ascii.push(h);
@@ -499,15 +549,30 @@ impl Place {
         !self.any_needle.is_empty()
     }
 
-    fn scan_str(&self, hay: &str, lower: &mut String, out: &mut Vec<Hit>) {
+    /// Looks for the needles of this place in `hay`. Returns whether the
+    /// folded keyword needles merged here were looked for too (their hits go
+    /// to `keyword`).
+    fn scan_str(
+        &self,
+        hay: &str,
+        lower: &mut String,
+        out: &mut Vec<Hit>,
+        keyword: &mut Vec<Hit>,
+    ) -> bool {
         if self.cased.automaton.is_some() {
-            self.cased.scan(hay, true, out);
+            self.cased.scan(hay, true, out, keyword);
         }
         if let Some(h) = self.whole_cased.get(hay) {
             out.extend_from_slice(h);
         }
-        if self.folded.automaton.is_none() && self.whole_folded.is_empty() {
-            return;
+        let short_folded = self.short.iter().any(|n| n.1);
+        for (how, _, text, h) in self.short.iter().filter(|n| !n.1) {
+            if short_holds(*how, hay, text) {
+                out.push(*h);
+            }
+        }
+        if self.folded.automaton.is_none() && self.whole_folded.is_empty() && !short_folded {
+            return false;
         }
         // Folded as the matchers fold: Unicode lowercase.
         let ascii = hay.is_ascii();
@@ -525,10 +590,35 @@ impl Place {
             out.extend_from_slice(&self.any_ascii);
             lower
         };
-        self.folded.scan(folded, ascii, out);
+        self.folded.scan(folded, ascii, out, keyword);
         if let Some(h) = self.whole_folded.get(folded) {
             out.extend_from_slice(h);
         }
+        for (how, _, text, h) in self.short.iter().filter(|n| n.1) {
+            if (ascii || *how != How::WithinAscii) && short_holds(*how, folded, text) {
+                out.push(*h);
+            }
+        }
+        self.merged_keywords && self.folded.automaton.is_some()
+    }
+}
+
+impl Place {
+    /// The cased keyword needles only (the folded ones were looked for with
+    /// the field's own needles).
+    fn cased_keywords(&self, hay: &str, out: &mut Vec<Hit>) {
+        if self.cased.automaton.is_some() {
+            self.cased.scan(hay, true, out, &mut Vec::new());
+        }
+    }
+}
+
+fn short_holds(how: How, hay: &str, needle: &str) -> bool {
+    match how {
+        How::Prefix => hay.starts_with(needle),
+        How::Suffix => hay.ends_with(needle),
+        How::Whole => hay == needle,
+        How::Within | How::WithinAscii => hay.contains(needle),
     }
 }
 
@@ -620,6 +710,21 @@ impl CompiledRules {
                 }
             }
         }
+        // Fields with folded needles take the folded keyword needles into
+        // their own automaton, so their strings are walked once, not twice
+        // (keyword sets are small; a big one stays apart).
+        if self.keywords.folded.texts.len() <= MAX_MERGED_KEYWORDS {
+            let keywords = &self.keywords.folded;
+            for place in &mut self.places {
+                if place.folded.texts.is_empty() {
+                    continue;
+                }
+                for (text, hits) in keywords.texts.iter().zip(&keywords.hits) {
+                    place.folded.add_keyword(text, hits);
+                }
+                place.merged_keywords = true;
+            }
+        }
         for place in self
             .places
             .iter_mut()
@@ -645,34 +750,71 @@ impl CompiledRules {
         (title, needs)
     }
 
+    /// One line per indexed field: its name, how many needles it has and
+    /// the shortest of them (the ones that hit most often).
+    pub fn index_report(&self, schema: &Schema) -> Vec<String> {
+        let line = |name: &str, p: &Place| {
+            let mut texts: Vec<&String> = p.folded.texts.iter().chain(&p.cased.texts).collect();
+            texts.sort_by_key(|t| t.len());
+            format!(
+                "{name}: {} needles, {} whole values, {} presence; shortest {:?}",
+                texts.len(),
+                p.whole_folded.len() + p.whole_cased.len(),
+                p.present.len(),
+                texts.iter().take(6).collect::<Vec<_>>()
+            )
+        };
+        let mut out: Vec<String> = self
+            .places
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.has_needles() || !p.present.is_empty())
+            .map(|(i, p)| line(schema.name(i as u32), p))
+            .collect();
+        if self.keywords.has_needles() {
+            out.push(line("(keywords)", &self.keywords));
+        }
+        out
+    }
+
     /// How many rules are evaluated for every event (their needs could not
     /// be told).
     pub fn always_evaluated(&self) -> usize {
         self.always.len()
     }
 
-    /// The rules that may match the record, in rule order. `hits` is
-    /// scratch space.
-    pub fn candidates(&self, record: &Record<'_>, hits: &mut Vec<Hit>, out: &mut Vec<u32>) {
+    /// The rules that may match the record, in rule order, into
+    /// `scratch.rules`.
+    pub fn candidates(&self, record: &Record<'_>, scratch: &mut Scratch) {
+        let Scratch {
+            hits,
+            rules: out,
+            keyword_hits,
+            scanned,
+            lower,
+        } = scratch;
         out.clear();
         hits.clear();
+        keyword_hits.clear();
+        scanned.clear();
         if record.unnormalized || !self.indexed {
             out.extend(0..self.rules.len() as u32);
             return;
         }
-        let mut lower = String::new();
         for f in &record.fields {
+            let mut done = false;
             if let Key::Slot(slot) = f.key
                 && let Some(place) = self.places.get(slot as usize)
             {
                 hits.extend_from_slice(&place.present);
                 if place.has_needles() {
                     match &f.value {
-                        Val::Str(s) => place.scan_str(s, &mut lower, hits),
+                        Val::Str(s) => done = place.scan_str(s, lower, hits, keyword_hits),
                         _ => hits.extend_from_slice(&place.any_needle),
                     }
                 }
             }
+            scanned.push(done);
         }
         hits.sort_unstable();
         hits.dedup();
@@ -685,9 +827,16 @@ impl CompiledRules {
             .iter()
             .any(|&(rule, others)| clauses_hit(hits, rule) >= others)
         {
-            for f in &record.fields {
-                f.value
-                    .each_str(&mut |s| self.keywords.scan_str(s, &mut lower, hits));
+            hits.extend_from_slice(keyword_hits);
+            let (kw, cased_only) = (&self.keywords, Place::cased_keywords);
+            for (f, done) in record.fields.iter().zip(scanned.iter()) {
+                if *done {
+                    f.value.each_str(&mut |s| cased_only(kw, s, hits));
+                } else {
+                    f.value.each_str(&mut |s| {
+                        kw.scan_str(s, lower, hits, keyword_hits);
+                    });
+                }
             }
             hits.sort_unstable();
             hits.dedup();
@@ -718,7 +867,7 @@ impl CompiledRules {
         schema: &Schema,
         scratch: &mut Scratch,
     ) -> Vec<EvaluationResult> {
-        self.candidates(record, &mut scratch.hits, &mut scratch.rules);
+        self.candidates(record, scratch);
         let bound = Bound { record, schema };
         scratch
             .rules
@@ -739,4 +888,14 @@ fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
 pub struct Scratch {
     hits: Vec<Hit>,
     rules: Vec<u32>,
+    keyword_hits: Vec<Hit>,
+    scanned: Vec<bool>,
+    lower: String,
+}
+
+impl Scratch {
+    /// The candidates [`CompiledRules::candidates`] found last.
+    pub fn candidates(&self) -> &[u32] {
+        &self.rules
+    }
 }

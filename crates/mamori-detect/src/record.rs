@@ -145,10 +145,15 @@ impl<'a> Record<'a> {
     /// The value of a field, by its name as a rule or the engine writes it
     /// (`c-ip` finds `source.ip`).
     pub fn get(&self, schema: &Schema, name: &str) -> Option<&Val<'a>> {
-        if let Some(slot) = schema.slot(name)
-            && let Some(f) = self.fields.iter().find(|f| f.key == Key::Slot(slot))
-        {
-            return Some(&f.value);
+        if let Some(slot) = schema.slot(name) {
+            if let Some(f) = self.fields.iter().find(|f| f.key == Key::Slot(slot)) {
+                return Some(&f.value);
+            }
+            // A normalized record files every name the schema knows under
+            // its slot; only a hand-built one may hold it by name.
+            if !self.unnormalized {
+                return None;
+            }
         }
         self.fields
             .iter()

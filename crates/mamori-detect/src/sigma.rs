@@ -160,6 +160,15 @@ impl SigmaRules {
         self.schema.clone()
     }
 
+    /// A parser for lines of `format` into records for these rules.
+    pub fn line_parser(
+        &self,
+        format: crate::parse::Format,
+        reference: chrono::DateTime<chrono::Utc>,
+    ) -> crate::parse::LineParser {
+        crate::parse::LineParser::new(format, &self.fields, self.schema(), reference)
+    }
+
     pub fn field_map(&self) -> &FieldMap {
         &self.fields
     }

@@ -13,11 +13,13 @@ use chrono::{DateTime, Utc};
 pub use cef::parse_cef;
 pub use json::{TIME_FIELDS, parse_json};
 pub use scan::scan_json;
+use scan::{ScanState, scan_json_with};
 pub use syslog::parse_syslog;
 
 use crate::event::Event;
 use crate::normalize::FieldMap;
 use crate::record::{Record, Schema};
+use std::sync::Arc;
 
 /// The longest line any parser takes (bytes).
 pub const MAX_LINE: usize = 256 * 1024;
@@ -127,4 +129,58 @@ pub fn parse_record<'a>(
         }
     }
     parse_line(line, format, fields, reference).map(|e| Record::from_event(e, schema))
+}
+
+/// Parses a stream of lines into records for one rule set: the fast path of
+/// [`parse_record`], with the scanner's buffers and name cache kept from
+/// line to line.
+#[derive(Debug)]
+pub struct LineParser {
+    format: Format,
+    fields: FieldMap,
+    schema: Arc<Schema>,
+    reference: DateTime<Utc>,
+    state: ScanState,
+}
+
+impl LineParser {
+    /// `schema` is the schema of the rules the records are for
+    /// ([`crate::sigma::SigmaRules::schema`]).
+    pub fn new(
+        format: Format,
+        fields: &FieldMap,
+        schema: Arc<Schema>,
+        reference: DateTime<Utc>,
+    ) -> LineParser {
+        LineParser {
+            format,
+            fields: fields.clone(),
+            schema,
+            reference,
+            state: ScanState::default(),
+        }
+    }
+
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The record of one line, or what is wrong with it.
+    pub fn parse<'a>(&mut self, line: &'a str) -> Result<Record<'a>, ParseError> {
+        let text = line.trim_end_matches(['\r', '\n']);
+        if text.len() <= MAX_LINE {
+            let json = match self.format {
+                Format::JsonLines => Some(text),
+                Format::Auto => Some(text.trim_start()).filter(|t| t.starts_with('{')),
+                Format::Syslog | Format::Cef => None,
+            };
+            if let Some(record) =
+                json.and_then(|t| scan_json_with(t, &self.schema, &mut self.state))
+            {
+                return Ok(record);
+            }
+        }
+        parse_line(line, self.format, &self.fields, self.reference)
+            .map(|e| Record::from_event(e, &self.schema))
+    }
 }

@@ -15,27 +15,55 @@ use std::hash::{BuildHasher, Hasher};
 
 use super::json::{TIME_FIELDS, parse_time};
 use super::{MAX_DEPTH, MAX_FIELDS};
-use crate::record::{Field, FxBuild, Key, Record, Schema, Val};
+use crate::record::{Entry, Field, FxBuild, Key, Record, Schema, Val};
 
 /// Arrays nested deeper than this go to the general parser (which bounds
 /// nesting itself).
 const MAX_ARRAY_DEPTH: usize = 64;
 
 pub fn scan_json<'a>(line: &'a str, schema: &Schema) -> Option<Record<'a>> {
+    scan_json_with(line, schema, &mut ScanState::default())
+}
+
+/// What the scanner keeps from one line to the next: buffers, and the field
+/// names of the last line with their schema entries (a log source writes its
+/// fields in the same order line after line, so a name usually costs one
+/// comparison instead of a hash lookup).
+#[derive(Debug, Default)]
+pub struct ScanState {
+    names: Vec<u64>,
+    slots: Vec<(u32, usize)>,
+    /// (field index, start, end) of names read under an alias, as written.
+    aliases: Vec<(usize, usize, usize)>,
+    /// Names read under an alias that are not a slice of the line.
+    owned_aliases: Vec<(usize, String)>,
+    path: String,
+    last: Vec<(String, Option<Entry>)>,
+}
+
+/// [`scan_json`] with buffers and the name cache kept in `state`, which
+/// must only ever see this one schema (see [`super::LineParser`]).
+pub(crate) fn scan_json_with<'a>(
+    line: &'a str,
+    schema: &Schema,
+    state: &mut ScanState,
+) -> Option<Record<'a>> {
     if !schema.simple {
         return None;
     }
+    state.names.clear();
+    state.slots.clear();
+    state.aliases.clear();
+    state.owned_aliases.clear();
+    state.path.clear();
     let mut s = Scanner {
         text: line,
         bytes: line.as_bytes(),
         pos: 0,
-        fields: Vec::with_capacity(16),
-        names: Vec::new(),
-        slots: Vec::with_capacity(16),
-        aliases: Vec::new(),
+        fields: Vec::with_capacity(state.last.len().max(8)),
         times: Default::default(),
-        path: String::new(),
         schema,
+        state,
     };
     s.ws();
     s.eat(b'{')?;
@@ -44,12 +72,12 @@ pub fn scan_json<'a>(line: &'a str, schema: &Schema) -> Option<Record<'a>> {
     if s.pos != s.bytes.len() {
         return None;
     }
-    s.names.sort_unstable();
-    if s.names.windows(2).any(|w| w[0] == w[1]) {
+    s.state.names.sort_unstable();
+    if s.state.names.windows(2).any(|w| w[0] == w[1]) {
         return None;
     }
-    s.slots.sort_unstable();
-    if s.slots.windows(2).any(|w| w[0].0 == w[1].0) {
+    s.state.slots.sort_unstable();
+    if s.state.slots.windows(2).any(|w| w[0].0 == w[1].0) {
         s.resolve_aliases()?;
     }
     let timestamp = s
@@ -68,19 +96,10 @@ struct Scanner<'a, 's> {
     bytes: &'a [u8],
     pos: usize,
     fields: Vec<Field<'a>>,
-    /// Hashes of the names no rule uses, to find names that flattening made
-    /// collide.
-    names: Vec<u64>,
-    /// (slot, field index) of the fields with a slot, to find fields that
-    /// aliasing made collide.
-    slots: Vec<(u32, usize)>,
-    /// (field index, name as written) of the fields read under an alias.
-    aliases: Vec<(usize, Cow<'a, str>)>,
     /// The string values of [`TIME_FIELDS`], by their raw names.
     times: [Option<Cow<'a, str>>; TIME_FIELDS.len()],
-    /// The dotted prefix of the object being read.
-    path: String,
     schema: &'s Schema,
+    state: &'s mut ScanState,
 }
 
 impl<'a> Scanner<'a, '_> {
@@ -110,11 +129,11 @@ impl<'a> Scanner<'a, '_> {
             self.ws();
             self.eat(b':')?;
             self.ws();
-            let outer = self.path.len();
-            let nested = !self.path.is_empty();
+            let outer = self.state.path.len();
+            let nested = !self.state.path.is_empty();
             if nested {
-                self.path.push('.');
-                self.path.push_str(&key);
+                self.state.path.push('.');
+                self.state.path.push_str(&key);
             }
             if self.peek() == Some(b'{') {
                 if depth >= MAX_DEPTH {
@@ -122,22 +141,22 @@ impl<'a> Scanner<'a, '_> {
                 }
                 self.pos += 1;
                 if !nested {
-                    self.path.push_str(&key);
+                    self.state.path.push_str(&key);
                 }
                 self.object(depth + 1)?;
             } else {
                 let value = self.value(0)?;
                 if nested {
-                    let path = std::mem::take(&mut self.path);
+                    let path = std::mem::take(&mut self.state.path);
                     let pushed = self.push(&path, None, value);
-                    self.path = path;
+                    self.state.path = path;
                     pushed?;
                 } else {
                     let raw = key.clone();
                     self.push(&raw, Some(key), value)?;
                 }
             }
-            self.path.truncate(outer);
+            self.state.path.truncate(outer);
             self.ws();
             match self.peek()? {
                 b',' => self.pos += 1,
@@ -153,30 +172,63 @@ impl<'a> Scanner<'a, '_> {
     /// Files a value under its dotted name as written (`raw`); `name` is
     /// that name borrowed from the line when it can be.
     fn push(&mut self, raw: &str, name: Option<Cow<'a, str>>, value: Val<'a>) -> Option<()> {
-        if self.fields.len() >= MAX_FIELDS {
+        let index = self.fields.len();
+        if index >= MAX_FIELDS {
             return None;
         }
-        let owned = |name: Option<Cow<'a, str>>| name.unwrap_or_else(|| Cow::Owned(raw.to_owned()));
-        let key = match self.schema.entry(raw) {
+        let entry = match self.state.last.get(index) {
+            Some((last, entry)) if last == raw => *entry,
+            _ => {
+                let entry = self.schema.entry(raw);
+                match self.state.last.get_mut(index) {
+                    Some(slot) => {
+                        slot.0.clear();
+                        slot.0.push_str(raw);
+                        slot.1 = entry;
+                    }
+                    None => self.state.last.push((raw.to_owned(), entry)),
+                }
+                entry
+            }
+        };
+        let key = match entry {
             Some(e) => {
                 if let (Some(rank), Val::Str(s)) = (e.time, &value) {
                     self.times[usize::from(rank)] = Some(s.clone());
                 }
                 if e.alias {
-                    self.aliases.push((self.fields.len(), owned(name)));
+                    match &name {
+                        Some(Cow::Borrowed(n)) => {
+                            let start = n.as_ptr() as usize - self.text.as_ptr() as usize;
+                            self.state.aliases.push((index, start, start + n.len()));
+                        }
+                        _ => self.state.owned_aliases.push((index, raw.to_owned())),
+                    }
                 }
-                self.slots.push((e.slot, self.fields.len()));
+                self.state.slots.push((e.slot, index));
                 Key::Slot(e.slot)
             }
             None => {
                 let mut h = FxBuild::default().build_hasher();
                 h.write(raw.as_bytes());
-                self.names.push(h.finish());
-                Key::Name(owned(name))
+                self.state.names.push(h.finish());
+                Key::Name(name.unwrap_or_else(|| Cow::Owned(raw.to_owned())))
             }
         };
         self.fields.push(Field { key, value });
         Some(())
+    }
+
+    /// The name a field was written under, when it was read under an alias.
+    fn alias_of(&self, field: usize) -> Option<&str> {
+        if let Some(&(_, start, end)) = self.state.aliases.iter().find(|a| a.0 == field) {
+            return self.text.get(start..end);
+        }
+        self.state
+            .owned_aliases
+            .iter()
+            .find(|a| a.0 == field)
+            .map(|a| a.1.as_str())
     }
 
     /// Several fields landed in one slot: keep the one normalization keeps
@@ -185,21 +237,14 @@ impl<'a> Scanner<'a, '_> {
     /// the general parser.
     fn resolve_aliases(&mut self) -> Option<()> {
         let mut drop = Vec::new();
-        for group in self.slots.chunk_by(|a, b| a.0 == b.0) {
+        for group in self.state.slots.chunk_by(|a, b| a.0 == b.0) {
             if group.len() < 2 {
                 continue;
             }
             let canonical = self.schema.name(group[0].0);
             let mut members: Vec<(&str, usize)> = group
                 .iter()
-                .map(|&(_, i)| {
-                    let raw = self
-                        .aliases
-                        .iter()
-                        .find(|(f, _)| *f == i)
-                        .map_or(canonical, |(_, n)| &**n);
-                    (raw, i)
-                })
+                .map(|&(_, i)| (self.alias_of(i).unwrap_or(canonical), i))
                 .collect();
             members.sort_unstable();
             if members.windows(2).any(|w| w[0].0 == w[1].0) {
