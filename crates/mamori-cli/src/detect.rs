@@ -13,7 +13,7 @@ use chrono::Utc;
 use mamori_detect::engine::{Alert, Engine, Source};
 use mamori_detect::indicators::IndicatorSetBuilder;
 use mamori_detect::normalize::FieldMap;
-use mamori_detect::parse::{Format, parse_line};
+use mamori_detect::parse::Format;
 use mamori_detect::sigma::SigmaRules;
 use serde_json::json;
 
@@ -63,8 +63,7 @@ pub fn run(opts: Options) -> Result<()> {
         )
     })?;
     let mut stderr = std::io::stderr().lock();
-    let fields = FieldMap::default();
-    let mut rules = SigmaRules::new(fields.clone());
+    let mut rules = SigmaRules::new(FieldMap::default());
     let (loaded, errors) = rules.load_paths(&opts.rules);
     for e in &errors {
         writeln!(stderr, "rule not loaded: {e}")?;
@@ -95,13 +94,14 @@ pub fn run(opts: Options) -> Result<()> {
         indicators.len()
     )?;
     let mut engine = Engine::new(rules, Arc::new(indicators));
+    let reference = Utc::now();
+    let mut parser = engine.rules.line_parser(format, reference);
 
     let inputs = if opts.inputs.is_empty() {
         vec![PathBuf::from("-")]
     } else {
         opts.inputs.clone()
     };
-    let reference = Utc::now();
     let started = Instant::now();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut events, mut bad, mut alerts) = (0usize, 0usize, 0usize);
@@ -117,7 +117,10 @@ pub fn run(opts: Options) -> Result<()> {
             (Box::new(f), size)
         };
         let mut reader = BufReader::with_capacity(1 << 20, reader);
-        let (mut batch, mut lines_of) = (Vec::with_capacity(BATCH), Vec::with_capacity(BATCH));
+        // A batch of lines (their buffers reused), then their records: the
+        // records borrow from the lines, which is what makes parsing cheap.
+        let mut texts: Vec<(usize, String)> = Vec::with_capacity(BATCH);
+        let mut used = 0usize;
         let (mut line_no, mut read_bytes) = (0usize, 0u64);
         let mut buf = Vec::new();
         loop {
@@ -131,18 +134,15 @@ pub fn run(opts: Options) -> Result<()> {
                 read_bytes += n as u64;
                 match std::str::from_utf8(&buf) {
                     Ok(text) if text.trim().is_empty() => {}
-                    Ok(text) => match parse_line(text, format, &fields, reference) {
-                        Ok(event) => {
-                            batch.push(event);
-                            lines_of.push(line_no);
+                    Ok(text) => {
+                        if used == texts.len() {
+                            texts.push((0, String::new()));
                         }
-                        Err(e) => {
-                            bad += 1;
-                            if bad <= SHOW_BAD {
-                                writeln!(stderr, "{name}:{line_no}: bad event: {e}")?;
-                            }
-                        }
-                    },
+                        texts[used].0 = line_no;
+                        texts[used].1.clear();
+                        texts[used].1.push_str(text);
+                        used += 1;
+                    }
                     Err(_) => {
                         bad += 1;
                         if bad <= SHOW_BAD {
@@ -151,16 +151,31 @@ pub fn run(opts: Options) -> Result<()> {
                     }
                 }
             }
-            if batch.len() >= BATCH || (done && !batch.is_empty()) {
-                events += batch.len();
-                for a in engine.process(&batch) {
+            if used >= BATCH || (done && used > 0) {
+                let mut records = Vec::with_capacity(used);
+                let mut lines_of = Vec::with_capacity(used);
+                for (no, text) in &texts[..used] {
+                    match parser.parse(text) {
+                        Ok(record) => {
+                            records.push(record);
+                            lines_of.push(*no);
+                        }
+                        Err(e) => {
+                            bad += 1;
+                            if bad <= SHOW_BAD {
+                                writeln!(stderr, "{name}:{no}: bad event: {e}")?;
+                            }
+                        }
+                    }
+                }
+                events += records.len();
+                for a in engine.process_records(&records) {
                     alerts += 1;
                     *per_rule.entry(a.title.clone()).or_default() += 1;
                     serde_json::to_writer(&mut stdout, &alert_json(&a, &name, lines_of[a.event]))?;
                     stdout.write_all(b"\n")?;
                 }
-                batch.clear();
-                lines_of.clear();
+                used = 0;
                 if show_progress && total > 0 {
                     let pct = read_bytes as f64 * 100.0 / total as f64;
                     write!(

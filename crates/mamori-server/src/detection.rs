@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use mamori_detect::engine::{Engine, Source};
 use mamori_detect::indicators::IndicatorSetBuilder;
 use mamori_detect::normalize::FieldMap;
-use mamori_detect::parse::{Format, parse_line};
+use mamori_detect::parse::Format;
 use mamori_detect::sigma::SigmaRules;
 use mamori_domain::authz::Action;
 use mamori_store::alerts::{AlertRow, LEVELS, NewAlert, STATUSES};
@@ -69,22 +69,64 @@ fn detail(source: &Source) -> Option<String> {
     }
 }
 
-/// Evaluates parsed events for a company and records their alerts; shared by
-/// the ingest endpoint and the syslog listener.
-async fn detect_and_record(
+/// What detection made of a body of lines.
+struct Detected {
+    events: usize,
+    /// (line number, reason) of the first [`SHOW_BAD`] unreadable lines.
+    bad_lines: Vec<(usize, String)>,
+    bad: usize,
+    alerts: Vec<mamori_detect::engine::Alert>,
+}
+
+/// Parses the lines (zero-copy, into the engine's records) and evaluates
+/// them, under the engine's lock, off the async threads.
+async fn detect(
+    state: &AppState,
+    text: Bytes,
+    format: Format,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Detected, ApiError> {
+    let detector = state.detector.clone();
+    tokio::task::spawn_blocking(move || {
+        let text = std::str::from_utf8(&text).unwrap_or_default();
+        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
+        let mut parser = engine.rules.line_parser(format, now);
+        let (mut records, mut bad_lines, mut bad) = (Vec::new(), Vec::new(), 0usize);
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parser.parse(line) {
+                Ok(r) => records.push(r),
+                Err(e) => {
+                    bad += 1;
+                    if bad_lines.len() < SHOW_BAD {
+                        bad_lines.push((i + 1, e.to_string()));
+                    }
+                }
+            }
+        }
+        let alerts = engine.process_records(&records);
+        Detected {
+            events: records.len(),
+            bad_lines,
+            bad,
+            alerts,
+        }
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))
+}
+
+/// Records a company's alerts; shared by the ingest endpoint and the syslog
+/// listener.
+async fn record(
     state: &AppState,
     company_id: uuid::Uuid,
-    events: Vec<mamori_detect::Event>,
+    alerts: &[mamori_detect::engine::Alert],
     actor: &mamori_store::users::Actor,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<mamori_store::alerts::Recorded, ApiError> {
-    let detector = state.detector.clone();
-    let alerts = tokio::task::spawn_blocking(move || {
-        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
-        engine.process(&events)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))?;
     // Alerts below "low" (the building blocks of correlations) are not kept.
     let new: Vec<NewAlert> = alerts
         .iter()
@@ -159,7 +201,6 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
     });
     let actor = mamori_store::users::Actor::system("syslog");
     tokio::spawn(async move {
-        let fields = FieldMap::default();
         while let Some(first) = rx.recv().await {
             let mut lines = vec![first];
             while lines.len() < 1000 {
@@ -169,21 +210,17 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
                 }
             }
             let now = chrono::Utc::now();
-            let mut bad = 0usize;
-            let events: Vec<_> = lines
-                .iter()
-                .filter_map(|l| {
-                    parse_line(l, Format::Auto, &fields, now)
-                        .map_err(|_| bad += 1)
-                        .ok()
-                })
-                .collect();
-            if bad > 0 {
-                tracing::warn!(bad, "syslog lines not readable as events");
-            }
-            if !events.is_empty()
-                && let Err(e) = detect_and_record(&state, company.id, events, &actor, now).await
-            {
+            let text = Bytes::from(lines.join("\n"));
+            let result = match detect(&state, text, Format::Auto, now).await {
+                Ok(d) => {
+                    if d.bad > 0 {
+                        tracing::warn!(bad = d.bad, "syslog lines not readable as events");
+                    }
+                    record(&state, company.id, &d.alerts, &actor, now).await
+                }
+                Err(e) => Err(e),
+            };
+            if let Err(e) = result {
                 tracing::error!(error = %e, "syslog detection failed");
             }
         }
@@ -230,46 +267,31 @@ pub async fn ingest(
             ApiError::BadRequest("format must be auto, json, syslog or cef".into())
         })?,
     };
-    let text = std::str::from_utf8(&body).map_err(|e| {
-        ApiError::BadRequest(format!(
+    if let Err(e) = std::str::from_utf8(&body) {
+        return Err(ApiError::BadRequest(format!(
             "the body is not valid UTF-8 (first bad byte at offset {})",
             e.valid_up_to()
-        ))
-    })?;
-    let fields = FieldMap::default();
-    let mut events = Vec::new();
-    let mut bad = Vec::new();
-    let mut bad_count = 0usize;
-    for (i, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match parse_line(line, format, &fields, ctx.now) {
-            Ok(e) => events.push(e),
-            Err(e) => {
-                bad_count += 1;
-                if bad.len() < SHOW_BAD {
-                    bad.push(json!({ "line": i + 1, "error": e.to_string() }));
-                }
-            }
-        }
+        )));
     }
-    if events.is_empty() {
-        return Err(ApiError::BadRequest(match bad.first() {
-            Some(first) => format!(
-                "no line could be read as an event; line {}: {}",
-                first["line"],
-                first["error"].as_str().unwrap_or_default()
-            ),
+    let d = detect(&state, body, format, ctx.now).await?;
+    if d.events == 0 {
+        return Err(ApiError::BadRequest(match d.bad_lines.first() {
+            Some((line, error)) => {
+                format!("no line could be read as an event; line {line}: {error}")
+            }
             None => "the body holds no events (send one event per line)".into(),
         }));
     }
-    let count = events.len();
-    let recorded = detect_and_record(&state, company.id, events, &ctx.actor(), ctx.now).await?;
+    let recorded = record(&state, company.id, &d.alerts, &ctx.actor(), ctx.now).await?;
+    let bad_lines: Vec<Json> = d
+        .bad_lines
+        .iter()
+        .map(|(line, error)| json!({ "line": line, "error": error }))
+        .collect();
     Ok(JsonBody(json!({
-        "events": count,
-        "bad": bad_count,
-        "bad_lines": bad,
+        "events": d.events,
+        "bad": d.bad,
+        "bad_lines": bad_lines,
         "alerts": recorded,
     })))
 }
