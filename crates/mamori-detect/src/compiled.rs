@@ -792,6 +792,7 @@ impl CompiledRules {
             keyword_hits,
             scanned,
             lower,
+            ..
         } = scratch;
         out.clear();
         hits.clear();
@@ -860,6 +861,34 @@ impl CompiledRules {
         }
     }
 
+    /// The rules that match the record, by index, into `scratch` (see
+    /// [`Scratch::matched`]). Only the condition is evaluated: no result is
+    /// built.
+    pub fn matching(&self, record: &Record<'_>, schema: &Schema, scratch: &mut Scratch) {
+        self.candidates(record, scratch);
+        let bound = Bound { record, schema };
+        scratch.matched.clear();
+        for &r in &scratch.rules {
+            let rule = &self.rules[r as usize];
+            if rule.conditions.iter().any(|c| {
+                rsigma_eval::compiler::eval_condition(
+                    c,
+                    &rule.detections,
+                    &bound,
+                    &mut scratch.selections,
+                )
+            }) {
+                scratch.matched.push(r);
+            }
+            scratch.selections.clear();
+        }
+    }
+
+    /// A compiled rule, by index.
+    pub fn rule(&self, index: u32) -> &CompiledRule {
+        &self.rules[index as usize]
+    }
+
     /// The detection rules that match, as `rsigma-eval` reports them.
     pub fn evaluate(
         &self,
@@ -888,6 +917,8 @@ fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
 pub struct Scratch {
     hits: Vec<Hit>,
     rules: Vec<u32>,
+    matched: Vec<u32>,
+    selections: Vec<String>,
     keyword_hits: Vec<Hit>,
     scanned: Vec<bool>,
     lower: String,
@@ -897,5 +928,10 @@ impl Scratch {
     /// The candidates [`CompiledRules::candidates`] found last.
     pub fn candidates(&self) -> &[u32] {
         &self.rules
+    }
+
+    /// The rules [`CompiledRules::matching`] found last.
+    pub fn matched(&self) -> &[u32] {
+        &self.matched
     }
 }

@@ -13,6 +13,7 @@
 
 pub mod builtin;
 pub mod compiled;
+pub mod correlate;
 pub mod engine;
 pub mod event;
 pub mod indicators;

@@ -13,7 +13,10 @@ use std::sync::Arc;
 use rsigma_eval::event::EventValue;
 use serde_json::Value as Json;
 
+use std::collections::HashMap;
+
 use crate::compiled::{CompiledRules, Scratch};
+use crate::correlate::{Correlations, Limits};
 use crate::event::{Event, Value};
 use crate::normalize::FieldMap;
 use crate::record::{Bound, Record, Schema};
@@ -109,6 +112,20 @@ pub struct RuleHit {
 /// without a timestamp are matched but do not count.
 pub struct SigmaRules {
     engine: rsigma_eval::CorrelationEngine,
+    /// Sliding `event_count` / `value_count` correlations, run natively.
+    native: Correlations,
+    /// Correlations handed to `engine` (the rest are native).
+    delegated: usize,
+    native_allowed: bool,
+    /// Every correlation's id and name, to tell chains.
+    correlation_refs: std::collections::HashSet<String>,
+    /// A detection rule's name by its id (how correlations may refer to it).
+    names: HashMap<String, Option<String>>,
+    /// Rules (by id or name) only correlations use (`generate: false`):
+    /// their matches feed correlations and are not alerts of their own.
+    correlation_only: std::collections::HashSet<String>,
+    /// Rules (by id or name) that correlations in `engine` refer to.
+    delegated_refs: std::collections::HashSet<String>,
     compiled: CompiledRules,
     schema: Arc<Schema>,
     scratch: Scratch,
@@ -133,9 +150,34 @@ pub const MAX_GROUP_ENTRIES: usize = 10_000;
 /// After a correlation fires for a group, it stays quiet for this long
 /// (event time), so a burst of 10,000 attempts is one alert, not 9,981.
 pub const CORRELATION_SUPPRESS_SECS: u64 = 300;
+/// How far behind the newest event of its group an event may arrive and
+/// still count where it belongs in time (native correlations).
+pub const CORRELATION_LATENESS_SECS: i64 = 60;
 
 impl SigmaRules {
     pub fn new(fields: FieldMap) -> Self {
+        Self::with_lateness(fields, Some(CORRELATION_LATENESS_SECS))
+    }
+
+    /// Rules with every correlation in `rsigma-eval`'s engine: the oracle
+    /// the differential tests and the benchmark compare the native
+    /// correlations with.
+    pub fn all_in_rsigma(fields: FieldMap) -> Self {
+        let mut rules = Self::with_lateness(fields, None);
+        rules.native_allowed = false;
+        rules
+    }
+
+    /// Rules whose native correlations tolerate events up to `lateness`
+    /// seconds out of order; `None` counts events in arrival order, exactly
+    /// as `rsigma-eval` does.
+    pub fn with_lateness(fields: FieldMap, lateness: Option<i64>) -> Self {
+        let native = Correlations::new(Limits {
+            max_state: MAX_CORRELATION_STATE,
+            max_group_entries: MAX_GROUP_ENTRIES,
+            suppress_secs: CORRELATION_SUPPRESS_SECS as i64,
+            lateness_secs: lateness,
+        });
         let config = rsigma_eval::CorrelationConfig {
             timestamp_fallback: rsigma_eval::TimestampFallback::Skip,
             max_state_entries: MAX_CORRELATION_STATE,
@@ -145,6 +187,13 @@ impl SigmaRules {
         };
         SigmaRules {
             engine: rsigma_eval::CorrelationEngine::new(config),
+            native,
+            delegated: 0,
+            native_allowed: true,
+            correlation_refs: Default::default(),
+            names: HashMap::new(),
+            correlation_only: Default::default(),
+            delegated_refs: Default::default(),
             compiled: CompiledRules::default(),
             schema: Arc::new(Schema::new(&fields)),
             scratch: Scratch::default(),
@@ -238,8 +287,54 @@ impl SigmaRules {
                 Err(e) => errors.push(error(Some(rule.title.clone()), e.to_string())),
             }
         }
+        for rule in &collection.rules {
+            if let Some(id) = &rule.id {
+                self.names.entry(id.clone()).or_insert(rule.name.clone());
+            }
+        }
+        // Correlations that refer to correlations (chains) stay together in
+        // rsigma-eval's engine; the common sliding counts run natively.
+        let here: Vec<&str> = collection
+            .correlations
+            .iter()
+            .flat_map(|c| [c.id.as_deref(), c.name.as_deref()])
+            .flatten()
+            .collect();
+        self.correlation_refs
+            .extend(here.iter().map(|s| (*s).to_owned()));
+        let referenced: std::collections::HashSet<&str> = collection
+            .correlations
+            .iter()
+            .flat_map(|c| c.rules.iter().map(String::as_str))
+            .collect();
         for corr in &collection.correlations {
-            match self.engine.add_correlation(corr) {
+            let chained = corr.rules.iter().any(|r| self.correlation_refs.contains(r))
+                || [corr.id.as_deref(), corr.name.as_deref()]
+                    .into_iter()
+                    .flatten()
+                    .any(|r| referenced.contains(r));
+            if chained && corr.rules.iter().any(|r| self.native.feeds(Some(r), None)) {
+                errors.push(error(
+                    Some(corr.title.clone()),
+                    "refers to a correlation loaded earlier on its own; load chained correlations from one file".into(),
+                ));
+                continue;
+            }
+            let placed = match rsigma_eval::correlation::compile_correlation(corr) {
+                Ok(c) if self.native_allowed && !chained && Correlations::supports(&c) => {
+                    self.native.add(c);
+                    Ok(())
+                }
+                Ok(_) => self.engine.add_correlation(corr).map(|()| {
+                    self.delegated += 1;
+                    self.delegated_refs.extend(corr.rules.iter().cloned());
+                }),
+                Err(e) => Err(e),
+            };
+            if placed.is_ok() && !corr.generate {
+                self.correlation_only.extend(corr.rules.iter().cloned());
+            }
+            match placed {
                 Ok(()) => {
                     added += 1;
                     self.rules.push(RuleInfo {
@@ -323,23 +418,67 @@ impl SigmaRules {
     }
 
     /// [`SigmaRules::process`] for a record parsed with [`SigmaRules::schema`].
+    ///
+    /// Detections of rules that only correlations use (`generate: false`,
+    /// the Sigma default) feed their correlations and are not returned.
     pub fn process_record(&mut self, record: &Record<'_>) -> Vec<RuleHit> {
-        let detections = self
-            .compiled
-            .evaluate(record, &self.schema, &mut self.scratch);
-        let results = match record.timestamp {
-            Some(_) if detections.is_empty() => detections,
-            Some(t) => {
-                let bound = Bound {
-                    record,
-                    schema: &self.schema,
-                };
-                self.engine
-                    .process_with_detections(&bound, detections, t.timestamp())
-            }
-            None => detections,
+        self.compiled
+            .matching(record, &self.schema, &mut self.scratch);
+        if self.scratch.matched().is_empty() {
+            return Vec::new();
+        }
+        let matched = self.scratch.matched().to_vec();
+        let identity = |r: u32| {
+            let id = self.compiled.rule(r).id.as_deref();
+            let name = id
+                .and_then(|i| self.names.get(i))
+                .and_then(Option::as_deref);
+            (id, name)
         };
-        results.into_iter().map(hit).collect()
+        let refers = |set: &std::collections::HashSet<String>,
+                      (id, name): (Option<&str>, Option<&str>)| {
+            [id, name].into_iter().flatten().any(|r| set.contains(r))
+        };
+        let mut hits: Vec<RuleHit> = matched
+            .iter()
+            .filter(|r| !refers(&self.correlation_only, identity(**r)))
+            .map(|r| rule_hit(self.compiled.rule(*r)))
+            .collect();
+        let Some(t) = record.timestamp else {
+            return hits;
+        };
+        let ts = t.timestamp().clamp(0, i64::MAX / 2);
+        let bound = Bound {
+            record,
+            schema: &self.schema,
+        };
+        if !self.native.is_empty()
+            && matched.iter().any(|r| {
+                let (id, name) = identity(*r);
+                id.is_some() && self.native.feeds(id, name)
+            })
+        {
+            let field = |name: &str, null_is_text: bool| field_text(&bound, name, null_is_text);
+            self.native.bound(ts);
+            for r in &matched {
+                let (id, name) = identity(*r);
+                if id.is_some() {
+                    self.native.feed(id, name, ts, &field, &mut hits);
+                }
+            }
+        }
+        if self.delegated > 0 {
+            let detections: Vec<_> = matched
+                .iter()
+                .filter(|r| refers(&self.delegated_refs, identity(**r)))
+                .filter_map(|r| rsigma_eval::evaluate_rule(self.compiled.rule(*r), &bound))
+                .collect();
+            if !detections.is_empty() {
+                let results = self.engine.process_with_detections(&bound, detections, ts);
+                hits.extend(results.into_iter().filter(|r| r.is_correlation()).map(hit));
+            }
+        }
+        hits
     }
 
     /// What `rsigma-eval`'s own engine answers for the event: the oracle the
@@ -351,6 +490,29 @@ impl SigmaRules {
             fields: &self.fields,
         };
         self.engine.evaluate(&view).into_iter().map(hit).collect()
+    }
+}
+
+/// A field's value as text, as `rsigma-eval`'s correlations read it: for
+/// grouping a null is no value; for counting distinct values it is `null`.
+fn field_text(event: &impl rsigma_eval::Event, name: &str, null_is_text: bool) -> Option<String> {
+    match event.get_field(name)? {
+        EventValue::Str(s) => Some(s.into_owned()),
+        EventValue::Int(n) => Some(n.to_string()),
+        EventValue::Float(f) => Some(f.to_string()),
+        EventValue::Bool(b) => Some(b.to_string()),
+        EventValue::Null if null_is_text => Some("null".to_owned()),
+        _ => None,
+    }
+}
+
+fn rule_hit(rule: &rsigma_eval::CompiledRule) -> RuleHit {
+    RuleHit {
+        title: rule.title.clone(),
+        id: rule.id.clone(),
+        level: rule.level.map(|l| l.as_str().to_owned()),
+        tags: rule.tags.clone(),
+        correlation: None,
     }
 }
 

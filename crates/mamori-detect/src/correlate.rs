@@ -1,0 +1,361 @@
+//! mamori's own sliding-window correlations: `event_count` and
+//! `value_count`, the shapes of list-based login attacks, spraying and bulk
+//! reads. Compiled by `rsigma-eval` (so a rule means what it means there),
+//! run here with incremental counts: a distinct count costs O(1) per event
+//! where `rsigma-eval` rebuilds a set of the whole window. Every other
+//! correlation (temporal, sums, tumbling and session windows, chains) stays
+//! with `rsigma-eval`'s engine.
+//!
+//! With `lateness` 0 the semantics are `rsigma-eval`'s, event for event (the
+//! differential test holds them to it): a window is what arrived within
+//! `timespan` before the event, in arrival order. With `lateness` L > 0,
+//! events may arrive up to L seconds behind the newest one of their group
+//! and are counted where they belong in time: each event is judged on the
+//! window `[t - timespan, t]` of its own time, and entries are kept until
+//! they fall L seconds behind every window they could still belong to.
+
+use std::collections::{HashMap, VecDeque};
+
+use rsigma_eval::correlation::{CompiledCorrelation, GroupByField};
+use rsigma_eval::{CorrelationAction, CorrelationEventMode};
+use rsigma_parser::{CorrelationType, WindowMode};
+
+use crate::record::FxBuild;
+use crate::sigma::RuleHit;
+
+/// Limits of the correlation state.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Windows kept (across correlations and groups) before eviction.
+    pub max_state: usize,
+    /// Entries kept inside one window.
+    pub max_group_entries: usize,
+    /// After firing for a group, quiet for this long (event time).
+    pub suppress_secs: i64,
+    /// How far behind the newest event of its group an event may arrive and
+    /// still be counted where it belongs (seconds); `None`: events count in
+    /// arrival order, as in `rsigma-eval`.
+    pub lateness_secs: Option<i64>,
+}
+
+#[derive(Debug)]
+struct Correlation {
+    compiled: CompiledCorrelation,
+    distinct: bool,
+}
+
+/// One group's window. Entries are in time order; `from` is the first entry
+/// inside the current window (`[newest - timespan, newest]`), whose values
+/// `counts` holds.
+#[derive(Debug, Default)]
+struct Window {
+    entries: VecDeque<(i64, Box<str>)>,
+    from: usize,
+    counts: HashMap<Box<str>, u32, FxBuild>,
+    newest: i64,
+}
+
+impl Window {
+    fn count_out(&mut self, i: usize, distinct: bool) {
+        if distinct && let Some(c) = self.counts.get_mut(&self.entries[i].1) {
+            *c -= 1;
+            if *c == 0 {
+                self.counts.remove(&self.entries[i].1);
+            }
+        }
+    }
+
+    fn count_in(&mut self, value: &str, distinct: bool) {
+        if distinct {
+            match self.counts.get_mut(value) {
+                Some(c) => *c += 1,
+                None => {
+                    self.counts.insert(value.into(), 1);
+                }
+            }
+        }
+    }
+
+    /// Moves the window's start to `cutoff` and drops entries older than
+    /// `keep_from` (never later than `cutoff`).
+    fn advance(&mut self, cutoff: i64, keep_from: i64, distinct: bool) {
+        while self.from < self.entries.len() && self.entries[self.from].0 < cutoff {
+            self.count_out(self.from, distinct);
+            self.from += 1;
+        }
+        while self.from > 0 && self.entries.front().is_some_and(|e| e.0 < keep_from) {
+            self.entries.pop_front();
+            self.from -= 1;
+        }
+    }
+
+    /// Keeps the newest `cap` entries.
+    fn truncate(&mut self, cap: usize, distinct: bool) {
+        while self.entries.len() > cap.max(1) {
+            if self.from == 0 {
+                self.count_out(0, distinct);
+            } else {
+                self.from -= 1;
+            }
+            self.entries.pop_front();
+        }
+    }
+
+    fn current(&self, distinct: bool) -> f64 {
+        if distinct {
+            self.counts.len() as f64
+        } else {
+            (self.entries.len() - self.from) as f64
+        }
+    }
+
+    /// The count over `[start, end]` (a late event's own window).
+    fn over(&self, start: i64, end: i64, distinct: bool) -> f64 {
+        let lo = self.entries.partition_point(|e| e.0 < start);
+        let hi = self.entries.partition_point(|e| e.0 <= end);
+        if !distinct {
+            return hi.saturating_sub(lo) as f64;
+        }
+        let mut seen: Vec<&str> = self.entries.range(lo..hi.max(lo)).map(|e| &*e.1).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len() as f64
+    }
+}
+
+/// The correlations run here, their state, and what they fired.
+#[derive(Debug)]
+pub struct Correlations {
+    list: Vec<Correlation>,
+    by_rule: HashMap<String, Vec<usize>>,
+    state: HashMap<String, Window, FxBuild>,
+    last_alert: HashMap<String, i64, FxBuild>,
+    limits: Limits,
+    key: String,
+}
+
+impl Correlations {
+    pub fn new(limits: Limits) -> Self {
+        Correlations {
+            list: Vec::new(),
+            by_rule: HashMap::new(),
+            state: HashMap::default(),
+            last_alert: HashMap::default(),
+            limits,
+            key: String::new(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether a compiled correlation is one this module runs.
+    pub fn supports(c: &CompiledCorrelation) -> bool {
+        matches!(
+            c.correlation_type,
+            CorrelationType::EventCount | CorrelationType::ValueCount
+        ) && c.window_mode == WindowMode::Sliding
+            && c.extended_expr.is_none()
+            && c.action.is_none_or(|a| a == CorrelationAction::Alert)
+            && c.event_mode.is_none_or(|m| m == CorrelationEventMode::None)
+            && c.max_group_entries.is_none()
+            && c.suppress_secs.is_none()
+            && c.condition.percentile.is_none()
+    }
+
+    pub fn add(&mut self, compiled: CompiledCorrelation) {
+        let idx = self.list.len();
+        for r in &compiled.rule_refs {
+            self.by_rule.entry(r.clone()).or_default().push(idx);
+        }
+        let distinct = compiled.correlation_type == CorrelationType::ValueCount;
+        self.list.push(Correlation { compiled, distinct });
+    }
+
+    /// Whether a detection of the rule (by id or name) feeds a correlation
+    /// here.
+    pub fn feeds(&self, id: Option<&str>, name: Option<&str>) -> bool {
+        [id, name]
+            .into_iter()
+            .flatten()
+            .any(|r| self.by_rule.contains_key(r))
+    }
+
+    /// Before an event's detections are fed: bounds the state, as
+    /// `rsigma-eval` does (stale windows first, then the stalest 10 %).
+    pub fn bound(&mut self, now: i64) {
+        if self.state.len() < self.limits.max_state {
+            return;
+        }
+        let list = &self.list;
+        let lateness = self.limits.lateness_secs.unwrap_or(0);
+        self.state.retain(|key, w| {
+            if let Some(c) = corr_of(key).and_then(|i| list.get(i)) {
+                let cutoff = now - c.compiled.timespan_secs as i64;
+                w.advance(cutoff, cutoff - lateness, c.distinct);
+            }
+            w.entries.len() > w.from
+        });
+        if self.state.len() >= self.limits.max_state {
+            let target = self.limits.max_state * 9 / 10;
+            let excess = self.state.len() - target;
+            let mut by_age: Vec<(String, i64)> = self
+                .state
+                .iter()
+                .map(|(k, w)| (k.clone(), w.entries.back().map_or(i64::MIN, |e| e.0)))
+                .collect();
+            by_age.sort_unstable_by_key(|e| e.1);
+            for (key, _) in by_age.into_iter().take(excess) {
+                self.state.remove(&key);
+                self.last_alert.remove(&key);
+            }
+        }
+        let suppress = self.limits.suppress_secs;
+        self.last_alert.retain(|_, t| now - *t < suppress);
+    }
+
+    /// Feeds one detection of the rule (`id`, `name`) at event time `ts`;
+    /// `field` reads the event's fields. Fired correlations go to `out`.
+    /// `field(name, null_is_text)` reads the event's fields as text.
+    pub fn feed(
+        &mut self,
+        id: Option<&str>,
+        name: Option<&str>,
+        ts: i64,
+        field: &impl Fn(&str, bool) -> Option<String>,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let mut targets: Vec<usize> = [id, name]
+            .into_iter()
+            .flatten()
+            .filter_map(|r| self.by_rule.get(r))
+            .flatten()
+            .copied()
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        let refs: Vec<&str> = [id, name].into_iter().flatten().collect();
+        for idx in targets {
+            self.update(idx, &refs, ts, field, out);
+        }
+    }
+
+    fn update(
+        &mut self,
+        idx: usize,
+        refs: &[&str],
+        ts: i64,
+        field: &impl Fn(&str, bool) -> Option<String>,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let c = &self.list[idx];
+        let distinct = c.distinct;
+        let span = c.compiled.timespan_secs as i64;
+        // The state key: correlation, then the group's values.
+        let mut group = Vec::with_capacity(c.compiled.group_by.len());
+        self.key.clear();
+        self.key.push_str(&idx.to_string());
+        for g in &c.compiled.group_by {
+            let v = field(resolve(g, refs), false);
+            self.key.push('\u{1e}');
+            match &v {
+                Some(v) => {
+                    self.key.push('=');
+                    self.key.push_str(v);
+                }
+                None => self.key.push('\u{0}'),
+            }
+            group.push(v);
+        }
+        let value = if distinct {
+            let fields = c.compiled.condition.field.as_deref().unwrap_or_default();
+            let mut parts = Vec::with_capacity(fields.len());
+            for f in fields {
+                match field(f, true) {
+                    Some(v) => parts.push(v),
+                    None => {
+                        parts.clear();
+                        break;
+                    }
+                }
+            }
+            (!parts.is_empty()).then(|| parts.join("\u{1f}"))
+        } else {
+            Some(String::new())
+        };
+        let cap = self.limits.max_group_entries;
+        if !self.state.contains_key(self.key.as_str()) {
+            self.state.insert(self.key.clone(), Window::default());
+        }
+        let Some(window) = self.state.get_mut(self.key.as_str()) else {
+            return;
+        };
+        // Without a lateness, every event counts as it arrives.
+        let late =
+            self.limits.lateness_secs.is_some() && !window.entries.is_empty() && ts < window.newest;
+        let lateness = self.limits.lateness_secs.unwrap_or(0);
+        if late && ts < window.newest - lateness {
+            return; // later than the lateness allows: not counted
+        }
+        if !late {
+            window.newest = ts;
+            window.advance(ts - span, ts - span - lateness, distinct);
+        }
+        if let Some(v) = value {
+            // In time order: an on-time event goes last.
+            let at = if late {
+                window.entries.partition_point(|e| e.0 <= ts)
+            } else {
+                window.entries.len()
+            };
+            window.entries.insert(at, (ts, v.clone().into_boxed_str()));
+            if at < window.from || (late && ts < window.newest - span) {
+                window.from += 1;
+            } else {
+                window.count_in(&v, distinct);
+            }
+            window.truncate(cap, distinct);
+        }
+        let c = &self.list[idx];
+        let mut fired = None;
+        let now = window.current(distinct);
+        if c.compiled.condition.check(now) {
+            fired = Some(now);
+        } else if late {
+            let own = window.over(ts - span, ts, distinct);
+            if c.compiled.condition.check(own) {
+                fired = Some(own);
+            }
+        }
+        let Some(aggregated) = fired else { return };
+        if let Some(&last) = self.last_alert.get(self.key.as_str())
+            && ts - last < self.limits.suppress_secs
+        {
+            return;
+        }
+        self.last_alert.insert(self.key.clone(), ts);
+        let pairs = c
+            .compiled
+            .group_by
+            .iter()
+            .zip(group)
+            .filter_map(|(g, v)| v.map(|v| (g.name().to_owned(), v)))
+            .collect();
+        out.push(RuleHit {
+            title: c.compiled.title.clone(),
+            id: c.compiled.id.clone(),
+            level: c.compiled.level.as_ref().map(|l| l.as_str().to_owned()),
+            tags: c.compiled.tags.clone(),
+            correlation: Some((pairs, aggregated)),
+        });
+    }
+}
+
+fn resolve<'g>(g: &'g GroupByField, refs: &[&str]) -> &'g str {
+    g.resolve(refs)
+}
+
+fn corr_of(key: &str) -> Option<usize> {
+    key.split('\u{1e}').next()?.parse().ok()
+}
