@@ -20,6 +20,10 @@ pub const RULES: &[(&str, &str)] = &[
         include_str!("../rules/customer_data_bulk_read.yml"),
     ),
     (
+        "customer_data_night_read.yml",
+        include_str!("../rules/customer_data_night_read.yml"),
+    ),
+    (
         "employee_password_spraying.yml",
         include_str!("../rules/employee_password_spraying.yml"),
     ),

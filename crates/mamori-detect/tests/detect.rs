@@ -433,6 +433,16 @@ fn mamori_content_catches_attacks_and_ignores_benign_traffic() {
                 .collect(),
         ),
         (
+            "Customer records read at night",
+            // 12 reads from 02:00 JST (17:00 UTC).
+            (0..12).map(|i| ev(17 * 3600 + i * 60, r#""event":{"dataset":"crm.audit","action":"customer-record-read"},"user":{"name":"tanaka"}"#)).collect(),
+            // The same reads at 10:00 JST (01:00 UTC), and three at night.
+            (0..12)
+                .map(|i| ev(3600 + i * 60, r#""event":{"dataset":"crm.audit","action":"customer-record-read"},"user":{"name":"tanaka"}"#))
+                .chain((0..3).map(|i| ev(17 * 3600 + i * 60, r#""event":{"dataset":"crm.audit","action":"customer-record-read"},"user":{"name":"suzuki"}"#)))
+                .collect(),
+        ),
+        (
             "Malware alert",
             vec![ev(0, r#""event":{"kind":"alert","category":"malware"},"host":{"name":"PC-AIR-0042"},"file":{"name":"請求書.pdf.exe"}"#)],
             vec![ev(0, r#""event":{"kind":"event","category":"process"},"host":{"name":"PC-AIR-0042"}"#)],
