@@ -85,6 +85,11 @@ with sync_playwright() as p:
     check("English after the switch", page.locator("nav.side").inner_text().find("Information assets") >= 0)
     check("people list sorted and paged", page.locator("table.list tbody tr").count() == 50
           and page.locator("a.button", has_text="Next page").count() == 1)
+    page.goto(BASE + "/rules?q=stuffing")
+    rows = page.locator("table.list tbody tr")
+    check("rules page lists mamori's stuffing rules with hit counts",
+          rows.count() >= 1 and page.locator("th", has_text="Hits").count() == 1,
+          page.locator("main").inner_text()[:300])
 
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()

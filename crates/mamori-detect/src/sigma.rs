@@ -91,6 +91,30 @@ pub struct RuleInfo {
     pub level: Option<String>,
     pub tags: Vec<String>,
     pub file: PathBuf,
+    pub kind: RuleKind,
+    /// How often it matched (a detection rule) or fired (a correlation)
+    /// since it was loaded.
+    pub hits: u64,
+}
+
+/// What a loaded rule is and where it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    Detection,
+    /// A correlation run by mamori's own sliding windows.
+    NativeCorrelation,
+    /// A correlation run by `rsigma-eval`'s correlation engine.
+    Correlation,
+}
+
+impl RuleKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            RuleKind::Detection => "detection",
+            RuleKind::NativeCorrelation => "correlation (native)",
+            RuleKind::Correlation => "correlation",
+        }
+    }
 }
 
 /// A rule that matched an event, or a correlation that fired.
@@ -126,6 +150,10 @@ pub struct SigmaRules {
     correlation_only: std::collections::HashSet<String>,
     /// Rules (by id or name) that correlations in `engine` refer to.
     delegated_refs: std::collections::HashSet<String>,
+    /// A compiled rule's entry in `rules`.
+    compiled_info: Vec<usize>,
+    /// A correlation's entry in `rules`, by id (or title).
+    correlation_info: HashMap<String, usize>,
     compiled: CompiledRules,
     schema: Arc<Schema>,
     scratch: Scratch,
@@ -194,6 +222,8 @@ impl SigmaRules {
             names: HashMap::new(),
             correlation_only: Default::default(),
             delegated_refs: Default::default(),
+            compiled_info: Vec::new(),
+            correlation_info: HashMap::new(),
             compiled: CompiledRules::default(),
             schema: Arc::new(Schema::new(&fields)),
             scratch: Scratch::default(),
@@ -276,12 +306,15 @@ impl SigmaRules {
             match compiled {
                 Ok(()) => {
                     added += 1;
+                    self.compiled_info.push(self.rules.len());
                     self.rules.push(RuleInfo {
                         title: rule.title.clone(),
                         id: rule.id.clone(),
                         level: rule.level.as_ref().map(|l| l.as_str().to_owned()),
                         tags: rule.tags.clone(),
                         file: origin.to_owned(),
+                        kind: RuleKind::Detection,
+                        hits: 0,
                     });
                 }
                 Err(e) => errors.push(error(Some(rule.title.clone()), e.to_string())),
@@ -323,11 +356,12 @@ impl SigmaRules {
             let placed = match rsigma_eval::correlation::compile_correlation(corr) {
                 Ok(c) if self.native_allowed && !chained && Correlations::supports(&c) => {
                     self.native.add(c);
-                    Ok(())
+                    Ok(RuleKind::NativeCorrelation)
                 }
                 Ok(_) => self.engine.add_correlation(corr).map(|()| {
                     self.delegated += 1;
                     self.delegated_refs.extend(corr.rules.iter().cloned());
+                    RuleKind::Correlation
                 }),
                 Err(e) => Err(e),
             };
@@ -335,14 +369,18 @@ impl SigmaRules {
                 self.correlation_only.extend(corr.rules.iter().cloned());
             }
             match placed {
-                Ok(()) => {
+                Ok(kind) => {
                     added += 1;
+                    let key = corr.id.clone().unwrap_or_else(|| corr.title.clone());
+                    self.correlation_info.entry(key).or_insert(self.rules.len());
                     self.rules.push(RuleInfo {
                         title: corr.title.clone(),
                         id: corr.id.clone(),
                         level: corr.level.as_ref().map(|l| l.as_str().to_owned()),
                         tags: corr.tags.clone(),
                         file: origin.to_owned(),
+                        kind,
+                        hits: 0,
                     });
                 }
                 Err(e) => errors.push(error(Some(corr.title.clone()), e.to_string())),
@@ -428,6 +466,11 @@ impl SigmaRules {
             return Vec::new();
         }
         let matched = self.scratch.matched().to_vec();
+        for r in &matched {
+            if let Some(info) = self.compiled_info.get(*r as usize) {
+                self.rules[*info].hits += 1;
+            }
+        }
         let identity = |r: u32| {
             let id = self.compiled.rule(r).id.as_deref();
             let name = id
@@ -476,6 +519,12 @@ impl SigmaRules {
             if !detections.is_empty() {
                 let results = self.engine.process_with_detections(&bound, detections, ts);
                 hits.extend(results.into_iter().filter(|r| r.is_correlation()).map(hit));
+            }
+        }
+        for h in hits.iter().filter(|h| h.correlation.is_some()) {
+            let key = h.id.as_deref().unwrap_or(&h.title);
+            if let Some(&info) = self.correlation_info.get(key) {
+                self.rules[info].hits += 1;
             }
         }
         hits

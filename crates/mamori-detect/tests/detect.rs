@@ -889,6 +889,24 @@ fn late_events_count_where_they_belong() {
     }
     late.swap(3, 20);
     assert_eq!(fire(&mut in_order, &order), 1);
+    // The rules list counts matches and firings.
+    let hits = |title: &str| {
+        in_order
+            .rules()
+            .iter()
+            .find(|r| r.title.contains(title))
+            .map(|r| (r.kind, r.hits))
+    };
+    use mamori_detect::sigma::RuleKind;
+    assert_eq!(
+        hits("Customer login failed"),
+        Some((RuleKind::Detection, 25))
+    );
+    assert_eq!(
+        hits("Credential stuffing"),
+        Some((RuleKind::NativeCorrelation, 1))
+    );
+    assert_eq!(hits("account takeover"), Some((RuleKind::Correlation, 0)));
     assert_eq!(
         fire(&mut shuffled, &late),
         1,

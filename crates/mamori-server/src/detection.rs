@@ -15,6 +15,7 @@ use mamori_detect::engine::{Engine, Source};
 use mamori_detect::indicators::IndicatorSetBuilder;
 use mamori_detect::normalize::FieldMap;
 use mamori_detect::parse::Format;
+use mamori_detect::sigma::RuleKind;
 use mamori_detect::sigma::SigmaRules;
 use mamori_domain::authz::Action;
 use mamori_store::alerts::{AlertRow, LEVELS, NewAlert, STATUSES};
@@ -495,6 +496,180 @@ pub async fn page(
         rows,
         rule_errors: state.rule_errors.clone(),
         can_triage: !p.scope("alerts", Action::Update, ctx.now).is_empty(),
+    };
+    match page.render() {
+        Ok(html) => axum::response::Html(html).into_response(),
+        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+/// One loaded rule as the rules list shows it.
+#[derive(Debug, Clone, serde::Serialize)]
+struct RuleRow {
+    title: String,
+    id: Option<String>,
+    level: String,
+    kind: &'static str,
+    tags: String,
+    file: String,
+    /// Matches (detections) or firings (correlations) since start; only for
+    /// principals who may read alerts of the whole group (the engine serves
+    /// every company).
+    hits: Option<u64>,
+}
+
+/// The loaded rules, filtered by `q` (title, id or tag) and sorted by hits
+/// (most first) or title.
+fn rule_rows(state: &AppState, show_hits: bool, q: &str, by_title: bool) -> Vec<RuleRow> {
+    let engine = state.detector.lock().unwrap_or_else(|p| p.into_inner());
+    let q = q.to_lowercase();
+    let mut rows: Vec<RuleRow> = engine
+        .rules
+        .rules()
+        .iter()
+        .filter(|r| {
+            q.is_empty()
+                || r.title.to_lowercase().contains(&q)
+                || r.id.as_deref().is_some_and(|i| i.contains(&q))
+                || r.tags.iter().any(|t| t.to_lowercase().contains(&q))
+        })
+        .map(|r| RuleRow {
+            title: r.title.clone(),
+            id: r.id.clone(),
+            level: r.level.clone().unwrap_or_default(),
+            kind: match r.kind {
+                RuleKind::Detection => "detection",
+                RuleKind::NativeCorrelation => "native_correlation",
+                RuleKind::Correlation => "correlation",
+            },
+            tags: r.tags.join(" "),
+            file: r.file.display().to_string(),
+            hits: show_hits.then_some(r.hits),
+        })
+        .collect();
+    if by_title {
+        rows.sort_by(|a, b| a.title.cmp(&b.title));
+    } else {
+        rows.sort_by(|a, b| b.hits.cmp(&a.hits).then_with(|| a.title.cmp(&b.title)));
+    }
+    rows
+}
+
+/// Who may see the rules list, and whether with hit counts.
+fn rules_access(ctx: &crate::Ctx, p: &mamori_domain::authz::Principal) -> Result<bool, ApiError> {
+    let scope = p.scope("alerts", Action::Read, ctx.now);
+    if scope.is_empty() {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(scope == mamori_domain::authz::Scope::All)
+}
+
+fn rules_query(query: &Option<String>) -> Result<(String, bool), ApiError> {
+    let params = query.as_deref().map(url_pairs).unwrap_or_default();
+    let q = params
+        .iter()
+        .find(|(k, _)| k == "q")
+        .map(|(_, v)| v.trim().to_owned())
+        .unwrap_or_default();
+    if q.chars().count() > 200 {
+        return Err(ApiError::BadRequest(
+            "q is longer than 200 characters".into(),
+        ));
+    }
+    let by_title = match params
+        .iter()
+        .find(|(k, _)| k == "sort")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("" | "hits") => false,
+        Some("title") => true,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "sort {other:?} is not one of: hits, title"
+            )));
+        }
+    };
+    Ok((q, by_title))
+}
+
+/// `GET /api/v1/rules?q=&sort=hits|title`: the detection rules loaded, with
+/// hit counts, and those that could not be loaded with the reason.
+pub async fn rules(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<JsonBody<Json>, ApiError> {
+    let show_hits = rules_access(&ctx, &p)?;
+    let (q, by_title) = rules_query(&query)?;
+    let items = rule_rows(&state, show_hits, &q, by_title);
+    Ok(JsonBody(
+        json!({ "items": items, "not_loaded": state.rule_errors }),
+    ))
+}
+
+/// A rules-list row as the page shows it (labels in the viewer's language).
+struct RuleView {
+    title: String,
+    level: String,
+    kind: String,
+    tags: String,
+    file: String,
+    hits: u64,
+}
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage<'a> {
+    f: crate::web::Frame<'a>,
+    rows: Vec<RuleView>,
+    loaded: usize,
+    show_hits: bool,
+    rule_errors: Vec<String>,
+    q: String,
+    sort: &'static str,
+}
+
+/// `/rules`: the rules page.
+pub async fn rules_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let checked = rules_access(&ctx, &p).and_then(|show| Ok((show, rules_query(&query)?)));
+    let (show_hits, (q, by_title)) = match checked {
+        Ok(v) => v,
+        Err(e) => return crate::web::error_page(&state, &ctx, e),
+    };
+    let t = ctx.t(&state);
+    let rows: Vec<RuleView> = rule_rows(&state, show_hits, &q, by_title)
+        .into_iter()
+        .map(|r| RuleView {
+            level: if r.level.is_empty() {
+                String::new()
+            } else {
+                t.tk(&["alert_level", &r.level])
+            },
+            kind: t.tk(&["rule_kind", r.kind]),
+            title: r.title,
+            tags: r.tags,
+            file: r.file,
+            hits: r.hits.unwrap_or_default(),
+        })
+        .collect();
+    let loaded = state
+        .detector
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .rules
+        .len();
+    let page = RulesPage {
+        f: crate::web::frame(&state, &ctx, "nav.monitoring"),
+        rows,
+        loaded,
+        show_hits,
+        rule_errors: state.rule_errors.clone(),
+        q,
+        sort: if by_title { "title" } else { "hits" },
     };
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),

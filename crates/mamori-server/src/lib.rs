@@ -117,6 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/companies", get(api::companies))
         .route("/v1/ingest", post(detection::ingest))
         .route("/v1/alerts", get(detection::list))
+        .route("/v1/rules", get(detection::rules))
         .route(
             "/v1/alerts/{id}",
             axum::routing::patch(detection::set_status),
@@ -157,6 +158,7 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}/restore", post(web::restore))
         .route("/soon/{area}", get(web::coming_soon))
         .route("/alerts", get(detection::page))
+        .route("/rules", get(detection::rules_page))
         .route("/alerts/{id}/status", post(detection::set_status_form))
         .nest("/api", api)
         .fallback(web::not_found);

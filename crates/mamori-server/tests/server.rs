@@ -1990,6 +1990,59 @@ async fn ingest_flow(b: Backend) {
     let page = app.page("/alerts", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Credential stuffing"));
+    // The rules list: what is loaded and how often it hit; counts only for
+    // those who may read the whole group's alerts (the engine serves all).
+    let (_, group_csirt) = app.user("hd-csirt", Role::Csirt, None, PASSWORD).await;
+    let rules = app
+        .api(&group_csirt, Method::GET, "/api/v1/rules?q=customer", None)
+        .await;
+    assert_eq!(rules.status, StatusCode::OK, "{}", rules.text());
+    let rules = rules.json();
+    let find = |items: &Value, title: &str| {
+        items["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|r| r["title"].as_str().is_some_and(|t| t.contains(title)))
+            .cloned()
+            .expect(title)
+    };
+    let stuffing = find(&rules, "Credential stuffing");
+    assert_eq!(stuffing["kind"], "native_correlation");
+    assert_eq!(stuffing["hits"], 2, "{stuffing}");
+    assert_eq!(find(&rules, "Customer login failed")["hits"], 75, "three bodies of 25");
+    assert_eq!(find(&rules, "account takeover")["kind"], "correlation");
+    assert!(
+        rules["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|r| r["title"]
+                .as_str()
+                .is_some_and(|t| t.to_lowercase().contains("customer"))
+                || r["tags"].as_str().is_some_and(|t| t.contains("customer"))),
+        "q filters"
+    );
+    let local = app
+        .api(&csirt, Method::GET, "/api/v1/rules", None)
+        .await
+        .json();
+    assert!(find(&local, "Credential stuffing")["hits"].is_null());
+    assert_eq!(
+        app.api(&csirt, Method::GET, "/api/v1/rules?sort=size", None)
+            .await
+            .status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.api(&employee, Method::GET, "/api/v1/rules", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let rules_page = app.page("/rules?sort=title", Some(&cookie)).await;
+    assert_eq!(rules_page.status, StatusCode::OK);
+    assert!(rules_page.text().contains("リスト型攻撃"));
     // Reopen from the page's triage form.
     let csrf = csrf_of(&page.text());
     let current = app
