@@ -40,6 +40,8 @@ Configuration file keys (TOML; --config or ./mamori.toml), with their defaults:
   rules_dirs = [\"…\"]                indicator_files = [\"…\"]
   syslog_listen = \"\"                 (e.g. 0.0.0.0:5514: UDP and TCP; off when empty)
   syslog_company = \"\"                (company code that syslog events belong to)
+  alert_webhook = \"\"                 (URL new alerts are POSTed to as JSON; off when empty)
+  alert_webhook_secret = \"\"          (signs the body: X-Mamori-Signature: sha256=HMAC)
   [classification] levels = [{ code, name_ja, name_en }, ...]   (least to most restricted)
 Every key may also be set as MAMORI_<KEY> (MAMORI_SESSION_IDLE_MINUTES=60), which
 overrides the file; flags override both. Also MAMORI_CONFIG, MAMORI_LOG, MAMORI_LOG_FORMAT=json.";

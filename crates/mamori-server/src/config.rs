@@ -42,6 +42,10 @@ pub struct Config {
     pub syslog_listen: String,
     /// The company code that events arriving by syslog belong to.
     pub syslog_company: String,
+    /// URL that new alerts are POSTed to as JSON; off when empty.
+    pub alert_webhook: String,
+    /// Key that signs webhook bodies (HMAC-SHA256, `X-Mamori-Signature`).
+    pub alert_webhook_secret: String,
     /// Handling classification levels (情報取り扱い区分).
     pub classification: Scheme,
 }
@@ -66,6 +70,8 @@ impl Default for Config {
             indicator_files: Vec::new(),
             syslog_listen: String::new(),
             syslog_company: String::new(),
+            alert_webhook: String::new(),
+            alert_webhook_secret: String::new(),
             classification: Scheme::default(),
         }
     }
@@ -108,6 +114,16 @@ impl Config {
             if self.syslog_company.is_empty() {
                 return Err("syslog_company (the company code syslog events belong to) is required with syslog_listen".into());
             }
+        }
+        if !self.alert_webhook.is_empty()
+            && (!(self.alert_webhook.starts_with("https://")
+                || self.alert_webhook.starts_with("http://"))
+                || self.alert_webhook.chars().any(char::is_whitespace))
+        {
+            return Err(format!(
+                "alert_webhook {:?} is not an http:// or https:// URL",
+                self.alert_webhook
+            ));
         }
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             return Err("session lifetimes must be positive".into());

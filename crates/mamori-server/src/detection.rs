@@ -123,7 +123,7 @@ async fn detect(
 /// listener.
 async fn record(
     state: &AppState,
-    company_id: uuid::Uuid,
+    company: &mamori_store::org::Company,
     alerts: &[mamori_detect::engine::Alert],
     actor: &mamori_store::users::Actor,
     now: chrono::DateTime<chrono::Utc>,
@@ -142,10 +142,12 @@ async fn record(
             seen_at: a.timestamp.unwrap_or(now),
         })
         .collect();
-    Ok(state
+    let recorded = state
         .store
-        .record_alerts(company_id, &new, actor, now)
-        .await?)
+        .record_alerts(company.id, &new, actor, now)
+        .await?;
+    crate::webhook::notify(state, &company.code, &new, &recorded.created);
+    Ok(recorded)
 }
 
 /// Starts the syslog listener (UDP datagrams and newline-framed TCP on the
@@ -217,7 +219,7 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
                     if d.bad > 0 {
                         tracing::warn!(bad = d.bad, "syslog lines not readable as events");
                     }
-                    record(&state, company.id, &d.alerts, &actor, now).await
+                    record(&state, &company, &d.alerts, &actor, now).await
                 }
                 Err(e) => Err(e),
             };
@@ -283,7 +285,7 @@ pub async fn ingest(
             None => "the body holds no events (send one event per line)".into(),
         }));
     }
-    let recorded = record(&state, company.id, &d.alerts, &ctx.actor(), ctx.now).await?;
+    let recorded = record(&state, &company, &d.alerts, &ctx.actor(), ctx.now).await?;
     let bad_lines: Vec<Json> = d
         .bad_lines
         .iter()

@@ -18,6 +18,7 @@ mod openapi;
 pub mod seed;
 pub mod transfer;
 pub(crate) mod web;
+pub mod webhook;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

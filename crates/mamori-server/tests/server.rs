@@ -2010,7 +2010,11 @@ async fn ingest_flow(b: Backend) {
     let stuffing = find(&rules, "Credential stuffing");
     assert_eq!(stuffing["kind"], "native_correlation");
     assert_eq!(stuffing["hits"], 2, "{stuffing}");
-    assert_eq!(find(&rules, "Customer login failed")["hits"], 75, "three bodies of 25");
+    assert_eq!(
+        find(&rules, "Customer login failed")["hits"],
+        75,
+        "three bodies of 25"
+    );
     assert_eq!(find(&rules, "account takeover")["kind"], "correlation");
     assert!(
         rules["items"]
@@ -2131,3 +2135,76 @@ async fn syslog_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(syslog_listener_feeds_detection, syslog_flow);
+
+async fn webhook_flow(b: Backend) {
+    use axum::routing::post;
+    // A real HTTP receiver: every POST it gets, with its signature header.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Option<String>, Vec<u8>)>();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let tx = tx.clone();
+                async move {
+                    let sig = headers
+                        .get("x-mamori-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    let _ = tx.send((sig, body.to_vec()));
+                    StatusCode::NO_CONTENT
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let config = Config {
+        require_totp: false,
+        alert_webhook: format!("http://127.0.0.1:{port}/hook"),
+        alert_webhook_secret: "s3cret".into(),
+        ..Config::default()
+    };
+    let app = TestApp::with_config(b, config).await;
+    let (_, csirt) = app
+        .user("hook-soc", Role::Csirt, Some("AIR"), PASSWORD)
+        .await;
+    let t0 = Utc::now() - Duration::minutes(20);
+    let body: String = (0..25)
+        .map(|i| {
+            let at = (t0 + Duration::seconds(i)).to_rfc3339();
+            format!(
+                r#"{{"@timestamp":"{at}","event":{{"dataset":"customer.login","outcome":"failure"}},"source":{{"ip":"203.0.113.70"}},"user":{{"name":"JW{i:07}"}}}}"#
+            ) + "\n"
+        })
+        .collect();
+    let answer = app.ingest(&csirt, "company=AIR", body.into_bytes()).await;
+    assert_eq!(answer.json()["alerts"]["new"], 1, "{}", answer.text());
+    let (sig, payload) = tokio::time::timeout(std::time::Duration::from_secs(30), rx.recv())
+        .await
+        .expect("the webhook is called")
+        .expect("a request");
+    assert_eq!(
+        sig.as_deref(),
+        Some(mamori_server::webhook::signature("s3cret", &payload).as_str()),
+        "signed with the secret"
+    );
+    let v: Value = serde_json::from_slice(&payload).expect("JSON");
+    assert_eq!(v["type"], "mamori.alerts.new");
+    assert_eq!(v["company"], "AIR");
+    assert_eq!(v["alerts"].as_array().expect("alerts").len(), 1);
+    assert!(
+        v["alerts"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("Credential stuffing"))
+    );
+    let text = String::from_utf8_lossy(&payload);
+    assert!(
+        !text.contains("203.0.113.70") && !text.contains("JW0000001"),
+        "no address or member id leaves in the payload: {text}"
+    );
+    app.finish().await;
+}
+on_every_backend!(webhook_posts_new_alerts, webhook_flow);

@@ -50,10 +50,13 @@ pub struct AlertRow {
 }
 
 /// How many alerts a batch opened, and how many it counted again.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Recorded {
     pub new: usize,
     pub repeated: usize,
+    /// The alerts created: (id, position in the list recorded).
+    #[serde(skip)]
+    pub created: Vec<(Uuid, usize)>,
 }
 
 impl Store {
@@ -72,7 +75,7 @@ impl Store {
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
             let mut recorded = Recorded::default();
-            for a in alerts {
+            for (position, a) in alerts.iter().enumerate() {
                 let existing: Option<(Uuid, DateTime<Utc>)> = sqlx::query_as(
                     "SELECT id, last_seen FROM alerts WHERE company_id = $1 AND dedup_key = $2",
                 )
@@ -111,6 +114,7 @@ impl Store {
                         entry.detail = Some(format!("level={}", a.level));
                         tx.append_audit(&entry, now).await?;
                         recorded.new += 1;
+                        recorded.created.push((id, position));
                     }
                 }
             }
