@@ -191,12 +191,23 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
             };
             let tx = tx.clone();
             tokio::spawn(async move {
-                use tokio::io::AsyncBufReadExt;
-                let mut lines = tokio::io::BufReader::new(stream).lines();
-                while let Ok(Some(line)) = lines.next_line().await {
-                    if line.len() <= mamori_detect::parse::MAX_LINE && tx.send(line).await.is_err()
-                    {
-                        break;
+                let mut reader = tokio::io::BufReader::new(stream);
+                let mut frame = Vec::new();
+                loop {
+                    match next_frame(&mut reader, &mut frame).await {
+                        Ok(Frame::Message) => {
+                            let text = String::from_utf8_lossy(&frame).into_owned();
+                            if tx.send(text).await.is_err() {
+                                break;
+                            }
+                        }
+                        Ok(Frame::TooLong) => {
+                            tracing::warn!(
+                                "syslog frame longer than {} bytes skipped",
+                                mamori_detect::parse::MAX_LINE
+                            );
+                        }
+                        Ok(Frame::End) | Err(_) => break,
                     }
                 }
             });
@@ -230,6 +241,116 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
     });
     tracing::info!(%addr, company = %code, "syslog listener started (UDP and TCP)");
     Ok(Some(addr))
+}
+
+/// What [`next_frame`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum Frame {
+    /// A message, in the buffer.
+    Message,
+    /// A frame over [`mamori_detect::parse::MAX_LINE`] bytes, skipped.
+    TooLong,
+    /// The stream ended.
+    End,
+}
+
+/// Reads one syslog message from a TCP stream, framed as RFC 6587 allows:
+/// octet counting (`LEN SP MSG`, what RFC 5425 senders use) when the frame
+/// starts with a digit, else a line ending in LF (CR LF too). Never holds
+/// more than [`mamori_detect::parse::MAX_LINE`] bytes of one frame.
+async fn next_frame<R: tokio::io::AsyncBufRead + Unpin>(
+    reader: &mut R,
+    out: &mut Vec<u8>,
+) -> std::io::Result<Frame> {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    const MAX: usize = mamori_detect::parse::MAX_LINE;
+    out.clear();
+    // Skip blank lines between frames.
+    loop {
+        let available = reader.fill_buf().await?;
+        match available.first() {
+            None => return Ok(Frame::End),
+            Some(b'\n' | b'\r') => reader.consume(1),
+            Some(_) => break,
+        }
+    }
+    if reader
+        .fill_buf()
+        .await?
+        .first()
+        .is_some_and(|b| (b'1'..=b'9').contains(b))
+    {
+        // Octet counting: up to 7 digits, a space, then exactly that many bytes.
+        while out.len() <= 7 {
+            let available = reader.fill_buf().await?;
+            let Some(&b) = available.first() else { break };
+            if !b.is_ascii_digit() {
+                break;
+            }
+            out.push(b);
+            reader.consume(1);
+        }
+        let counted = reader.fill_buf().await?.first() == Some(&b' ');
+        if counted
+            && let Ok(len) = std::str::from_utf8(out)
+                .unwrap_or_default()
+                .parse::<usize>()
+        {
+            reader.consume(1);
+            out.clear();
+            if len > MAX {
+                let skipped =
+                    tokio::io::copy(&mut reader.take(len as u64), &mut tokio::io::sink()).await?;
+                return Ok(if skipped < len as u64 {
+                    Frame::End
+                } else {
+                    Frame::TooLong
+                });
+            }
+            out.resize(len, 0);
+            return match reader.read_exact(out).await {
+                Ok(_) => Ok(Frame::Message),
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(Frame::End),
+                Err(e) => Err(e),
+            };
+        }
+        // Digits without a space: the start of an LF-terminated line.
+    }
+    let mut too_long = false;
+    loop {
+        let available = reader.fill_buf().await?;
+        if available.is_empty() {
+            // The stream ended inside a line: what came is the last message.
+            return Ok(if too_long || out.is_empty() {
+                Frame::End
+            } else {
+                Frame::Message
+            });
+        }
+        let (chunk, done) = match available.iter().position(|b| *b == b'\n') {
+            Some(i) => (&available[..i], i + 1),
+            None => (available, available.len()),
+        };
+        if !too_long {
+            if out.len() + chunk.len() > MAX {
+                too_long = true;
+                out.clear();
+            } else {
+                out.extend_from_slice(chunk);
+            }
+        }
+        let ended = done <= available.len() && available.get(done - 1) == Some(&b'\n');
+        reader.consume(done);
+        if ended {
+            if too_long {
+                return Ok(Frame::TooLong);
+            }
+            if out.last() == Some(&b'\r') {
+                out.pop();
+            }
+            return Ok(Frame::Message);
+        }
+    }
 }
 
 /// `POST /api/v1/ingest?company=CODE[&format=auto|json|syslog|cef]`: one
@@ -676,5 +797,57 @@ pub async fn rules_page(
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),
         Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn frames(input: &[u8]) -> Vec<Result<String, Frame>> {
+        let mut reader = tokio::io::BufReader::with_capacity(7, input);
+        let mut out = Vec::new();
+        let mut all = Vec::new();
+        loop {
+            match next_frame(&mut reader, &mut out).await.expect("in memory") {
+                Frame::Message => all.push(Ok(String::from_utf8_lossy(&out).into_owned())),
+                Frame::End => return all,
+                other => all.push(Err(other)),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn octet_counted_and_lf_framed_messages_mix() {
+        let input = b"<13>1 a\r\n13 <13>1 b\nc d e8 <13>1 f\n\n<13>1 g";
+        assert_eq!(
+            frames(input).await,
+            vec![
+                Ok("<13>1 a".into()),
+                Ok("<13>1 b\nc d e".into()),
+                Ok("<13>1 f\n".into()),
+                Ok("<13>1 g".into()),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn oversized_frames_are_skipped_not_held() {
+        let max = mamori_detect::parse::MAX_LINE;
+        let mut input = format!("{} ", max + 1).into_bytes();
+        input.extend(std::iter::repeat_n(b'x', max + 1));
+        input.extend(std::iter::repeat_n(b'y', max + 10));
+        input.extend(b"\n<13>1 after\n12345\n");
+        assert_eq!(
+            frames(&input).await,
+            vec![
+                Err(Frame::TooLong),
+                Err(Frame::TooLong),
+                Ok("<13>1 after".into()),
+                Ok("12345".into()),
+            ]
+        );
+        // A count promising more than arrives ends the stream quietly.
+        assert_eq!(frames(b"30 <13>1 short").await, vec![]);
     }
 }
