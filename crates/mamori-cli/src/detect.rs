@@ -175,6 +175,7 @@ pub fn run(opts: Options) -> Result<()> {
                     serde_json::to_writer(&mut stdout, &alert_json(&a, &name, lines_of[a.event]))?;
                     stdout.write_all(b"\n")?;
                 }
+                parser.recycle(&mut records);
                 used = 0;
                 if show_progress && total > 0 {
                     let pct = read_bytes as f64 * 100.0 / total as f64;

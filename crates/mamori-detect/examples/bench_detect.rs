@@ -80,7 +80,7 @@ fn run_mamori(engine: &mut Engine, lines: &[String]) -> (f64, usize) {
     let mut alerts = 0usize;
     let mut batch: Vec<Record<'_>> = Vec::with_capacity(BATCH);
     for chunk in lines.chunks(BATCH) {
-        batch.clear();
+        parser.recycle(&mut batch);
         for line in chunk {
             if let Ok(r) = parser.parse(black_box(line)) {
                 batch.push(r);
@@ -140,7 +140,7 @@ fn compare(name: &str, dir: &Path, lines: &[String]) {
         let record = parse_record(l, Format::JsonLines, &map, &schema, start()).expect("parses");
         let ours: Hits = engine
             .rules
-            .evaluate_record(&record)
+            .process_record(&record)
             .into_iter()
             .map(|h| (h.id, h.title))
             .collect();
@@ -243,7 +243,7 @@ fn stuffing(events: usize) {
         let mut ours = 0usize;
         let mut batch: Vec<Record<'_>> = Vec::with_capacity(BATCH);
         for chunk in lines.chunks(BATCH) {
-            batch.clear();
+            parser.recycle(&mut batch);
             for line in chunk {
                 if let Ok(r) = parser.parse(black_box(line)) {
                     batch.push(r);

@@ -20,6 +20,7 @@
 //! differential tests compare every match with `rsigma-eval`'s own engine.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex_syntax::hir::{Hir, HirKind};
@@ -792,6 +793,7 @@ impl CompiledRules {
             keyword_hits,
             scanned,
             lower,
+            memo,
             ..
         } = scratch;
         out.clear();
@@ -810,7 +812,11 @@ impl CompiledRules {
                 hits.extend_from_slice(&place.present);
                 if place.has_needles() {
                     match &f.value {
-                        Val::Str(s) => done = place.scan_str(s, lower, hits, keyword_hits),
+                        Val::Str(s) => {
+                            done = memo.scan(slot, s, hits, keyword_hits, |h, k| {
+                                place.scan_str(s, lower, h, k)
+                            });
+                        }
                         _ => hits.extend_from_slice(&place.any_needle),
                     }
                 }
@@ -835,7 +841,9 @@ impl CompiledRules {
                     f.value.each_str(&mut |s| cased_only(kw, s, hits));
                 } else {
                     f.value.each_str(&mut |s| {
-                        kw.scan_str(s, lower, hits, keyword_hits);
+                        memo.scan(KEYWORDS, s, hits, keyword_hits, |h, k| {
+                            kw.scan_str(s, lower, h, k)
+                        });
                     });
                 }
             }
@@ -906,6 +914,72 @@ impl CompiledRules {
     }
 }
 
+/// The memo's place number for keyword scans.
+const KEYWORDS: u32 = u32::MAX;
+/// Entries in the memo (direct-mapped by hash).
+const MEMO_SIZE: usize = 1024;
+/// Longer values are scanned every time, not remembered.
+const MEMO_MAX_VALUE: usize = 512;
+
+/// What scanning a value in a place found, remembered for the next time the
+/// same value comes (logs repeat user agents, hosts, methods, paths). A pure
+/// cache: a scan's result depends on the place and the value alone.
+#[derive(Debug, Default)]
+struct Memo {
+    entries: Vec<MemoEntry>,
+}
+
+#[derive(Debug, Default)]
+struct MemoEntry {
+    place: u32,
+    value: String,
+    hits: Vec<Hit>,
+    keyword: Vec<Hit>,
+    merged: bool,
+    used: bool,
+}
+
+impl Memo {
+    /// The scan of `value` in `place`: remembered, or done by `scan` (which
+    /// appends to the two lists and says whether keywords were merged in).
+    fn scan(
+        &mut self,
+        place: u32,
+        value: &str,
+        hits: &mut Vec<Hit>,
+        keyword: &mut Vec<Hit>,
+        scan: impl FnOnce(&mut Vec<Hit>, &mut Vec<Hit>) -> bool,
+    ) -> bool {
+        if value.len() > MEMO_MAX_VALUE {
+            return scan(hits, keyword);
+        }
+        if self.entries.is_empty() {
+            self.entries.resize_with(MEMO_SIZE, MemoEntry::default);
+        }
+        let mut h = FxBuild::default().build_hasher();
+        h.write_u32(place);
+        h.write(value.as_bytes());
+        let e = &mut self.entries[(h.finish() as usize) % MEMO_SIZE];
+        if e.used && e.place == place && e.value == value {
+            hits.extend_from_slice(&e.hits);
+            keyword.extend_from_slice(&e.keyword);
+            return e.merged;
+        }
+        let (h0, k0) = (hits.len(), keyword.len());
+        let merged = scan(hits, keyword);
+        e.used = true;
+        e.place = place;
+        e.value.clear();
+        e.value.push_str(value);
+        e.hits.clear();
+        e.hits.extend_from_slice(&hits[h0..]);
+        e.keyword.clear();
+        e.keyword.extend_from_slice(&keyword[k0..]);
+        e.merged = merged;
+        merged
+    }
+}
+
 /// How many clauses of the rule the sorted hits hold.
 fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
     let start = hits.partition_point(|h| h >> 2 < rule);
@@ -917,6 +991,7 @@ fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
 pub struct Scratch {
     hits: Vec<Hit>,
     rules: Vec<u32>,
+    memo: Memo,
     matched: Vec<u32>,
     selections: Vec<String>,
     keyword_hits: Vec<Hit>,

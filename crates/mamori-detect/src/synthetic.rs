@@ -211,27 +211,89 @@ impl Traffic {
         (kind, line)
     }
 
+    /// A browser or app user agent: a few families, many versions (as in
+    /// real logs: hundreds of distinct strings, a handful dominating).
+    fn agent(&mut self) -> String {
+        let r = self.rng.below(100);
+        let v = self.rng.below(12);
+        let build = self.rng.below(200);
+        if r < 45 {
+            format!(
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/{}.0.{}.{} Safari/537.36",
+                128 + v,
+                6000 + build,
+                self.rng.below(150)
+            )
+        } else if r < 75 {
+            format!(
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 18_{v} like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.{v} Mobile/15E148 Safari/604.1"
+            )
+        } else if r < 90 {
+            format!(
+                "KumojiAir/7.{v}.{} (Android {}; ja_JP)",
+                build % 10,
+                12 + v % 4
+            )
+        } else {
+            self.rng.pick(AGENTS).to_owned()
+        }
+    }
+
+    /// A page and its query string, with the values real requests carry.
+    fn request(&mut self) -> (String, String) {
+        const AIRPORTS: &[&str] = &[
+            "HND", "NRT", "KIX", "ITM", "CTS", "FUK", "OKA", "NGO", "SDJ", "KOJ",
+        ];
+        match self.rng.below(10) {
+            0..=2 => (
+                "/ja/booking/search".into(),
+                format!(
+                    "from={}&to={}&date=2026-12-{:02}&adult={}",
+                    self.rng.pick(AIRPORTS),
+                    self.rng.pick(AIRPORTS),
+                    1 + self.rng.below(31),
+                    1 + self.rng.below(4)
+                ),
+            ),
+            3 => (
+                format!("/ja/booking/confirm/{:06X}", self.rng.below(0xFF_FFFF)),
+                format!("sid={:016x}", self.rng.next_u64()),
+            ),
+            4 => (
+                "/en/flights/status".into(),
+                format!(
+                    "flight=KJ{}&date=2026-11-{:02}",
+                    100 + self.rng.below(900),
+                    1 + self.rng.below(30)
+                ),
+            ),
+            5 => (
+                format!("/static/app.{:08x}.js", self.rng.below(16)),
+                "-".into(),
+            ),
+            _ => (self.rng.pick(PAGES).into(), self.rng.pick(QUERIES).into()),
+        }
+    }
+
     fn web(&mut self) -> String {
         let t = self.time();
         let ip = self.client_ip();
         let site = self.rng.pick(SITES);
         let (stem, query, agent) = if self.rng.chance(5) {
-            ATTACKS[self.rng.below(ATTACKS.len())]
+            let (s, q, a) = ATTACKS[self.rng.below(ATTACKS.len())];
+            (s.to_owned(), q.to_owned(), a.to_owned())
         } else {
-            (
-                self.rng.pick(PAGES),
-                self.rng.pick(QUERIES),
-                self.rng.pick(AGENTS),
-            )
+            let (s, q) = self.request();
+            (s, q, self.agent())
         };
         let status = [200, 200, 200, 200, 304, 302, 404, 500][self.rng.below(8)];
         format!(
             r#"{{"@timestamp":"{t}","c-ip":"{ip}","cs-method":"{}","cs-host":"{site}","cs-uri-stem":"{}","cs-uri-query":"{}","sc-status":{status},"sc-bytes":{},"c-useragent":"{}"}}"#,
             if self.rng.chance(150) { "POST" } else { "GET" },
-            json_escape(stem),
-            json_escape(query),
+            json_escape(&stem),
+            json_escape(&query),
             200 + self.rng.below(90_000),
-            json_escape(agent)
+            json_escape(&agent)
         )
     }
 
@@ -267,7 +329,7 @@ impl Traffic {
         };
         format!(
             r#"{{"@timestamp":"{t}","event":{{"dataset":"customer.login","category":"authentication","outcome":"{outcome}"}},"source":{{"ip":"{ip}"}},"user":{{"name":"{member}"}},"user_agent":{{"original":"{}"}},"url":{{"path":"/ja/mileage/login"}}}}"#,
-            json_escape(self.rng.pick(AGENTS))
+            json_escape(&self.agent())
         )
     }
 
@@ -280,15 +342,17 @@ impl Traffic {
             1 + self.rng.below(254)
         );
         let (host, path, agent) = if self.rng.chance(10) {
-            BAD_PROXY[self.rng.below(BAD_PROXY.len())]
+            let (h, p, a) = BAD_PROXY[self.rng.below(BAD_PROXY.len())];
+            (h, p.to_owned(), a.to_owned())
         } else {
-            (self.rng.pick(PROXY_HOSTS), "/", self.rng.pick(AGENTS))
+            let path = format!("/{:x}", self.rng.next_u64() % 0xFFFF_FFFF);
+            (self.rng.pick(PROXY_HOSTS), path, self.agent())
         };
         format!(
             r#"{{"@timestamp":"{t}","c-ip":"{ip}","cs-method":"GET","cs-host":"{host}","c-uri":"https://{host}{}","r-dns":"{host}","sc-status":200,"cs-bytes":{},"c-useragent":"{}","cs-username":"KUMOJI\\u{:05}"}}"#,
-            json_escape(path),
+            json_escape(&path),
             300 + self.rng.below(2_000),
-            json_escape(agent),
+            json_escape(&agent),
             self.rng.below(20_000)
         )
     }

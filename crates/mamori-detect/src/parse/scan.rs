@@ -39,6 +39,34 @@ pub struct ScanState {
     owned_aliases: Vec<(usize, String)>,
     path: String,
     last: Vec<(String, Option<Entry>)>,
+    /// Field lists of records given back (see [`ScanState::recycle`]),
+    /// emptied, their allocations kept for the next lines.
+    spare: Vec<Vec<Field<'static>>>,
+}
+
+impl ScanState {
+    /// Takes the field lists of records that are done with, for reuse.
+    pub(crate) fn recycle(&mut self, fields: Vec<Field<'_>>) {
+        if self.spare.len() < 4096 {
+            self.spare.push(relabel(fields));
+        }
+    }
+
+    fn fields<'a>(&mut self) -> Vec<Field<'a>> {
+        match self.spare.pop() {
+            Some(v) => relabel(v),
+            None => Vec::with_capacity(self.last.len().max(8)),
+        }
+    }
+}
+
+/// An emptied list of fields, for values of another lifetime: collecting an
+/// empty iterator into the same layout reuses the allocation (no unsafe).
+fn relabel<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
+    v.clear();
+    v.into_iter()
+        .map(|_| -> Field<'b> { unreachable!("the list is empty") })
+        .collect()
 }
 
 /// [`scan_json`] with buffers and the name cache kept in `state`, which
@@ -60,7 +88,7 @@ pub(crate) fn scan_json_with<'a>(
         text: line,
         bytes: line.as_bytes(),
         pos: 0,
-        fields: Vec::with_capacity(state.last.len().max(8)),
+        fields: state.fields(),
         times: Default::default(),
         schema,
         state,
@@ -533,6 +561,35 @@ mod tests {
             (1, Some("192.0.2.3".into())),
             "first in name order"
         );
+    }
+
+    #[test]
+    fn a_parser_keeps_its_answers_across_lines_and_recycled_records() {
+        use crate::parse::{Format, LineParser, parse_record};
+        let map = FieldMap::default();
+        let schema = std::sync::Arc::new(schema());
+        let reference = chrono::DateTime::UNIX_EPOCH;
+        let mut parser = LineParser::new(Format::JsonLines, &map, schema.clone(), reference);
+        let lines = [
+            r#"{"c-ip":"192.0.2.1","a":{"b":"x"},"n":1}"#,
+            r#"{"c-ip":"192.0.2.2","a":{"c":"y"},"n":2}"#,
+            r#"{"a":{"b":"z"},"c-ip":"192.0.2.3"}"#,
+            r#"{"src_ip":"192.0.2.4","c-ip":"192.0.2.5"}"#,
+            "not json",
+        ];
+        for _ in 0..3 {
+            let mut batch = Vec::new();
+            for line in lines {
+                let fresh = parse_record(line, Format::JsonLines, &map, &schema, reference);
+                let kept = parser.parse(line);
+                assert_eq!(kept, fresh, "{line}");
+                if let Ok(r) = kept {
+                    batch.push(r);
+                }
+            }
+            parser.recycle(&mut batch);
+            assert!(batch.is_empty());
+        }
     }
 
     #[test]
