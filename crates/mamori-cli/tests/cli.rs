@@ -126,7 +126,7 @@ async fn accepted_alerts_survive_a_kill() {
             .await
             .expect("reopen the database");
     let alerts = store
-        .list_alerts(&mamori_domain::authz::Scope::All, None, None, 10)
+        .list_alerts(&mamori_domain::authz::Scope::All, &Default::default(), 10)
         .await
         .expect("alerts");
     assert_eq!(alerts.len(), 1, "the accepted alert is on disk");

@@ -420,26 +420,85 @@ pub async fn ingest(
     })))
 }
 
+/// The alerts list's filters, page size and cursor, from the query string.
+#[derive(Debug, Default)]
 struct Filters {
     status: Option<String>,
     level: Option<String>,
+    /// A company code.
+    company: Option<String>,
+    /// Words in the title.
+    q: Option<String>,
+    limit: i64,
+    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
+}
+
+/// Rows per page unless `limit` says otherwise (at most [`MAX_PAGE`]).
+const PAGE: i64 = 50;
+const MAX_PAGE: i64 = 500;
+/// Rows in one export.
+const MAX_EXPORT: i64 = 10_000;
+
+/// A page cursor: the last row's last-seen time and id.
+fn cursor(row: &AlertRow) -> String {
+    format!("{}_{}", row.last_seen.timestamp_micros(), row.id)
+}
+
+fn parse_cursor(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
+    let (micros, id) = text.split_once('_')?;
+    Some((
+        chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
+        uuid::Uuid::parse_str(id).ok()?,
+    ))
 }
 
 fn filters(query: &Option<String>) -> Result<Filters, ApiError> {
     let params = query.as_deref().map(url_pairs).unwrap_or_default();
+    let get = |name: &str| {
+        params
+            .iter()
+            .find(|(k, v)| k == name && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_owned())
+    };
     let pick = |name: &str, allowed: &[&str]| -> Result<Option<String>, ApiError> {
-        match params.iter().find(|(k, v)| k == name && !v.is_empty()) {
+        match get(name) {
             None => Ok(None),
-            Some((_, v)) if allowed.contains(&v.as_str()) => Ok(Some(v.clone())),
-            Some((_, v)) => Err(ApiError::BadRequest(format!(
+            Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+            Some(v) => Err(ApiError::BadRequest(format!(
                 "{name} {v:?} is not one of: {}",
                 allowed.join(", ")
             ))),
         }
     };
+    let limit = match get("limit") {
+        None => PAGE,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| (1..=MAX_PAGE).contains(n))
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_PAGE}"))
+            })?,
+    };
+    let after = match get("after") {
+        None => None,
+        Some(v) => Some(parse_cursor(&v).ok_or_else(|| {
+            ApiError::BadRequest("after is not a cursor from this list's next link".into())
+        })?),
+    };
+    let q = get("q");
+    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::BadRequest(
+            "q is longer than 200 characters".into(),
+        ));
+    }
     Ok(Filters {
         status: pick("status", STATUSES)?,
         level: pick("level", LEVELS)?,
+        company: get("company"),
+        q,
+        limit,
+        after,
     })
 }
 
@@ -502,10 +561,9 @@ async fn change_status(
             // Visible but not ours to change → 403; not visible → 404.
             let visible = state
                 .store
-                .list_alerts(&read, None, None, 1000)
+                .alert(id)
                 .await?
-                .iter()
-                .any(|a| a.id == id);
+                .is_some_and(|a| read.contains(a.company_id));
             Err(if visible {
                 ApiError::Forbidden
             } else {
@@ -546,35 +604,133 @@ pub async fn set_status_form(
     }
 }
 
-/// The latest alerts the principal may read, with the filters asked for.
+/// Alerts the principal may `action` (read or export), with the filters
+/// asked for, one page of `limit` rows.
 async fn visible_alerts(
     state: &AppState,
     ctx: &crate::Ctx,
     p: &mamori_domain::authz::Principal,
-    query: &Option<String>,
-) -> Result<(Filters, Vec<AlertRow>), ApiError> {
-    let scope = p.scope("alerts", Action::Read, ctx.now);
+    action: Action,
+    f: &Filters,
+    limit: i64,
+) -> Result<Vec<AlertRow>, ApiError> {
+    let scope = p.scope("alerts", action, ctx.now);
     if scope.is_empty() {
         return Err(ApiError::Forbidden);
     }
-    let f = filters(query)?;
-    let rows = state
-        .store
-        .list_alerts(&scope, f.status.as_deref(), f.level.as_deref(), 200)
-        .await?;
-    Ok((f, rows))
+    let company = match &f.company {
+        None => None,
+        Some(code) => Some(
+            state
+                .store
+                .company_by_code(code)
+                .await?
+                .filter(|c| scope.contains(c.id))
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "no company with code {code:?} whose alerts you may see"
+                    ))
+                })?
+                .id,
+        ),
+    };
+    let query = mamori_store::alerts::AlertQuery {
+        status: f.status.as_deref(),
+        level: f.level.as_deref(),
+        company,
+        title: f.q.as_deref(),
+        before: f.after,
+    };
+    Ok(state.store.list_alerts(&scope, &query, limit).await?)
 }
 
-/// `GET /api/v1/alerts?status=&level=`: the latest alerts the caller may see.
+/// `GET /api/v1/alerts?status=&level=&company=&q=&limit=&after=`: the alerts
+/// the caller may see, most recently seen first, a page at a time (`next`
+/// is the cursor for `after`, null on the last page).
 pub async fn list(
     State(state): State<AppState>,
     ApiUser(ctx, p): ApiUser,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBody<Json>, ApiError> {
-    let (_, rows) = visible_alerts(&state, &ctx, &p, &query).await?;
+    let f = filters(&query)?;
+    let mut rows = visible_alerts(&state, &ctx, &p, Action::Read, &f, f.limit + 1).await?;
+    let next = (rows.len() as i64 > f.limit).then(|| {
+        rows.truncate(f.limit as usize);
+        rows.last().map(cursor)
+    });
     Ok(JsonBody(
-        json!({ "items": rows, "rules_not_loaded": state.rule_errors }),
+        json!({ "items": rows, "next": next.flatten(), "rules_not_loaded": state.rule_errors }),
     ))
+}
+
+/// `GET /api/v1/alerts/export?format=csv|xlsx&…filters`: the filtered list
+/// (up to 10,000 rows) as a file, dates in the viewer's time zone; audited.
+pub async fn export(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    let f = filters(&query)?;
+    let params = query.as_deref().map(url_pairs).unwrap_or_default();
+    let format = params
+        .iter()
+        .find(|(k, _)| k == "format")
+        .map_or("csv", |(_, v)| v.as_str())
+        .to_owned();
+    if format != "csv" && format != "xlsx" {
+        return Err(ApiError::BadRequest("format must be csv or xlsx".into()));
+    }
+    let rows = visible_alerts(&state, &ctx, &p, Action::Export, &f, MAX_EXPORT).await?;
+    let companies = state
+        .store
+        .companies(&mamori_domain::authz::Scope::All)
+        .await?;
+    let code = |id: uuid::Uuid| {
+        companies
+            .iter()
+            .find(|c| c.id == id)
+            .map_or(String::new(), |c| c.code.clone())
+    };
+    let t = ctx.t(&state);
+    let header_row = [
+        "last_seen",
+        "first_seen",
+        "company",
+        "level",
+        "title",
+        "count",
+        "status",
+        "tags",
+        "rule_id",
+        "id",
+    ];
+    let data: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                ctx.local(r.last_seen),
+                ctx.local(r.first_seen),
+                code(r.company_id),
+                t.tk(&["alert_level", &r.level]),
+                r.title.clone(),
+                r.count.to_string(),
+                t.tk(&["alert_status", &r.status]),
+                r.tags.clone(),
+                r.rule_id.clone().unwrap_or_default(),
+                r.id.to_string(),
+            ]
+        })
+        .collect();
+    let entry = mamori_store::audit::Entry {
+        actor_id: Some(p.user_id),
+        actor: p.username.clone(),
+        action: "export".into(),
+        register: "alerts".into(),
+        detail: Some(format!("format={format} records={}", data.len())),
+        ..Default::default()
+    };
+    state.store.audit(&entry, ctx.now).await?;
+    crate::transfer::download("alerts", &format, &ctx, &header_row, &data)
 }
 
 #[derive(Template)]
@@ -585,6 +741,11 @@ struct AlertsPage<'a> {
     when: Vec<String>,
     statuses: Vec<(String, String, bool)>,
     levels: Vec<(String, String, bool)>,
+    companies: Vec<(String, String, bool)>,
+    q: String,
+    next_link: Option<String>,
+    filters_query: String,
+    can_export: bool,
     rule_errors: Vec<String>,
     can_triage: bool,
 }
@@ -594,11 +755,20 @@ pub async fn page(
     WebUser(ctx, p): WebUser,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let result = visible_alerts(&state, &ctx, &p, &query).await;
-    let (f, rows) = match result {
+    let result = async {
+        let f = filters(&query)?;
+        let rows = visible_alerts(&state, &ctx, &p, Action::Read, &f, f.limit + 1).await?;
+        Ok::<_, ApiError>((f, rows))
+    }
+    .await;
+    let (f, mut rows) = match result {
         Ok(r) => r,
         Err(e) => return crate::web::error_page(&state, &ctx, e),
     };
+    let next = (rows.len() as i64 > f.limit).then(|| {
+        rows.truncate(f.limit as usize);
+        rows.last().map(cursor)
+    });
     let t = ctx.t(&state);
     let choices = |prefix: &str, all: &[&str], selected: &Option<String>| {
         all.iter()
@@ -611,11 +781,48 @@ pub async fn page(
             })
             .collect::<Vec<_>>()
     };
+    // The filters again, for the next-page and export links.
+    let mut keep: Vec<(String, String)> = Vec::new();
+    for (k, v) in [
+        ("status", &f.status),
+        ("level", &f.level),
+        ("company", &f.company),
+        ("q", &f.q),
+    ] {
+        if let Some(v) = v {
+            keep.push((k.to_owned(), v.clone()));
+        }
+    }
+    let filters_query = crate::web::query_string(&keep);
+    let next_link = next.flatten().map(|c| {
+        let mut pairs = keep.clone();
+        pairs.push(("after".to_owned(), c));
+        format!("/alerts?{}", crate::web::query_string(&pairs))
+    });
+    let companies = state
+        .store
+        .companies(&p.scope("alerts", Action::Read, ctx.now))
+        .await
+        .unwrap_or_default();
     let page = AlertsPage {
         f: crate::web::frame(&state, &ctx, "nav.monitoring"),
         when: rows.iter().map(|r| ctx.local(r.last_seen)).collect(),
         statuses: choices("alert_status", STATUSES, &f.status),
         levels: choices("alert_level", LEVELS, &f.level),
+        companies: companies
+            .iter()
+            .map(|c| {
+                (
+                    c.code.clone(),
+                    format!("{} {}", c.code, c.name_ja),
+                    f.company.as_deref() == Some(c.code.as_str()),
+                )
+            })
+            .collect(),
+        q: f.q.clone().unwrap_or_default(),
+        next_link,
+        filters_query,
+        can_export: !p.scope("alerts", Action::Export, ctx.now).is_empty(),
         rows,
         rule_errors: state.rule_errors.clone(),
         can_triage: !p.scope("alerts", Action::Update, ctx.now).is_empty(),

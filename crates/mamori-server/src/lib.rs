@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/companies", get(api::companies))
         .route("/v1/ingest", post(detection::ingest))
         .route("/v1/alerts", get(detection::list))
+        .route("/v1/alerts/export", get(detection::export))
         .route("/v1/rules", get(detection::rules))
         .route(
             "/v1/alerts/{id}",

@@ -106,19 +106,28 @@ pub async fn export_response(
     let companies = state.store.companies(&Scope::All).await?;
     let header_row = columns(spec);
     let data = rows(&companies, spec, &items);
+    download(spec.name, format, ctx, &header_row, &data)
+}
+
+/// Rows as a download: CSV with a byte-order mark (Excel opens Japanese
+/// right) or XLSX, named `mamori-<name>-<local time>.<format>`.
+pub fn download(
+    name: &str,
+    format: &str,
+    ctx: &crate::Ctx,
+    header_row: &[&str],
+    data: &[Vec<String>],
+) -> Result<Response, ApiError> {
     let stamp = ctx.now.with_timezone(&ctx.tz).format("%Y%m%d-%H%M");
     let (body, content_type) = if format == "csv" {
-        (to_csv(&header_row, &data)?, "text/csv; charset=utf-8")
+        (to_csv(header_row, data)?, "text/csv; charset=utf-8")
     } else {
         (
-            to_xlsx(spec.name, &header_row, &data)?,
+            to_xlsx(name, header_row, data)?,
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     };
-    let disposition = format!(
-        "attachment; filename=\"mamori-{}-{stamp}.{format}\"",
-        spec.name
-    );
+    let disposition = format!("attachment; filename=\"mamori-{name}-{stamp}.{format}\"");
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -918,7 +918,7 @@ fn encode(s: &str) -> String {
     out
 }
 
-fn query_string(pairs: &[(String, String)]) -> String {
+pub(crate) fn query_string(pairs: &[(String, String)]) -> String {
     pairs
         .iter()
         .map(|(k, v)| format!("{}={}", encode(k), encode(v)))

@@ -122,47 +122,97 @@ impl Store {
         })
     }
 
-    /// The most recently seen alerts in `scope`, optionally by status and level.
+    /// One alert, whatever its company (callers check the scope).
+    pub async fn alert(&self, id: Uuid) -> Result<Option<AlertRow>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version FROM alerts WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        }))
+    }
+
+    /// Alerts in `scope`, most recently seen first, filtered, one page of
+    /// `limit` after the `before` cursor (the last row of the previous page).
     pub async fn list_alerts(
         &self,
         scope: &Scope,
-        status: Option<&str>,
-        level: Option<&str>,
+        query: &AlertQuery<'_>,
         limit: i64,
     ) -> Result<Vec<AlertRow>> {
         let mut clauses = Vec::new();
         let mut values = Vec::new();
+        let bind = |v: SqlValue, values: &mut Vec<SqlValue>| {
+            values.push(v);
+            format!("${}", values.len())
+        };
         if let Scope::Companies(ids) = scope {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            let mut marks = Vec::new();
-            for id in ids {
-                values.push(SqlValue::Id(*id));
-                marks.push(format!("${}", values.len()));
-            }
+            let marks: Vec<String> = ids
+                .iter()
+                .map(|id| bind(SqlValue::Id(*id), &mut values))
+                .collect();
             clauses.push(format!("company_id IN ({})", marks.join(", ")));
         }
-        for (column, value) in [("status", status), ("level", level)] {
+        if let Some(company) = query.company {
+            clauses.push(format!(
+                "company_id = {}",
+                bind(SqlValue::Id(company), &mut values)
+            ));
+        }
+        for (column, value) in [("status", query.status), ("level", query.level)] {
             if let Some(v) = value {
-                values.push(SqlValue::Text(v.to_owned()));
-                clauses.push(format!("{column} = ${}", values.len()));
+                clauses.push(format!(
+                    "{column} = {}",
+                    bind(SqlValue::Text(v.to_owned()), &mut values)
+                ));
             }
         }
-        values.push(SqlValue::Int(limit.clamp(1, 1000)));
+        if let Some(text) = query.title.filter(|t| !t.is_empty()) {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            let mark = bind(SqlValue::Text(format!("%{escaped}%")), &mut values);
+            clauses.push(format!("LOWER(title) LIKE {mark} ESCAPE '\\'"));
+        }
+        if let Some((seen, id)) = query.before {
+            let t = bind(SqlValue::Time(seen), &mut values);
+            let i = bind(SqlValue::Id(id), &mut values);
+            clauses.push(format!(
+                "(last_seen < {t} OR (last_seen = {t} AND id < {i}))"
+            ));
+        }
+        let limit = bind(SqlValue::Int(limit.clamp(1, 10_000)), &mut values);
         let filter = if clauses.is_empty() {
             String::new()
         } else {
             format!(" WHERE {}", clauses.join(" AND "))
         };
         let sql = format!(
-            "SELECT id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version FROM alerts{filter} ORDER BY last_seen DESC, id DESC LIMIT ${}",
-            values.len()
+            "SELECT id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version FROM alerts{filter} ORDER BY last_seen DESC, id DESC LIMIT {limit}"
         );
         Ok(with_pool!(self, pool => {
             bind_values!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &values).fetch_all(pool).await?
         }))
     }
+}
+
+/// Filters for [`Store::list_alerts`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AlertQuery<'a> {
+    pub status: Option<&'a str>,
+    pub level: Option<&'a str>,
+    pub company: Option<Uuid>,
+    /// Words in the title (any case).
+    pub title: Option<&'a str>,
+    /// Rows after this one (its last-seen time and id).
+    pub before: Option<(DateTime<Utc>, Uuid)>,
 }
 
 impl Store {
