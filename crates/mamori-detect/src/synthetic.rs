@@ -196,6 +196,16 @@ impl Traffic {
         )
     }
 
+    /// An address inside the group's offices.
+    fn office_ip(&mut self) -> String {
+        format!(
+            "10.{}.{}.{}",
+            self.rng.below(8),
+            self.rng.below(256),
+            1 + self.rng.below(254)
+        )
+    }
+
     pub fn line(&mut self) -> (Kind, String) {
         let kind = if self.burst > 0 {
             Kind::Login
@@ -335,12 +345,7 @@ impl Traffic {
 
     fn proxy(&mut self) -> String {
         let t = self.time();
-        let ip = format!(
-            "10.{}.{}.{}",
-            self.rng.below(8),
-            self.rng.below(256),
-            1 + self.rng.below(254)
-        );
+        let ip = self.office_ip();
         let (host, path, agent) = if self.rng.chance(10) {
             let (h, p, a) = BAD_PROXY[self.rng.below(BAD_PROXY.len())];
             (h, p.to_owned(), a.to_owned())
@@ -359,12 +364,7 @@ impl Traffic {
 
     fn dns(&mut self) -> String {
         let t = self.time();
-        let ip = format!(
-            "10.{}.{}.{}",
-            self.rng.below(8),
-            self.rng.below(256),
-            1 + self.rng.below(254)
-        );
+        let ip = self.office_ip();
         let query = if self.rng.chance(5) {
             "invoice-kumoji.duckdns.org"
         } else {

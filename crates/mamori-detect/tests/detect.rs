@@ -473,22 +473,7 @@ fn mamori_content_catches_attacks_and_ignores_benign_traffic() {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use mamori_detect::synthetic::Rng;
 
 /// Values a compiled matcher should match (or nearly: the point is to land
 /// on both sides of every rule's conditions).
@@ -654,7 +639,7 @@ fn compiled_rules_agree_with_rsigma_eval() {
         }
     }
     files.sort();
-    let mut rng = Rng(2014);
+    let mut rng = Rng::new(2014);
     let (mut lines, mut web_rules, mut sampled) = (Vec::new(), 0usize, 0usize);
     for (i, file) in files.iter().enumerate() {
         let text = std::fs::read_to_string(file).expect("rule file");
@@ -757,7 +742,7 @@ level: medium
 /// of addresses and accounts so that groups recur and thresholds are
 /// crossed, left and crossed again.
 fn correlation_stream(seed: u64, n: usize) -> Vec<String> {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     // Each stream on its own day, so that streams run one after another
     // stay in time order.
     let mut t = reference() + chrono::Duration::days(seed as i64);

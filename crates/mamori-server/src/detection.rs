@@ -243,6 +243,22 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
     Ok(Some(addr))
 }
 
+/// The company with this code, if it is in `scope`; else a 400 that says
+/// which company may not be used and why (`what`).
+async fn company_in(
+    state: &AppState,
+    scope: &mamori_domain::authz::Scope,
+    code: &str,
+    what: &str,
+) -> Result<mamori_store::org::Company, ApiError> {
+    state
+        .store
+        .company_by_code(code)
+        .await?
+        .filter(|c| scope.contains(c.id))
+        .ok_or_else(|| ApiError::BadRequest(format!("no company with code {code:?} {what}")))
+}
+
 /// What [`next_frame`] read.
 #[derive(Debug, PartialEq, Eq)]
 enum Frame {
@@ -375,16 +391,7 @@ pub async fn ingest(
     let code = param("company").ok_or_else(|| {
         ApiError::BadRequest("company (the company code the events belong to) is required".into())
     })?;
-    let company = state
-        .store
-        .company_by_code(code)
-        .await?
-        .filter(|c| scope.contains(c.id))
-        .ok_or_else(|| {
-            ApiError::BadRequest(format!(
-                "no company with code {code:?} that you may send events for"
-            ))
-        })?;
+    let company = company_in(&state, &scope, code, "that you may send events for").await?;
     let format = match param("format") {
         None => Format::Auto,
         Some(f) => Format::parse_name(f).ok_or_else(|| {
@@ -621,16 +628,8 @@ async fn visible_alerts(
     let company = match &f.company {
         None => None,
         Some(code) => Some(
-            state
-                .store
-                .company_by_code(code)
+            company_in(state, &scope, code, "whose alerts you may see")
                 .await?
-                .filter(|c| scope.contains(c.id))
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!(
-                        "no company with code {code:?} whose alerts you may see"
-                    ))
-                })?
                 .id,
         ),
     };
