@@ -42,6 +42,11 @@ pub struct Limits {
 struct Correlation {
     compiled: CompiledCorrelation,
     distinct: bool,
+    /// `temporal` (false) or `temporal_ordered` (true).
+    temporal: Option<bool>,
+    /// For each referenced rule, the list its hits go to (the first place
+    /// its name stands in `rule_refs`).
+    lists: Vec<usize>,
 }
 
 /// One group's window. Entries are in time order; `from` is the first entry
@@ -53,9 +58,27 @@ struct Window {
     from: usize,
     counts: HashMap<Box<str>, u32, FxBuild>,
     newest: i64,
+    /// Temporal correlations: the hit times of each referenced rule, in time
+    /// order.
+    hits: Vec<VecDeque<i64>>,
+    /// The correlation it belongs to.
+    corr: usize,
 }
 
 impl Window {
+    fn is_empty(&self) -> bool {
+        self.entries.len() <= self.from && self.hits.iter().all(VecDeque::is_empty)
+    }
+
+    fn latest(&self) -> i64 {
+        let hits = self.hits.iter().filter_map(|h| h.back().copied()).max();
+        self.entries
+            .back()
+            .map(|e| e.0)
+            .max(hits)
+            .unwrap_or(i64::MIN)
+    }
+
     fn count_out(&mut self, i: usize, distinct: bool) {
         if distinct && let Some(c) = self.counts.get_mut(&self.entries[i].1) {
             *c -= 1;
@@ -154,7 +177,10 @@ impl Correlations {
     pub fn supports(c: &CompiledCorrelation) -> bool {
         matches!(
             c.correlation_type,
-            CorrelationType::EventCount | CorrelationType::ValueCount
+            CorrelationType::EventCount
+                | CorrelationType::ValueCount
+                | CorrelationType::Temporal
+                | CorrelationType::TemporalOrdered
         ) && c.window_mode == WindowMode::Sliding
             && c.extended_expr.is_none()
             && c.action.is_none_or(|a| a == CorrelationAction::Alert)
@@ -170,7 +196,22 @@ impl Correlations {
             self.by_rule.entry(r.clone()).or_default().push(idx);
         }
         let distinct = compiled.correlation_type == CorrelationType::ValueCount;
-        self.list.push(Correlation { compiled, distinct });
+        let temporal = match compiled.correlation_type {
+            CorrelationType::Temporal => Some(false),
+            CorrelationType::TemporalOrdered => Some(true),
+            _ => None,
+        };
+        let lists = compiled
+            .rule_refs
+            .iter()
+            .map(|r| compiled.rule_refs.iter().position(|x| x == r).unwrap_or(0))
+            .collect();
+        self.list.push(Correlation {
+            compiled,
+            distinct,
+            temporal,
+            lists,
+        });
     }
 
     /// Whether a detection of the rule (by id or name) feeds a correlation
@@ -182,31 +223,39 @@ impl Correlations {
             .any(|r| self.by_rule.contains_key(r))
     }
 
-    /// Before an event's detections are fed: bounds the state, as
-    /// `rsigma-eval` does (stale windows first, then the stalest 10 %).
+    /// Before an event's detections are fed: bounds the state. At the cap,
+    /// windows that have emptied go first, then the stalest until a tenth
+    /// is free, so the work is paid once per tenth of the cap, never per
+    /// event. (`rsigma-eval` stops as soon as it is under the cap, which
+    /// under steady new groups means a full pass per event.)
     pub fn bound(&mut self, now: i64) {
         if self.state.len() < self.limits.max_state {
             return;
         }
         let list = &self.list;
         let lateness = self.limits.lateness_secs.unwrap_or(0);
-        self.state.retain(|key, w| {
-            if let Some(c) = corr_of(key).and_then(|i| list.get(i)) {
+        self.state.retain(|_, w| {
+            if let Some(c) = list.get(w.corr) {
                 let cutoff = now - c.compiled.timespan_secs as i64;
                 w.advance(cutoff, cutoff - lateness, c.distinct);
+                for h in &mut w.hits {
+                    while h.front().is_some_and(|t| *t < cutoff - lateness) {
+                        h.pop_front();
+                    }
+                }
             }
-            w.entries.len() > w.from
+            !w.is_empty()
         });
-        if self.state.len() >= self.limits.max_state {
-            let target = self.limits.max_state * 9 / 10;
+        let target = self.limits.max_state * 9 / 10;
+        if self.state.len() > target {
             let excess = self.state.len() - target;
-            let mut by_age: Vec<(String, i64)> = self
+            let mut by_age: Vec<(i64, String)> = self
                 .state
                 .iter()
-                .map(|(k, w)| (k.clone(), w.entries.back().map_or(i64::MIN, |e| e.0)))
+                .map(|(k, w)| (w.latest(), k.clone()))
                 .collect();
-            by_age.sort_unstable_by_key(|e| e.1);
-            for (key, _) in by_age.into_iter().take(excess) {
+            by_age.select_nth_unstable(excess - 1);
+            for (_, key) in by_age.into_iter().take(excess) {
                 self.state.remove(&key);
                 self.last_alert.remove(&key);
             }
@@ -268,6 +317,13 @@ impl Correlations {
             }
             group.push(v);
         }
+        if let Some(ordered) = c.temporal {
+            let list = refs
+                .iter()
+                .find_map(|r| c.compiled.rule_refs.iter().position(|x| x == r))
+                .map(|i| c.lists[i]);
+            return self.update_temporal(idx, ordered, list, ts, group, out);
+        }
         let value = if distinct {
             let fields = c.compiled.condition.field.as_deref().unwrap_or_default();
             let mut parts = Vec::with_capacity(fields.len());
@@ -286,14 +342,17 @@ impl Correlations {
         };
         let cap = self.limits.max_group_entries;
         if !self.state.contains_key(self.key.as_str()) {
-            self.state.insert(self.key.clone(), Window::default());
+            let w = Window {
+                corr: idx,
+                ..Window::default()
+            };
+            self.state.insert(self.key.clone(), w);
         }
         let Some(window) = self.state.get_mut(self.key.as_str()) else {
             return;
         };
         // Without a lateness, every event counts as it arrives.
-        let late =
-            self.limits.lateness_secs.is_some() && !window.entries.is_empty() && ts < window.newest;
+        let late = self.limits.lateness_secs.is_some() && !window.is_empty() && ts < window.newest;
         let lateness = self.limits.lateness_secs.unwrap_or(0);
         if late && ts < window.newest - lateness {
             return; // later than the lateness allows: not counted
@@ -329,6 +388,91 @@ impl Correlations {
             }
         }
         let Some(aggregated) = fired else { return };
+        self.fire(idx, ts, group, aggregated, out);
+    }
+
+    /// A temporal correlation's update: `list` is where the rule's hit goes
+    /// (none when the rule is not one of its references by either name).
+    fn update_temporal(
+        &mut self,
+        idx: usize,
+        ordered: bool,
+        list: Option<usize>,
+        ts: i64,
+        group: Vec<Option<String>>,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let c = &self.list[idx];
+        let span = c.compiled.timespan_secs as i64;
+        let lateness = self.limits.lateness_secs;
+        let cap = self.limits.max_group_entries.max(1);
+        if !self.state.contains_key(self.key.as_str()) {
+            let w = Window {
+                corr: idx,
+                ..Window::default()
+            };
+            self.state.insert(self.key.clone(), w);
+        }
+        let Some(window) = self.state.get_mut(self.key.as_str()) else {
+            return;
+        };
+        if window.hits.len() < c.compiled.rule_refs.len() {
+            window
+                .hits
+                .resize(c.compiled.rule_refs.len(), VecDeque::new());
+        }
+        let late = lateness.is_some() && !window.is_empty() && ts < window.newest;
+        if late && ts < window.newest - lateness.unwrap_or(0) {
+            return;
+        }
+        if !late {
+            window.newest = ts;
+            let keep_from = ts - span - lateness.unwrap_or(0);
+            for h in &mut window.hits {
+                while h.front().is_some_and(|t| *t < keep_from) {
+                    h.pop_front();
+                }
+            }
+        }
+        if let Some(list) = list {
+            let h = &mut window.hits[list];
+            let at = h.partition_point(|t| *t <= ts);
+            if late {
+                h.insert(at, ts)
+            } else {
+                h.push_back(ts)
+            }
+            while h.len() > cap {
+                h.pop_front();
+            }
+        }
+        // The windows judged: all that is kept (arrival order, as
+        // rsigma-eval), or the newest event's window and, for a late event,
+        // its own.
+        let (lo, hi) = match lateness {
+            None => (i64::MIN, i64::MAX),
+            Some(_) => (window.newest - span, window.newest),
+        };
+        let value = |lo: i64, hi: i64| temporal_value(c, &window.hits, ordered, lo, hi);
+        let mut fired = Some(value(lo, hi)).filter(|v| c.compiled.condition.check(*v));
+        if fired.is_none() && late {
+            fired = Some(value(ts - span, ts)).filter(|v| c.compiled.condition.check(*v));
+        }
+        if let Some(aggregated) = fired {
+            self.fire(idx, ts, group, aggregated, out);
+        }
+    }
+
+    /// Reports a firing unless the group fired within the suppression time.
+    fn fire(
+        &mut self,
+        idx: usize,
+        ts: i64,
+        group: Vec<Option<String>>,
+        aggregated: f64,
+        out: &mut Vec<RuleHit>,
+    ) {
+        let c = &self.list[idx];
         if let Some(&last) = self.last_alert.get(self.key.as_str())
             && ts - last < self.limits.suppress_secs
         {
@@ -352,10 +496,87 @@ impl Correlations {
     }
 }
 
+/// A temporal window's value over `[lo, hi]`, as `rsigma-eval` computes it:
+/// `temporal`, how many referenced rules hit; `temporal_ordered`, all of
+/// them (or 0) when their hits can be taken in the referenced order.
+fn temporal_value(c: &Correlation, hits: &[VecDeque<i64>], ordered: bool, lo: i64, hi: i64) -> f64 {
+    let within = |list: usize| {
+        hits[list]
+            .iter()
+            .copied()
+            .filter(move |t| (lo..=hi).contains(t))
+    };
+    if !ordered {
+        return c
+            .lists
+            .iter()
+            .filter(|l| within(**l).next().is_some())
+            .count() as f64;
+    }
+    if c.lists.iter().any(|l| within(*l).next().is_none()) {
+        return 0.0;
+    }
+    // The earliest possible time for each step in turn (exact: a later
+    // choice never opens a sequence an earlier one closes).
+    let mut at = i64::MIN;
+    for &l in &c.lists {
+        match within(l).filter(|t| *t >= at).min() {
+            Some(t) => at = t,
+            None => return 0.0,
+        }
+    }
+    c.lists.len() as f64
+}
+
 fn resolve<'g>(g: &'g GroupByField, refs: &[&str]) -> &'g str {
     g.resolve(refs)
 }
 
-fn corr_of(key: &str) -> Option<usize> {
-    key.split('\u{1e}').next()?.parse().ok()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stuffing(max_state: usize) -> Correlations {
+        let yaml = "title: t\nid: c1\ncorrelation:\n  type: value_count\n  rules: [r1]\n  group-by: [source.ip]\n  timespan: 5m\n  condition: {field: user.name, gte: 3}\nlevel: high\n";
+        let parsed = rsigma_parser::parse_sigma_yaml(yaml).expect("yaml");
+        let compiled = rsigma_eval::correlation::compile_correlation(&parsed.correlations[0])
+            .expect("compiles");
+        let mut c = Correlations::new(Limits {
+            max_state,
+            max_group_entries: 100,
+            suppress_secs: 300,
+            lateness_secs: Some(60),
+        });
+        c.add(compiled);
+        c
+    }
+
+    #[test]
+    fn state_stays_bounded_and_keeps_the_freshest_windows() {
+        let mut c = stuffing(10);
+        let mut out = Vec::new();
+        for i in 0..100i64 {
+            let ip = format!("192.0.2.{i}");
+            let field = |name: &str, _: bool| match name {
+                "source.ip" => Some(ip.clone()),
+                "user.name" => Some(format!("m{i}")),
+                _ => None,
+            };
+            c.bound(1_000 + i);
+            c.feed(Some("c0"), Some("r1"), 1_000 + i, &field, &mut out);
+            assert!(c.state.len() <= 10, "{} windows", c.state.len());
+        }
+        // The newest group is still counted: two more members fire it.
+        for m in ["a", "b"] {
+            let field = |name: &str, _: bool| match name {
+                "source.ip" => Some("192.0.2.99".to_owned()),
+                "user.name" => Some(m.to_owned()),
+                _ => None,
+            };
+            c.bound(1_100);
+            c.feed(Some("c0"), Some("r1"), 1_100, &field, &mut out);
+        }
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].correlation.as_ref().map(|c| c.1), Some(3.0));
+    }
 }

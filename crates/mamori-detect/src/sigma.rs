@@ -173,6 +173,11 @@ impl std::fmt::Debug for SigmaRules {
 pub const MAX_RULE_FILE: u64 = 1024 * 1024;
 /// Correlation windows kept (across rules and groups) before eviction.
 pub const MAX_CORRELATION_STATE: usize = 100_000;
+/// Windows the native correlations keep (one per correlation and group; a
+/// few hundred bytes each) before evicting the stalest. Larger than
+/// `rsigma-eval`'s, because evicting a live window loses what it counted:
+/// a list attack makes a window per member tried.
+pub const MAX_NATIVE_CORRELATION_STATE: usize = 500_000;
 /// Entries kept inside one group's window.
 pub const MAX_GROUP_ENTRIES: usize = 10_000;
 /// After a correlation fires for a group, it stays quiet for this long
@@ -201,7 +206,7 @@ impl SigmaRules {
     /// as `rsigma-eval` does.
     pub fn with_lateness(fields: FieldMap, lateness: Option<i64>) -> Self {
         let native = Correlations::new(Limits {
-            max_state: MAX_CORRELATION_STATE,
+            max_state: MAX_NATIVE_CORRELATION_STATE,
             max_group_entries: MAX_GROUP_ENTRIES,
             suppress_secs: CORRELATION_SUPPRESS_SECS as i64,
             lateness_secs: lateness,

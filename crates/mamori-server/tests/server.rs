@@ -2015,7 +2015,10 @@ async fn ingest_flow(b: Backend) {
         75,
         "three bodies of 25"
     );
-    assert_eq!(find(&rules, "account takeover")["kind"], "correlation");
+    assert_eq!(
+        find(&rules, "account takeover")["kind"],
+        "native_correlation"
+    );
     assert!(
         rules["items"]
             .as_array()
