@@ -419,6 +419,9 @@ struct Needles {
     keyword: Vec<Vec<Hit>>,
     ids: HashMap<String, usize, FxBuild>,
     automaton: Option<AhoCorasick>,
+    /// The needles' first two bytes, as a 65,536-bit set: a value without
+    /// any of these pairs holds no needle, and is not walked.
+    starts: Vec<u64>,
 }
 
 impl Needles {
@@ -451,6 +454,14 @@ impl Needles {
     }
 
     fn build(&mut self) {
+        self.starts = vec![0; 1024];
+        for t in &self.texts {
+            // Every needle here has at least MIN_NEEDLE (3) bytes.
+            if let [a, b, ..] = t.as_bytes() {
+                let pair = usize::from(*a) << 8 | usize::from(*b);
+                self.starts[pair >> 6] |= 1 << (pair & 63);
+            }
+        }
         self.automaton = if self.texts.is_empty() {
             None
         } else {
@@ -469,8 +480,19 @@ impl Needles {
     }
 
     /// The clauses whose needles occur in `hay`.
+    /// Whether some needle may start in `hay` (no false negatives).
+    fn may_hold(&self, hay: &str) -> bool {
+        hay.as_bytes().windows(2).any(|w| {
+            let pair = usize::from(w[0]) << 8 | usize::from(w[1]);
+            self.starts[pair >> 6] & (1 << (pair & 63)) != 0
+        })
+    }
+
     fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>, keyword: &mut Vec<Hit>) {
         if let Some(ac) = &self.automaton {
+            if !self.may_hold(hay) {
+                return;
+            }
             for m in ac.find_overlapping_iter(hay) {
                 let id = m.pattern().as_usize();
                 out.extend_from_slice(&self.hits[id]);
