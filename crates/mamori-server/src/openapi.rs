@@ -139,6 +139,63 @@ fn register_paths(spec: &RegisterSpec, paths: &mut Map<String, Json>) {
     }));
 }
 
+/// The detection endpoints: ingest, alerts, triage, export, rules.
+fn detection_paths(paths: &mut Map<String, Json>, schemas: &mut Map<String, Json>) {
+    let error = json!({ "$ref": "#/components/responses/Error" });
+    let query = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
+    let filters = vec![
+        query(
+            "status",
+            "new, acknowledged, escalated, false_positive or resolved",
+        ),
+        query("level", "informational, low, medium, high or critical"),
+        query("company", "a company code"),
+        query("q", "words in the title"),
+    ];
+    schemas.insert("Alert".into(), json!({ "type": "object", "properties": {
+        "id": { "type": "string", "format": "uuid" }, "company_id": { "type": "string", "format": "uuid" },
+        "dedup_key": { "type": "string" }, "title": { "type": "string" }, "rule_id": { "type": ["string", "null"] },
+        "level": { "type": "string" }, "tags": { "type": "string", "description": "ATT&CK and other tags, space separated" },
+        "status": { "type": "string" }, "detail": { "type": ["string", "null"], "description": "what raised it (indicator, correlation group), as JSON text" },
+        "first_seen": { "type": "string", "format": "date-time" }, "last_seen": { "type": "string", "format": "date-time" },
+        "count": { "type": "integer" }, "version": { "type": "integer" } } }));
+    let mut list_params = filters.clone();
+    list_params.push(query("limit", "rows per page, 1 to 500 (default 50)"));
+    list_params.push(query("after", "the `next` cursor of the previous page"));
+    paths.insert("/api/v1/ingest".into(), json!({ "post": {
+        "tags": ["detection"], "summary": "Send events to be detected on (one per line); needs the ingest scope",
+        "description": "JSON lines, syslog (RFC 5424/3164, a CEF or JSON body too) or CEF. Alerts are stored before the answer. Bad lines are listed by number; a body with no readable line is refused.",
+        "parameters": [
+            { "name": "company", "in": "query", "required": true, "schema": { "type": "string" }, "description": "the company code the events belong to" },
+            query("format", "auto (default), json, syslog or cef")
+        ],
+        "requestBody": { "required": true, "content": { "application/x-ndjson": { "schema": { "type": "string" } } } },
+        "responses": { "200": { "description": "`events`, `bad`, `bad_lines` (line, error), `alerts` (new, repeated)" }, "400": error, "403": error } } }));
+    paths.insert("/api/v1/alerts".into(), json!({ "get": {
+        "tags": ["detection"], "summary": "Alerts, most recently seen first, a page at a time",
+        "parameters": list_params,
+        "responses": { "200": { "description": "`items` (alerts), `next` (cursor or null), `rules_not_loaded`",
+            "content": { "application/json": { "schema": { "type": "object", "properties": {
+                "items": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } },
+                "next": { "type": ["string", "null"] } } } } } }, "400": error, "403": error } } }));
+    paths.insert("/api/v1/alerts/{id}".into(), json!({ "patch": {
+        "tags": ["detection"], "summary": "Triage: move an alert to another status",
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
+            "properties": { "status": { "type": "string" }, "version": { "type": "integer" } }, "required": ["status", "version"] } } } },
+        "responses": { "200": { "description": "the alert" }, "403": error, "404": error, "409": error, "422": error } } }));
+    let mut export_params = filters;
+    export_params.push(query("format", "csv (with a BOM, for Excel) or xlsx"));
+    paths.insert("/api/v1/alerts/export".into(), json!({ "get": {
+        "tags": ["detection"], "summary": "The filtered alerts as a file (up to 10,000 rows); audited",
+        "parameters": export_params,
+        "responses": { "200": { "description": "a CSV or XLSX file" }, "400": error, "403": error } } }));
+    paths.insert("/api/v1/rules".into(), json!({ "get": {
+        "tags": ["detection"], "summary": "Detection rules loaded, with hit counts (group-wide readers) and load errors",
+        "parameters": [query("q", "words in the title, id or tags"), query("sort", "hits (default) or title")],
+        "responses": { "200": { "description": "`items` (title, id, level, kind, tags, file, hits), `not_loaded`" }, "400": error, "403": error } } }));
+}
+
 pub fn build(state: &AppState) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
@@ -148,6 +205,7 @@ pub fn build(state: &AppState) -> Json {
     }
     paths.insert("/api/v1/me".into(), json!({ "get": { "tags": ["identity"], "summary": "Who the token or session belongs to", "responses": { "200": { "description": "the principal" } } } }));
     paths.insert("/api/v1/companies".into(), json!({ "get": { "tags": ["organization"], "summary": "Companies visible to the principal", "responses": { "200": { "description": "companies" } } } }));
+    detection_paths(&mut paths, &mut schemas);
     schemas.insert("Error".into(), json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
         "code": { "type": "string" }, "message": { "type": "string" }, "fields": { "type": "array" }, "rows": { "type": "array" }, "current_version": { "type": "integer" } }, "required": ["code", "message"] } } }));
     json!({

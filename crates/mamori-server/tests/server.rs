@@ -1751,6 +1751,15 @@ async fn openapi_lists_every_register() {
             );
         }
     }
+    for path in [
+        "/api/v1/ingest",
+        "/api/v1/alerts",
+        "/api/v1/alerts/{id}",
+        "/api/v1/alerts/export",
+        "/api/v1/rules",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "{path}");
+    }
     app.finish().await;
 }
 
