@@ -80,7 +80,7 @@ struct Detected {
 }
 
 /// Parses the lines (zero-copy, into the engine's records) and evaluates
-/// them, under the engine's lock, off the async threads.
+/// them (under the engine's lock), off the async threads.
 async fn detect(
     state: &AppState,
     text: Bytes,
@@ -90,8 +90,13 @@ async fn detect(
     let detector = state.detector.clone();
     tokio::task::spawn_blocking(move || {
         let text = std::str::from_utf8(&text).unwrap_or_default();
-        let mut engine = detector.lock().unwrap_or_else(|p| p.into_inner());
-        let mut parser = engine.rules.line_parser(format, now);
+        // Parsing needs only the rules' schema: the engine is locked for
+        // evaluation alone, so concurrent requests parse side by side.
+        let mut parser = detector
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rules
+            .line_parser(format, now);
         let (mut records, mut bad_lines, mut bad) = (Vec::new(), Vec::new(), 0usize);
         for (i, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
@@ -107,7 +112,10 @@ async fn detect(
                 }
             }
         }
-        let alerts = engine.process_records(&records);
+        let alerts = detector
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .process_records(&records);
         Detected {
             events: records.len(),
             bad_lines,
