@@ -65,6 +65,25 @@ const ALIASES: &[(&str, &str)] = &[
     ("Computer", "host.name"),
 ];
 
+/// A field every event with a `source.ip` has without sending it: the
+/// address's network (IPv4 /24, IPv6 /48), so a correlation can group a
+/// list attack spread over one provider's block of addresses.
+pub const SOURCE_NETWORK: &str = "source.network";
+
+/// The network of an address, as [`SOURCE_NETWORK`] gives it.
+pub fn network_of(ip: &str) -> Option<String> {
+    match ip.trim().parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            Some(format!("{a}.{b}.{c}.0/24"))
+        }
+        std::net::IpAddr::V6(v6) => {
+            let s = v6.segments();
+            Some(format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2]))
+        }
+    }
+}
+
 /// Maps field names to the canonical vocabulary. Extra aliases can be added
 /// per deployment (a source with its own names).
 #[derive(Debug, Clone)]
@@ -119,6 +138,19 @@ impl FieldMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn networks_of_addresses() {
+        assert_eq!(
+            network_of("203.0.113.77").as_deref(),
+            Some("203.0.113.0/24")
+        );
+        assert_eq!(
+            network_of("2001:db8:12:34::1").as_deref(),
+            Some("2001:db8:12::/48")
+        );
+        assert_eq!(network_of("not an address"), None);
+    }
 
     #[test]
     fn web_names_meet_ecs_names() {

@@ -328,7 +328,16 @@ pub struct Bound<'r, 'a> {
 
 impl rsigma_eval::Event for Bound<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
-        self.record.get(self.schema, path).map(Val::event_value)
+        match self.record.get(self.schema, path) {
+            Some(v) => Some(v.event_value()),
+            None if path == crate::normalize::SOURCE_NETWORK => self
+                .record
+                .get(self.schema, "source.ip")
+                .and_then(Val::as_str)
+                .and_then(crate::normalize::network_of)
+                .map(|n| EventValue::Str(Cow::Owned(n))),
+            None => None,
+        }
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {

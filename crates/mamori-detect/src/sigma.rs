@@ -646,10 +646,15 @@ fn strings<'a>(v: &'a Value, out: &mut Vec<&'a str>) {
 impl rsigma_eval::Event for SigmaView<'_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         let canonical = self.fields.canonical(path);
-        self.event
-            .get(canonical)
-            .or_else(|| self.event.get(path))
-            .map(event_value)
+        match self.event.get(canonical).or_else(|| self.event.get(path)) {
+            Some(v) => Some(event_value(v)),
+            None if canonical == crate::normalize::SOURCE_NETWORK => self
+                .event
+                .get_str("source.ip")
+                .and_then(crate::normalize::network_of)
+                .map(|n| EventValue::Str(Cow::Owned(n))),
+            None => None,
+        }
     }
 
     fn any_string_value(&self, pred: &dyn Fn(&str) -> bool) -> bool {

@@ -321,8 +321,8 @@ fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
             .cloned()
             .collect::<Vec<_>>()
     };
-    // Benign: one member mistypes 6 times; 40 members fail once each from 40 addresses;
-    // one address fails for 30 members but over two hours.
+    // Benign: one member mistypes 6 times; 40 members fail once each from 40
+    // addresses in 40 networks; one address fails for 30 members but over two hours.
     let mut benign = Vec::new();
     for i in 0..6 {
         benign.push(login(i * 10, "192.0.2.10", "JM0000001", "failure"));
@@ -330,7 +330,7 @@ fn credential_stuffing_is_caught_and_benign_traffic_is_not() {
     for i in 0..40 {
         benign.push(login(
             100 + i,
-            &format!("198.51.100.{i}"),
+            &format!("198.51.{i}.10"),
             &format!("JM1{i:06}"),
             "failure",
         ));
@@ -430,6 +430,17 @@ fn mamori_content_catches_attacks_and_ignores_benign_traffic() {
             (0..320).map(|i| ev(i * 9, r#""event":{"dataset":"crm.audit","action":"customer-record-read"},"user":{"name":"sato"}"#)).collect(),
             (0..500)
                 .map(|i| ev(i * 7, &format!(r#""event":{{"dataset":"crm.audit","action":"customer-record-read"}},"user":{{"name":"clerk{}"}}"#, i % 5)))
+                .collect(),
+        ),
+        (
+            "Credential stuffing from one network",
+            // 30 addresses of one /24, two members each: 60 members in 2 minutes.
+            (0..60)
+                .map(|i| login(i * 2, "customer.login", &format!("198.51.100.{}", i / 2), &format!("JN{i:07}"), "failure"))
+                .collect(),
+            // The same spread over 30 different networks.
+            (0..60)
+                .map(|i| login(i * 2, "customer.login", &format!("198.51.{}.7", i / 2), &format!("JN{i:07}"), "failure"))
                 .collect(),
         ),
         (
