@@ -2,20 +2,23 @@
 //! answered in one pass over the event's fields, before any rule runs.
 //!
 //! Each rule is compiled by `rsigma-eval` (so a rule means exactly what it
-//! means to the oracle), then reduced to its *needs*: a set of facts of
-//! which at least one must hold for the rule to match. A need is a field
-//! being present, a needle occurring in a field's value (case folded or
-//! not), or a needle occurring in any string of the event (keywords). The
-//! needs of all rules are indexed: one Aho-Corasick automaton per field and
-//! case, one for keywords. An event runs each of its fields through its
-//! field's automata once; the rules whose needs it meets are the
-//! candidates, and only they are evaluated (by the compiled rule). Rules
-//! whose needs cannot be told (a condition that is only a negation, for
-//! one) are evaluated for every event.
+//! means to the oracle), then reduced to its *needs*, in conjunctive normal
+//! form: a few clauses that must all hold, each a set of facts of which one
+//! must hold. A fact is a field being present, a needle in a field's value
+//! (case folded or not; anywhere, as a prefix or suffix, or as the whole
+//! value), or a needle in any string of the event (keywords); a regex
+//! contributes the literals every match must contain. The needs of all
+//! rules are indexed per field: needles in Aho-Corasick automata (keyword
+//! needles merged into them), whole values in hash maps, needles under
+//! three bytes checked one by one. An event's fields are looked up once;
+//! a rule whose clauses are all met is a candidate, and only candidates are
+//! evaluated (by the compiled condition). Rules whose needs cannot be told
+//! (a condition that is only a negation, for one) are evaluated for every
+//! event.
 //!
-//! Soundness rests on one property: when a rule matches, one of its needs
-//! holds. Needs are derived from the compiled matchers (see
-//! [`matcher_needles`]) and err towards "evaluate": any matcher this module
+//! Soundness rests on one property: when a rule matches, every one of its
+//! clauses holds. Needs are derived from the compiled matchers (see
+//! `matcher_clauses`) and err towards "evaluate": any matcher this module
 //! does not understand becomes a presence need or no need at all. The
 //! differential tests compare every match with `rsigma-eval`'s own engine.
 

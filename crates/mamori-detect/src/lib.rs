@@ -5,11 +5,14 @@
 //! gives the same answer, so the server, `mamori detect` over files and the
 //! benchmarks run one engine.
 //!
-//! This crate so far holds the event model ([`event`]), the parsers for JSON
-//! lines, syslog (RFC 5424 and RFC 3164) and CEF ([`parse`]), the field
-//! vocabulary that rules and sources meet in ([`normalize`]), threat
-//! intelligence indicator sets ([`indicators`]), Sigma rules ([`sigma`]) and
-//! the batch API that runs them all ([`engine`]).
+//! The crate holds the event model ([`event`], and [`record`] for the fast
+//! path), the parsers for JSON lines, syslog (RFC 5424 and RFC 3164) and CEF
+//! ([`parse`]), the field vocabulary that rules and sources meet in
+//! ([`normalize`]), threat intelligence indicator sets ([`indicators`]),
+//! Sigma rules ([`sigma`]) with their candidate index ([`compiled`]) and
+//! native correlations ([`correlate`]), mamori's own rules ([`builtin`]),
+//! a traffic generator ([`synthetic`]) and the batch API that runs them all
+//! ([`engine`]).
 
 pub mod builtin;
 pub mod compiled;
