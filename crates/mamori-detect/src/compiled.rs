@@ -482,7 +482,6 @@ impl Needles {
         };
     }
 
-    /// The clauses whose needles occur in `hay`.
     /// Whether some needle may start in `hay` (no false negatives).
     fn may_hold(&self, hay: &str) -> bool {
         hay.as_bytes().windows(2).any(|w| {
@@ -491,6 +490,7 @@ impl Needles {
         })
     }
 
+    /// The clauses whose needles occur in `hay`.
     fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>, keyword: &mut Vec<Hit>) {
         if let Some(ac) = &self.automaton {
             if !self.may_hold(hay) {
