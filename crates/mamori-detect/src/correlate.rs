@@ -306,7 +306,7 @@ impl Correlations {
         self.key.clear();
         self.key.push_str(&idx.to_string());
         for g in &c.compiled.group_by {
-            let v = field(resolve(g, refs), false);
+            let v = field(resolve(g, refs), false).map(kept);
             self.key.push('\u{1e}');
             match &v {
                 Some(v) => {
@@ -336,7 +336,7 @@ impl Correlations {
                     }
                 }
             }
-            (!parts.is_empty()).then(|| parts.join("\u{1f}"))
+            (!parts.is_empty()).then(|| kept(parts.join("\u{1f}")))
         } else {
             Some(String::new())
         };
@@ -528,6 +528,19 @@ fn temporal_value(c: &Correlation, hits: &[VecDeque<i64>], ordered: bool, lo: i6
     c.lists.len() as f64
 }
 
+/// Values longer than this are kept as their SHA-256: an event cannot make
+/// the state hold its megabytes (a window may keep thousands of values),
+/// and distinct values stay distinct.
+const MAX_KEPT_VALUE: usize = 256;
+
+fn kept(v: String) -> String {
+    if v.len() <= MAX_KEPT_VALUE {
+        return v;
+    }
+    use sha2::Digest;
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(v.as_bytes())))
+}
+
 fn resolve<'g>(g: &'g GroupByField, refs: &[&str]) -> &'g str {
     g.resolve(refs)
 }
@@ -549,6 +562,31 @@ mod tests {
         });
         c.add(compiled);
         c
+    }
+
+    #[test]
+    fn huge_values_are_kept_as_digests_and_stay_distinct() {
+        let mut c = stuffing(100);
+        let mut out = Vec::new();
+        for i in 0..3 {
+            let member = format!("{i}{}", "x".repeat(100_000));
+            let field = |name: &str, _: bool| match name {
+                "source.ip" => Some("y".repeat(50_000)),
+                "user.name" => Some(member.clone()),
+                _ => None,
+            };
+            c.feed(Some("c0"), Some("r1"), 1_000 + i, &field, &mut out);
+        }
+        assert_eq!(out.len(), 1, "three distinct members fire");
+        let (group, value) = out[0].correlation.clone().expect("a correlation");
+        assert_eq!(value, 3.0);
+        assert!(group[0].1.starts_with("sha256:") && group[0].1.len() == 71);
+        let held: usize = c.state.keys().map(String::len).sum::<usize>()
+            + c.state
+                .values()
+                .flat_map(|w| w.entries.iter().map(|e| e.1.len()))
+                .sum::<usize>();
+        assert!(held < 2_000, "{held} bytes held");
     }
 
     #[test]
