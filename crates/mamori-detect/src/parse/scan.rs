@@ -47,7 +47,9 @@ pub struct ScanState {
 impl ScanState {
     /// Takes the field lists of records that are done with, for reuse.
     pub(crate) fn recycle(&mut self, fields: Vec<Field<'_>>) {
-        if self.spare.len() < 4096 {
+        // Bounded: at most 4,096 lists, none larger than an ordinary event's
+        // (a hostile line with a thousand fields is not kept for later).
+        if self.spare.len() < 4096 && fields.capacity() <= 128 {
             self.spare.push(relabel(fields));
         }
     }
