@@ -675,16 +675,16 @@ impl CompiledRules {
     pub fn add(&mut self, rule: &SigmaRule, schema: &mut Schema) -> rsigma_eval::Result<()> {
         let compiled = rsigma_eval::compile_rule(rule)?;
         let mut deriver = Deriver { schema };
-        let needs = or(compiled
+        let mut each: Vec<Needs> = compiled
             .conditions
             .iter()
             .map(|c| deriver.condition(c, &compiled.detections))
-            .collect::<Vec<_>>());
-        // One condition: keep its clauses (the OR of one is its best clause).
-        let needs = if compiled.conditions.len() == 1 {
-            deriver.condition(&compiled.conditions[0], &compiled.detections)
-        } else {
-            needs
+            .collect();
+        // One condition keeps all its clauses (the OR of one would keep only
+        // its best clause); several give the OR of their best.
+        let needs = match each.len() {
+            1 => each.remove(0),
+            _ => or(each),
         };
         self.rules.push(compiled);
         self.needs.push(needs);

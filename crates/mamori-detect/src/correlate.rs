@@ -341,22 +341,11 @@ impl Correlations {
             Some(String::new())
         };
         let cap = self.limits.max_group_entries;
-        if !self.state.contains_key(self.key.as_str()) {
-            let w = Window {
-                corr: idx,
-                ..Window::default()
-            };
-            self.state.insert(self.key.clone(), w);
-        }
-        let Some(window) = self.state.get_mut(self.key.as_str()) else {
+        let lateness = self.limits.lateness_secs.unwrap_or(0);
+        let window = window_for(&mut self.state, &self.key, idx);
+        let Some(late) = arrival(window, ts, self.limits.lateness_secs) else {
             return;
         };
-        // Without a lateness, every event counts as it arrives.
-        let late = self.limits.lateness_secs.is_some() && !window.is_empty() && ts < window.newest;
-        let lateness = self.limits.lateness_secs.unwrap_or(0);
-        if late && ts < window.newest - lateness {
-            return; // later than the lateness allows: not counted
-        }
         if !late {
             window.newest = ts;
             window.advance(ts - span, ts - span - lateness, distinct);
@@ -406,25 +395,15 @@ impl Correlations {
         let span = c.compiled.timespan_secs as i64;
         let lateness = self.limits.lateness_secs;
         let cap = self.limits.max_group_entries.max(1);
-        if !self.state.contains_key(self.key.as_str()) {
-            let w = Window {
-                corr: idx,
-                ..Window::default()
-            };
-            self.state.insert(self.key.clone(), w);
-        }
-        let Some(window) = self.state.get_mut(self.key.as_str()) else {
-            return;
-        };
+        let window = window_for(&mut self.state, &self.key, idx);
         if window.hits.len() < c.compiled.rule_refs.len() {
             window
                 .hits
                 .resize(c.compiled.rule_refs.len(), VecDeque::new());
         }
-        let late = lateness.is_some() && !window.is_empty() && ts < window.newest;
-        if late && ts < window.newest - lateness.unwrap_or(0) {
+        let Some(late) = arrival(window, ts, lateness) else {
             return;
-        }
+        };
         if !late {
             window.newest = ts;
             let keep_from = ts - span - lateness.unwrap_or(0);
@@ -526,6 +505,30 @@ fn temporal_value(c: &Correlation, hits: &[VecDeque<i64>], ordered: bool, lo: i6
         }
     }
     c.lists.len() as f64
+}
+
+/// The group's window, made on its first event.
+fn window_for<'s>(
+    state: &'s mut HashMap<String, Window, FxBuild>,
+    key: &str,
+    corr: usize,
+) -> &'s mut Window {
+    if !state.contains_key(key) {
+        let w = Window {
+            corr,
+            ..Window::default()
+        };
+        state.insert(key.to_owned(), w);
+    }
+    state.get_mut(key).expect("inserted above")
+}
+
+/// Whether an event at `ts` is late for the window (`Some(true)`), on time
+/// (`Some(false)`), or later than the lateness allows (`None`: not counted).
+/// Without a lateness, every event counts as it arrives.
+fn arrival(window: &Window, ts: i64, lateness: Option<i64>) -> Option<bool> {
+    let late = lateness.is_some() && !window.is_empty() && ts < window.newest;
+    (!late || ts >= window.newest - lateness.unwrap_or(0)).then_some(late)
 }
 
 /// Values longer than this are kept as their SHA-256: an event cannot make

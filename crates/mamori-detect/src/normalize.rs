@@ -84,6 +84,16 @@ pub fn network_of(ip: &str) -> Option<String> {
     }
 }
 
+/// A field derived when read, not sent: its value for the event whose
+/// `source.ip` is `source_ip`.
+pub fn derived<'a>(name: &str, source_ip: impl FnOnce() -> Option<&'a str>) -> Option<String> {
+    if name == SOURCE_NETWORK {
+        source_ip().and_then(network_of)
+    } else {
+        None
+    }
+}
+
 /// Maps field names to the canonical vocabulary. Extra aliases can be added
 /// per deployment (a source with its own names).
 #[derive(Debug, Clone)]

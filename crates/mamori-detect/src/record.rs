@@ -330,13 +330,12 @@ impl rsigma_eval::Event for Bound<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         match self.record.get(self.schema, path) {
             Some(v) => Some(v.event_value()),
-            None if path == crate::normalize::SOURCE_NETWORK => self
-                .record
-                .get(self.schema, "source.ip")
-                .and_then(Val::as_str)
-                .and_then(crate::normalize::network_of)
-                .map(|n| EventValue::Str(Cow::Owned(n))),
-            None => None,
+            None => crate::normalize::derived(path, || {
+                self.record
+                    .get(self.schema, "source.ip")
+                    .and_then(Val::as_str)
+            })
+            .map(|n| EventValue::Str(Cow::Owned(n))),
         }
     }
 

@@ -437,12 +437,7 @@ impl SigmaRules {
 
     /// The detection rules that match the event (no correlation state).
     pub fn evaluate(&self, event: &Event) -> Vec<RuleHit> {
-        let record = Record::from_event(event.clone(), &self.schema);
-        self.compiled
-            .evaluate(&record, &self.schema, &mut Scratch::default())
-            .into_iter()
-            .map(hit)
-            .collect()
+        self.evaluate_record(&Record::from_event(event.clone(), &self.schema))
     }
 
     /// [`SigmaRules::evaluate`] for a record parsed with [`SigmaRules::schema`].
@@ -648,12 +643,8 @@ impl rsigma_eval::Event for SigmaView<'_> {
         let canonical = self.fields.canonical(path);
         match self.event.get(canonical).or_else(|| self.event.get(path)) {
             Some(v) => Some(event_value(v)),
-            None if canonical == crate::normalize::SOURCE_NETWORK => self
-                .event
-                .get_str("source.ip")
-                .and_then(crate::normalize::network_of)
+            None => crate::normalize::derived(canonical, || self.event.get_str("source.ip"))
                 .map(|n| EventValue::Str(Cow::Owned(n))),
-            None => None,
         }
     }
 

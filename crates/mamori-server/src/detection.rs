@@ -251,6 +251,14 @@ pub async fn spawn_syslog(state: AppState) -> std::io::Result<Option<std::net::S
     Ok(Some(addr))
 }
 
+/// The value of `name` among decoded query or form pairs.
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 /// The company with this code, if it is in `scope`; else a 400 that says
 /// which company may not be used and why (`what`).
 async fn company_in(
@@ -390,12 +398,7 @@ pub async fn ingest(
         return Err(ApiError::Forbidden);
     }
     let params = query.as_deref().map(url_pairs).unwrap_or_default();
-    let param = |name: &str| {
-        params
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |name: &str| param(&params, name);
     let code = param("company").ok_or_else(|| {
         ApiError::BadRequest("company (the company code the events belong to) is required".into())
     })?;
@@ -470,10 +473,10 @@ fn parse_cursor(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid
 fn filters(query: &Option<String>) -> Result<Filters, ApiError> {
     let params = query.as_deref().map(url_pairs).unwrap_or_default();
     let get = |name: &str| {
-        params
-            .iter()
-            .find(|(k, v)| k == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_owned())
+        param(&params, name)
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
     };
     let pick = |name: &str, allowed: &[&str]| -> Result<Option<String>, ApiError> {
         match get(name) {
@@ -599,12 +602,7 @@ pub async fn set_status_form(
     let pairs = std::str::from_utf8(&body)
         .map(url_pairs)
         .unwrap_or_default();
-    let field = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| param(&pairs, name).unwrap_or_default();
     let result = async {
         let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
         let version: i64 = field("version")
@@ -679,11 +677,7 @@ pub async fn export(
 ) -> Result<Response, ApiError> {
     let f = filters(&query)?;
     let params = query.as_deref().map(url_pairs).unwrap_or_default();
-    let format = params
-        .iter()
-        .find(|(k, _)| k == "format")
-        .map_or("csv", |(_, v)| v.as_str())
-        .to_owned();
+    let format = param(&params, "format").unwrap_or("csv").to_owned();
     if format != "csv" && format != "xlsx" {
         return Err(ApiError::BadRequest("format must be csv or xlsx".into()));
     }
@@ -903,21 +897,13 @@ fn rules_access(ctx: &crate::Ctx, p: &mamori_domain::authz::Principal) -> Result
 
 fn rules_query(query: &Option<String>) -> Result<(String, bool), ApiError> {
     let params = query.as_deref().map(url_pairs).unwrap_or_default();
-    let q = params
-        .iter()
-        .find(|(k, _)| k == "q")
-        .map(|(_, v)| v.trim().to_owned())
-        .unwrap_or_default();
+    let q = param(&params, "q").unwrap_or_default().trim().to_owned();
     if q.chars().count() > 200 {
         return Err(ApiError::BadRequest(
             "q is longer than 200 characters".into(),
         ));
     }
-    let by_title = match params
-        .iter()
-        .find(|(k, _)| k == "sort")
-        .map(|(_, v)| v.as_str())
-    {
+    let by_title = match param(&params, "sort") {
         None | Some("" | "hits") => false,
         Some("title") => true,
         Some(other) => {
