@@ -91,6 +91,22 @@ with sync_playwright() as p:
           rows.count() >= 1 and page.locator("th", has_text="Hits").count() == 1,
           page.locator("main").inner_text()[:300])
 
+    page.goto(BASE + "/r/alerts?level=high")
+    levels = page.locator("table.list tbody tr td:nth-child(3)").all_inner_texts()
+    titles = page.locator("table.list tbody tr td:nth-child(4)").all_inner_texts()
+    check("demo alerts from real detection, filtered by level",
+          levels and all(l == "High" for l in levels) and any("Credential stuffing" in t for t in titles),
+          str(list(zip(levels, titles))[:3]))
+    page.click("table.list tbody tr td a")
+    check("what detection set is read-only", page.locator("input[name=count]").is_disabled())
+    page.select_option("select[name=status]", "acknowledged")
+    page.click("form.record button.primary")
+    page.wait_for_load_state("networkidle")
+    check("triage saved; the lifecycle offers only allowed moves",
+          page.input_value("select[name=status]") == "acknowledged"
+          and page.locator("select[name=status] option[value=new]").count() == 0,
+          page.locator("main").inner_text()[:300])
+
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()
 

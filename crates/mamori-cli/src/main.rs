@@ -330,7 +330,6 @@ async fn run() -> Result<()> {
             let registers: Vec<&str> = mamori_domain::registers::ALL
                 .iter()
                 .map(|r| r.name)
-                .chain(mamori_domain::authz::OTHER_AREAS.iter().copied())
                 .collect();
             for s in &scopes {
                 if !mamori_domain::authz::valid_token_scope(s, &registers) {

@@ -125,12 +125,30 @@ async fn accepted_alerts_survive_a_kill() {
         mamori_store::Store::connect(&format!("sqlite://{}", dir.join("mamori.db").display()))
             .await
             .expect("reopen the database");
+    let query = mamori_store::records::ListQuery {
+        scope: mamori_domain::authz::Scope::All,
+        company: None,
+        filters: Vec::new(),
+        search: None,
+        archived: mamori_store::records::Archived::All,
+        sort: None,
+        desc: false,
+        after: None,
+        limit: 10,
+        count: false,
+    };
     let alerts = store
-        .list_alerts(&mamori_domain::authz::Scope::All, &Default::default(), 10)
+        .list_records(&mamori_domain::registers::ALERTS, &query)
         .await
-        .expect("alerts");
+        .expect("alerts")
+        .items;
     assert_eq!(alerts.len(), 1, "the accepted alert is on disk");
-    assert!(alerts[0].title.contains("Credential stuffing"));
+    assert!(
+        alerts[0]
+            .record
+            .text("title")
+            .is_some_and(|t| t.contains("Credential stuffing"))
+    );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -86,8 +86,8 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::InternalAuditor, "departments", READ_EXPORT),
     (Role::ExternalAuditor, "departments", READ),
     (Role::Employee, "departments", NOTHING),
-    // Alerts: Create is "may send events to be detected on" (ingest); Update
-    // is triage (status changes).
+    // Alerts: Create is "may send events to be detected on" (ingest; people
+    // never create alerts by hand); Update is triage (status changes).
     (Role::Admin, "alerts", EVERYTHING),
     (Role::CisoOffice, "alerts", EVERYTHING),
     (Role::Csirt, "alerts", EVERYTHING),
@@ -98,9 +98,6 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::Employee, "alerts", NOTHING),
     (Role::Hr, "alerts", NOTHING),
 ];
-
-/// Permission areas that are not kernel registers.
-pub const OTHER_AREAS: &[&str] = &["alerts"];
 
 /// Whether `role` may do `action` on `register`, in a company where it holds.
 pub fn allows(role: Role, register: &str, action: Action) -> bool {

@@ -4,7 +4,6 @@
 //! database and no HTTP types. Everything here is plain data and pure
 //! functions, so the store, the server and the CLI agree on one meaning.
 
-pub mod alerts;
 pub mod authz;
 pub mod classification;
 pub mod demo;

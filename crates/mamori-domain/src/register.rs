@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde_json::Value as Json;
 use uuid::Uuid;
 
@@ -33,6 +33,11 @@ pub enum FieldKind {
     Classification,
     Bool,
     Date,
+    /// A whole number (64-bit).
+    Integer,
+    /// An instant: stored in UTC, shown in the viewer's time zone, written
+    /// in RFC 3339 with its offset in the API.
+    DateTime,
     /// Another record of the same company.
     Reference(RefTarget),
 }
@@ -69,7 +74,18 @@ pub struct FieldSpec {
     pub sortable: bool,
     /// The list may be filtered by exact value (`?field=value`).
     pub filter: bool,
+    /// Set by mamori itself (an alert's count, when it was first seen):
+    /// people see it but never set it. The API refuses it by name; forms
+    /// and imports leave it alone.
+    pub system: bool,
+    /// A lifecycle for an enum field: each value with the values it may move
+    /// to. A change to any other value is refused, and forms offer only the
+    /// allowed moves.
+    pub moves: Option<Moves>,
 }
+
+/// A lifecycle: `(from, [to, …])` for every value of an enum.
+pub type Moves = &'static [(&'static str, &'static [&'static str])];
 
 impl FieldSpec {
     pub const fn new(name: &'static str, kind: FieldKind) -> Self {
@@ -80,6 +96,8 @@ impl FieldSpec {
             list: false,
             sortable: false,
             filter: false,
+            system: false,
+            moves: None,
         }
     }
     pub const fn required(mut self) -> Self {
@@ -98,6 +116,28 @@ impl FieldSpec {
         self.filter = true;
         self
     }
+    pub const fn system(mut self) -> Self {
+        self.system = true;
+        self
+    }
+    pub const fn moves(mut self, moves: Moves) -> Self {
+        self.moves = Some(moves);
+        self
+    }
+
+    /// The values a field with a lifecycle may take when it holds `current`
+    /// (`current` first); `None` for a field without one.
+    pub fn next_values(&self, current: &str) -> Option<Vec<&'static str>> {
+        let moves = self.moves?;
+        let mut values: Vec<&'static str> = Vec::new();
+        if let FieldKind::Enum(options) = self.kind {
+            values.extend(options.iter().copied().filter(|o| *o == current));
+        }
+        if let Some((_, to)) = moves.iter().find(|(from, _)| *from == current) {
+            values.extend(to.iter().copied());
+        }
+        Some(values)
+    }
 }
 
 /// A register: its name (used in URLs, permissions and message keys), its
@@ -113,6 +153,12 @@ pub struct RegisterSpec {
     pub title_fields: &'static [&'static str],
     /// Whether reading one record is written to the audit chain (personal data).
     pub audit_reads: bool,
+    /// Whether people create records (API, form, import). Alerts are raised
+    /// by mamori's detection alone.
+    pub people_create: bool,
+    /// The list's order when none is asked for: a sortable field, `-` first
+    /// for descending; empty for the reference number.
+    pub default_sort: &'static str,
     /// Rules across fields, run on the complete record.
     pub check: fn(&Record) -> Vec<FieldError>,
 }
@@ -124,6 +170,8 @@ pub enum Value {
     Text(String),
     Bool(bool),
     Date(NaiveDate),
+    Int(i64),
+    Time(DateTime<Utc>),
     Ref(RefValue),
 }
 
@@ -150,6 +198,8 @@ impl Value {
             Value::Text(s) => Json::String(s.clone()),
             Value::Bool(b) => Json::Bool(*b),
             Value::Date(d) => Json::String(d.format("%Y-%m-%d").to_string()),
+            Value::Int(n) => Json::from(*n),
+            Value::Time(t) => Json::String(t.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
             Value::Ref(RefValue::Id(id)) => Json::String(id.to_string()),
             Value::Ref(RefValue::Key(k)) => Json::String(k.clone()),
         }
@@ -209,6 +259,13 @@ impl RegisterSpec {
                 }
                 continue;
             };
+            if field.system {
+                errors.push(FieldError::new(
+                    field.name,
+                    "is set by mamori and cannot be written",
+                ));
+                continue;
+            }
             match parse_json_value(field, raw, ctx) {
                 Ok(v) => {
                     record.values.insert(field.name, v);
@@ -224,7 +281,8 @@ impl RegisterSpec {
     }
 
     /// Parses text inputs (form fields, CSV cells): every field of the spec
-    /// that `get` returns text for. Empty text is no value.
+    /// that `get` returns text for, except those mamori sets (an exported
+    /// file imports back). Empty text is no value.
     pub fn parse_text<'s>(
         &self,
         mut get: impl FnMut(&str) -> Option<&'s str>,
@@ -232,7 +290,7 @@ impl RegisterSpec {
     ) -> Result<Record, Vec<FieldError>> {
         let mut record = Record::default();
         let mut errors = Vec::new();
-        for field in self.fields {
+        for field in self.fields.iter().filter(|f| !f.system) {
             let Some(raw) = get(field.name) else { continue };
             match parse_text_value(field, raw, ctx) {
                 Ok(v) => {
@@ -248,6 +306,17 @@ impl RegisterSpec {
         }
     }
 
+    /// Parses one field's text as a filter or search value: any field,
+    /// those mamori sets too.
+    pub fn parse_value(
+        &self,
+        field: &FieldSpec,
+        raw: &str,
+        ctx: ParseContext<'_>,
+    ) -> Result<Value, FieldError> {
+        parse_text_value(field, raw, ctx).map_err(|message| FieldError::new(field.name, message))
+    }
+
     /// Rules on a complete record: required fields, then the register's own.
     pub fn check_complete(&self, record: &Record) -> Vec<FieldError> {
         let mut errors: Vec<FieldError> = self
@@ -257,6 +326,31 @@ impl RegisterSpec {
             .map(|f| FieldError::new(f.name, "is required"))
             .collect();
         errors.extend((self.check)(record));
+        errors
+    }
+
+    /// Rules on a change: every field with a lifecycle may only make one of
+    /// its moves.
+    pub fn check_change(&self, before: &Record, after: &Record) -> Vec<FieldError> {
+        let mut errors = Vec::new();
+        for field in self.fields {
+            let (Some(from), Some(to)) = (before.text(field.name), after.text(field.name)) else {
+                continue;
+            };
+            let Some(allowed) = field.next_values(from) else {
+                continue;
+            };
+            if from != to && !allowed.contains(&to) {
+                let message = match &allowed[..] {
+                    [_] | [] => format!("cannot move from {from} to {to}; {from} is final"),
+                    [_, rest @ ..] => format!(
+                        "cannot move from {from} to {to}; from {from} it may move to: {}",
+                        rest.join(", ")
+                    ),
+                };
+                errors.push(FieldError::new(field.name, message));
+            }
+        }
         errors
     }
 
@@ -275,6 +369,10 @@ fn parse_json_value(field: &FieldSpec, raw: &Json, ctx: ParseContext<'_>) -> Res
         (_, Json::Null) => Ok(Value::Null),
         (FieldKind::Bool, Json::Bool(b)) => Ok(Value::Bool(*b)),
         (FieldKind::Bool, _) => Err("must be true or false".into()),
+        (FieldKind::Integer, Json::Number(n)) => n
+            .as_i64()
+            .map(Value::Int)
+            .ok_or_else(|| "must be a whole number".into()),
         (FieldKind::Reference(_), Json::String(s)) => Uuid::parse_str(s.trim())
             .map(|id| Value::Ref(RefValue::Id(id)))
             .map_err(|_| "must be the id (UUID) of a record".into()),
@@ -326,6 +424,15 @@ fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Resu
             .or_else(|_| NaiveDate::parse_from_str(s, "%Y/%m/%d"))
             .map(Value::Date)
             .map_err(|_| "must be a date written YYYY-MM-DD".into()),
+        FieldKind::Integer => s
+            .parse::<i64>()
+            .map(Value::Int)
+            .map_err(|_| "must be a whole number".into()),
+        FieldKind::DateTime => DateTime::parse_from_rfc3339(s)
+            .map(|t| Value::Time(t.with_timezone(&Utc)))
+            .map_err(|_| {
+                "must be a date and time with its offset, such as 2026-04-01T09:00:00+09:00".into()
+            }),
         FieldKind::Reference(_) => Ok(Value::Ref(match Uuid::parse_str(s) {
             Ok(id) => RefValue::Id(id),
             Err(_) => {

@@ -123,6 +123,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let spec = register(&name)?;
+    kernel::require_people_create(spec)?;
     require(&p, spec, Action::Create, ctx.now)?;
     let map = json_object(&body)?;
     let company = match map.get(COMPANY_KEY) {

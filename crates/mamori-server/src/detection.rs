@@ -18,7 +18,7 @@ use mamori_detect::parse::Format;
 use mamori_detect::sigma::RuleKind;
 use mamori_detect::sigma::SigmaRules;
 use mamori_domain::authz::Action;
-use mamori_store::alerts::{AlertRow, LEVELS, NewAlert, STATUSES};
+use mamori_store::alerts::NewAlert;
 use serde_json::{Value as Json, json};
 
 use crate::context::{ApiUser, WebUser, url_pairs};
@@ -127,17 +127,13 @@ async fn detect(
     .map_err(|e| ApiError::Internal(format!("detection failed: {e}")))
 }
 
-/// Records a company's alerts; shared by the ingest endpoint and the syslog
-/// listener.
-async fn record(
-    state: &AppState,
-    company: &mamori_store::org::Company,
+/// The engine's alerts as the store keeps them. Alerts below "low" (the
+/// building blocks of correlations) are not kept.
+pub(crate) fn to_store(
     alerts: &[mamori_detect::engine::Alert],
-    actor: &mamori_store::users::Actor,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<mamori_store::alerts::Recorded, ApiError> {
-    // Alerts below "low" (the building blocks of correlations) are not kept.
-    let new: Vec<NewAlert> = alerts
+) -> Vec<NewAlert> {
+    alerts
         .iter()
         .filter(|a| a.level != "informational")
         .map(|a| NewAlert {
@@ -149,7 +145,19 @@ async fn record(
             detail: detail(&a.source),
             seen_at: a.timestamp.unwrap_or(now),
         })
-        .collect();
+        .collect()
+}
+
+/// Records a company's alerts; shared by the ingest endpoint and the syslog
+/// listener.
+async fn record(
+    state: &AppState,
+    company: &mamori_store::org::Company,
+    alerts: &[mamori_detect::engine::Alert],
+    actor: &mamori_store::users::Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<mamori_store::alerts::Recorded, ApiError> {
+    let new = to_store(alerts, now);
     let recorded = state
         .store
         .record_alerts(company.id, &new, actor, now)
@@ -438,400 +446,14 @@ pub async fn ingest(
     })))
 }
 
-/// The alerts list's filters, page size and cursor, from the query string.
-#[derive(Debug, Default)]
-struct Filters {
-    status: Option<String>,
-    level: Option<String>,
-    /// A company code.
-    company: Option<String>,
-    /// Words in the title.
-    q: Option<String>,
-    limit: i64,
-    after: Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)>,
-}
-
-/// Rows per page unless `limit` says otherwise (at most [`MAX_PAGE`]).
-const PAGE: i64 = 50;
-const MAX_PAGE: i64 = 500;
-/// Rows in one export.
-const MAX_EXPORT: i64 = 10_000;
-
-/// A page cursor: the last row's last-seen time and id.
-fn cursor(row: &AlertRow) -> String {
-    format!("{}_{}", row.last_seen.timestamp_micros(), row.id)
-}
-
-fn parse_cursor(text: &str) -> Option<(chrono::DateTime<chrono::Utc>, uuid::Uuid)> {
-    let (micros, id) = text.split_once('_')?;
-    Some((
-        chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?,
-        uuid::Uuid::parse_str(id).ok()?,
-    ))
-}
-
-fn filters(query: &Option<String>) -> Result<Filters, ApiError> {
-    let params = query.as_deref().map(url_pairs).unwrap_or_default();
-    let get = |name: &str| {
-        param(&params, name)
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
+/// `/alerts`: the alerts list is the `alerts` register's list page; old
+/// links and bookmarks keep working.
+pub async fn page(RawQuery(query): RawQuery) -> Response {
+    let target = match query.filter(|q| !q.is_empty()) {
+        Some(q) => format!("/r/alerts?{q}"),
+        None => "/r/alerts".to_owned(),
     };
-    let pick = |name: &str, allowed: &[&str]| -> Result<Option<String>, ApiError> {
-        match get(name) {
-            None => Ok(None),
-            Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
-            Some(v) => Err(ApiError::BadRequest(format!(
-                "{name} {v:?} is not one of: {}",
-                allowed.join(", ")
-            ))),
-        }
-    };
-    let limit = match get("limit") {
-        None => PAGE,
-        Some(v) => v
-            .parse::<i64>()
-            .ok()
-            .filter(|n| (1..=MAX_PAGE).contains(n))
-            .ok_or_else(|| {
-                ApiError::BadRequest(format!("limit must be a number from 1 to {MAX_PAGE}"))
-            })?,
-    };
-    let after = match get("after") {
-        None => None,
-        Some(v) => Some(parse_cursor(&v).ok_or_else(|| {
-            ApiError::BadRequest("after is not a cursor from this list's next link".into())
-        })?),
-    };
-    let q = get("q");
-    if q.as_ref().is_some_and(|q| q.chars().count() > 200) {
-        return Err(ApiError::BadRequest(
-            "q is longer than 200 characters".into(),
-        ));
-    }
-    Ok(Filters {
-        status: pick("status", STATUSES)?,
-        level: pick("level", LEVELS)?,
-        company: get("company"),
-        q,
-        limit,
-        after,
-    })
-}
-
-/// `PATCH /api/v1/alerts/{id}` with `{"status": …, "version": …}`: triage.
-pub async fn set_status(
-    State(state): State<AppState>,
-    ApiUser(ctx, p): ApiUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
-    body: Bytes,
-) -> Result<JsonBody<Json>, ApiError> {
-    let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-    let read = p.scope("alerts", Action::Read, ctx.now);
-    if read.is_empty() {
-        return Err(ApiError::Forbidden);
-    }
-    let parsed: Json = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed JSON: {e}")))?;
-    let status = parsed["status"]
-        .as_str()
-        .ok_or_else(|| ApiError::BadRequest("status is required".into()))?;
-    let version = parsed["version"]
-        .as_i64()
-        .ok_or_else(|| ApiError::BadRequest("version (the one you read) is required".into()))?;
-    if let Some(extra) = parsed
-        .as_object()
-        .and_then(|o| o.keys().find(|k| *k != "status" && *k != "version"))
-    {
-        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
-            extra.clone(),
-            "unknown field",
-        )]));
-    }
-    let row = change_status(&state, &ctx, &p, id, version, status).await?;
-    Ok(JsonBody(json!(row)))
-}
-
-/// Another company's alert is 404; one the caller may read but not triage is 403.
-async fn change_status(
-    state: &AppState,
-    ctx: &crate::Ctx,
-    p: &mamori_domain::authz::Principal,
-    id: uuid::Uuid,
-    version: i64,
-    status: &str,
-) -> Result<AlertRow, ApiError> {
-    let read = p.scope("alerts", Action::Read, ctx.now);
-    let update = p.scope("alerts", Action::Update, ctx.now);
-    if !STATUSES.contains(&status) {
-        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
-            "status",
-            format!("must be one of: {}", STATUSES.join(", ")),
-        )]));
-    }
-    match state
-        .store
-        .set_alert_status(id, &update, version, status, &ctx.actor(), ctx.now)
-        .await
-    {
-        Err(mamori_store::StoreError::NotFound) => {
-            // Visible but not ours to change → 403; not visible → 404.
-            let visible = state
-                .store
-                .alert(id)
-                .await?
-                .is_some_and(|a| read.contains(a.company_id));
-            Err(if visible {
-                ApiError::Forbidden
-            } else {
-                ApiError::NotFound
-            })
-        }
-        other => Ok(other?),
-    }
-}
-
-/// The triage form on the Monitoring page.
-pub async fn set_status_form(
-    State(state): State<AppState>,
-    WebUser(ctx, p): WebUser,
-    axum::extract::Path(id): axum::extract::Path<String>,
-    body: Bytes,
-) -> Response {
-    let pairs = std::str::from_utf8(&body)
-        .map(url_pairs)
-        .unwrap_or_default();
-    let field = |name: &str| param(&pairs, name).unwrap_or_default();
-    let result = async {
-        let id = uuid::Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
-        let version: i64 = field("version")
-            .parse()
-            .map_err(|_| ApiError::BadRequest("version".into()))?;
-        change_status(&state, &ctx, &p, id, version, field("status")).await
-    }
-    .await;
-    match result {
-        Ok(_) => axum::response::Redirect::to("/alerts").into_response(),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
-}
-
-/// Alerts the principal may `action` (read or export), with the filters
-/// asked for, one page of `limit` rows.
-async fn visible_alerts(
-    state: &AppState,
-    ctx: &crate::Ctx,
-    p: &mamori_domain::authz::Principal,
-    action: Action,
-    f: &Filters,
-    limit: i64,
-) -> Result<Vec<AlertRow>, ApiError> {
-    let scope = p.scope("alerts", action, ctx.now);
-    if scope.is_empty() {
-        return Err(ApiError::Forbidden);
-    }
-    let company = match &f.company {
-        None => None,
-        Some(code) => Some(
-            company_in(state, &scope, code, "whose alerts you may see")
-                .await?
-                .id,
-        ),
-    };
-    let query = mamori_store::alerts::AlertQuery {
-        status: f.status.as_deref(),
-        level: f.level.as_deref(),
-        company,
-        title: f.q.as_deref(),
-        before: f.after,
-    };
-    Ok(state.store.list_alerts(&scope, &query, limit).await?)
-}
-
-/// `GET /api/v1/alerts?status=&level=&company=&q=&limit=&after=`: the alerts
-/// the caller may see, most recently seen first, a page at a time (`next`
-/// is the cursor for `after`, null on the last page).
-pub async fn list(
-    State(state): State<AppState>,
-    ApiUser(ctx, p): ApiUser,
-    RawQuery(query): RawQuery,
-) -> Result<JsonBody<Json>, ApiError> {
-    let f = filters(&query)?;
-    let mut rows = visible_alerts(&state, &ctx, &p, Action::Read, &f, f.limit + 1).await?;
-    let next = (rows.len() as i64 > f.limit).then(|| {
-        rows.truncate(f.limit as usize);
-        rows.last().map(cursor)
-    });
-    Ok(JsonBody(
-        json!({ "items": rows, "next": next.flatten(), "rules_not_loaded": state.rule_errors }),
-    ))
-}
-
-/// `GET /api/v1/alerts/export?format=csv|xlsx&…filters`: the filtered list
-/// (up to 10,000 rows) as a file, dates in the viewer's time zone; audited.
-pub async fn export(
-    State(state): State<AppState>,
-    ApiUser(ctx, p): ApiUser,
-    RawQuery(query): RawQuery,
-) -> Result<Response, ApiError> {
-    let f = filters(&query)?;
-    let params = query.as_deref().map(url_pairs).unwrap_or_default();
-    let format = param(&params, "format").unwrap_or("csv").to_owned();
-    if format != "csv" && format != "xlsx" {
-        return Err(ApiError::BadRequest("format must be csv or xlsx".into()));
-    }
-    let rows = visible_alerts(&state, &ctx, &p, Action::Export, &f, MAX_EXPORT).await?;
-    let companies = state
-        .store
-        .companies(&mamori_domain::authz::Scope::All)
-        .await?;
-    let code = |id: uuid::Uuid| {
-        companies
-            .iter()
-            .find(|c| c.id == id)
-            .map_or(String::new(), |c| c.code.clone())
-    };
-    let t = ctx.t(&state);
-    let header_row = [
-        "last_seen",
-        "first_seen",
-        "company",
-        "level",
-        "title",
-        "count",
-        "status",
-        "tags",
-        "rule_id",
-        "id",
-    ];
-    let data: Vec<Vec<String>> = rows
-        .iter()
-        .map(|r| {
-            vec![
-                ctx.local(r.last_seen),
-                ctx.local(r.first_seen),
-                code(r.company_id),
-                t.tk(&["alert_level", &r.level]),
-                r.title.clone(),
-                r.count.to_string(),
-                t.tk(&["alert_status", &r.status]),
-                r.tags.clone(),
-                r.rule_id.clone().unwrap_or_default(),
-                r.id.to_string(),
-            ]
-        })
-        .collect();
-    let entry = mamori_store::audit::Entry {
-        actor_id: Some(p.user_id),
-        actor: p.username.clone(),
-        action: "export".into(),
-        register: "alerts".into(),
-        detail: Some(format!("format={format} records={}", data.len())),
-        ..Default::default()
-    };
-    state.store.audit(&entry, ctx.now).await?;
-    crate::transfer::download("alerts", &format, &ctx, &header_row, &data)
-}
-
-#[derive(Template)]
-#[template(path = "alerts.html")]
-struct AlertsPage<'a> {
-    f: crate::web::Frame<'a>,
-    rows: Vec<AlertRow>,
-    when: Vec<String>,
-    statuses: Vec<(String, String, bool)>,
-    levels: Vec<(String, String, bool)>,
-    companies: Vec<(String, String, bool)>,
-    q: String,
-    next_link: Option<String>,
-    filters_query: String,
-    can_export: bool,
-    rule_errors: Vec<String>,
-    can_triage: bool,
-}
-
-pub async fn page(
-    State(state): State<AppState>,
-    WebUser(ctx, p): WebUser,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let result = async {
-        let f = filters(&query)?;
-        let rows = visible_alerts(&state, &ctx, &p, Action::Read, &f, f.limit + 1).await?;
-        Ok::<_, ApiError>((f, rows))
-    }
-    .await;
-    let (f, mut rows) = match result {
-        Ok(r) => r,
-        Err(e) => return crate::web::error_page(&state, &ctx, e),
-    };
-    let next = (rows.len() as i64 > f.limit).then(|| {
-        rows.truncate(f.limit as usize);
-        rows.last().map(cursor)
-    });
-    let t = ctx.t(&state);
-    let choices = |prefix: &str, all: &[&str], selected: &Option<String>| {
-        all.iter()
-            .map(|v| {
-                (
-                    (*v).to_owned(),
-                    t.tk(&[prefix, v]),
-                    selected.as_deref() == Some(*v),
-                )
-            })
-            .collect::<Vec<_>>()
-    };
-    // The filters again, for the next-page and export links.
-    let mut keep: Vec<(String, String)> = Vec::new();
-    for (k, v) in [
-        ("status", &f.status),
-        ("level", &f.level),
-        ("company", &f.company),
-        ("q", &f.q),
-    ] {
-        if let Some(v) = v {
-            keep.push((k.to_owned(), v.clone()));
-        }
-    }
-    let filters_query = crate::web::query_string(&keep);
-    let next_link = next.flatten().map(|c| {
-        let mut pairs = keep.clone();
-        pairs.push(("after".to_owned(), c));
-        format!("/alerts?{}", crate::web::query_string(&pairs))
-    });
-    let companies = state
-        .store
-        .companies(&p.scope("alerts", Action::Read, ctx.now))
-        .await
-        .unwrap_or_default();
-    let page = AlertsPage {
-        f: crate::web::frame(&state, &ctx, "nav.monitoring"),
-        when: rows.iter().map(|r| ctx.local(r.last_seen)).collect(),
-        statuses: choices("alert_status", STATUSES, &f.status),
-        levels: choices("alert_level", LEVELS, &f.level),
-        companies: companies
-            .iter()
-            .map(|c| {
-                (
-                    c.code.clone(),
-                    format!("{} {}", c.code, c.name_ja),
-                    f.company.as_deref() == Some(c.code.as_str()),
-                )
-            })
-            .collect(),
-        q: f.q.clone().unwrap_or_default(),
-        next_link,
-        filters_query,
-        can_export: !p.scope("alerts", Action::Export, ctx.now).is_empty(),
-        rows,
-        rule_errors: state.rule_errors.clone(),
-        can_triage: !p.scope("alerts", Action::Update, ctx.now).is_empty(),
-    };
-    match page.render() {
-        Ok(html) => axum::response::Html(html).into_response(),
-        Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
-    }
+    axum::response::Redirect::to(&target).into_response()
 }
 
 /// One loaded rule as the rules list shows it.
@@ -933,6 +555,8 @@ pub async fn rules(
 /// A rules-list row as the page shows it (labels in the viewer's language).
 struct RuleView {
     title: String,
+    /// The rule's alerts (empty for a rule without an id).
+    alerts_href: String,
     level: String,
     kind: String,
     tags: String,
@@ -970,9 +594,15 @@ pub async fn rules_page(
             level: if r.level.is_empty() {
                 String::new()
             } else {
-                t.tk(&["alert_level", &r.level])
+                t.tk(&["enum", "alerts", "level", &r.level])
             },
             kind: t.tk(&["rule_kind", r.kind]),
+            alerts_href: r.id.as_deref().map_or(String::new(), |id| {
+                format!(
+                    "/r/alerts?{}",
+                    crate::web::query_string(&[("rule_id".into(), id.into())])
+                )
+            }),
             title: r.title,
             tags: r.tags,
             file: r.file,

@@ -25,6 +25,10 @@ pub enum ApiError {
     ImportRejected(Vec<RowError>),
     #[error("{0}")]
     Conflict(String),
+    /// The resource exists but does not take this method (people cannot
+    /// create alerts); the message says what to do instead.
+    #[error("{0}")]
+    NotAllowed(String),
     #[error("the record was changed by someone else; reload it (current version {0})")]
     Stale(i64),
     #[error("the request body is larger than {0} bytes")]
@@ -48,6 +52,7 @@ impl ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) | ApiError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) | ApiError::Stale(_) => StatusCode::CONFLICT,
+            ApiError::NotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -63,6 +68,7 @@ impl ApiError {
             ApiError::Invalid(_) => "invalid",
             ApiError::ImportRejected(_) => "import_rejected",
             ApiError::Conflict(_) => "conflict",
+            ApiError::NotAllowed(_) => "not_allowed",
             ApiError::Stale(_) => "stale_version",
             ApiError::TooLarge(_) => "too_large",
             ApiError::TooManyRequests(_) => "too_many_requests",

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use mamori_domain::authz::{Action, Principal, Scope};
-use mamori_domain::register::{FieldKind, ParseContext, Record, RegisterSpec, Value};
+use mamori_domain::register::{FieldKind, FieldSpec, ParseContext, Record, RegisterSpec, Value};
 use mamori_domain::registers;
 use mamori_store::audit::Entry;
 use mamori_store::records::{Archived, Cursor, ListQuery, Stored};
@@ -22,6 +22,49 @@ pub fn register(name: &str) -> Result<&'static RegisterSpec, ApiError> {
 
 pub fn parse_id(id: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(id).map_err(|_| ApiError::NotFound)
+}
+
+/// Refuses creating or importing records in a register whose records
+/// mamori raises itself (alerts).
+pub fn require_people_create(spec: &RegisterSpec) -> Result<(), ApiError> {
+    if spec.people_create {
+        Ok(())
+    } else {
+        Err(ApiError::NotAllowed(format!(
+            "{} records are created by mamori itself and cannot be added or imported; \
+             change an existing record instead",
+            spec.name
+        )))
+    }
+}
+
+/// The sortable field `value` names (`field` or `-field`; `ref_no` is the
+/// reference number) and whether descending.
+fn parse_sort(
+    spec: &'static RegisterSpec,
+    value: &str,
+) -> Result<(Option<&'static FieldSpec>, bool), ApiError> {
+    let (desc, name) = value
+        .strip_prefix('-')
+        .map_or((false, value), |n| (true, n));
+    if name == "ref_no" {
+        return Ok((None, desc));
+    }
+    match spec.fields.iter().find(|f| f.name == name && f.sortable) {
+        Some(f) => Ok((Some(f), desc)),
+        None => {
+            let names: Vec<&str> = spec
+                .fields
+                .iter()
+                .filter(|f| f.sortable)
+                .map(|f| f.name)
+                .collect();
+            Err(ApiError::BadRequest(format!(
+                "cannot sort by {name:?}; sortable: ref_no, {}",
+                names.join(", ")
+            )))
+        }
+    }
 }
 
 /// The companies where `action` is allowed; 403 when there are none.
@@ -55,14 +98,18 @@ pub fn list_query(
     params: &[(String, String)],
     count: bool,
 ) -> Result<ListQuery, ApiError> {
+    let (sort, desc) = match spec.default_sort {
+        "" => (None, false),
+        default => parse_sort(spec, default)?,
+    };
     let mut q = ListQuery {
         scope,
         company: None,
         filters: Vec::new(),
         search: None,
         archived: Archived::Active,
-        sort: None,
-        desc: false,
+        sort,
+        desc,
         after: None,
         limit: DEFAULT_PAGE,
         count,
@@ -92,33 +139,7 @@ pub fn list_query(
                     }
                 }
             }
-            "sort" => {
-                let (desc, name) = value
-                    .strip_prefix('-')
-                    .map_or((false, value), |n| (true, n));
-                q.desc = desc;
-                q.sort = if name == "ref_no" {
-                    None
-                } else {
-                    Some(
-                        spec.fields
-                            .iter()
-                            .find(|f| f.name == name && f.sortable)
-                            .ok_or_else(|| {
-                                let names: Vec<&str> = spec
-                                    .fields
-                                    .iter()
-                                    .filter(|f| f.sortable)
-                                    .map(|f| f.name)
-                                    .collect();
-                                ApiError::BadRequest(format!(
-                                    "cannot sort by {name:?}; sortable: ref_no, {}",
-                                    names.join(", ")
-                                ))
-                            })?,
-                    )
-                };
-            }
+            "sort" => (q.sort, q.desc) = parse_sort(spec, value)?,
             "after" => {
                 q.after = Some(Cursor::decode(value).ok_or_else(|| {
                     ApiError::BadRequest("after is not a valid page cursor".into())
@@ -140,10 +161,9 @@ pub fn list_query(
                     .iter()
                     .find(|f| f.name == name && f.filter)
                     .ok_or_else(|| ApiError::BadRequest(format!("unknown parameter {name:?}")))?;
-                let parsed = spec
-                    .parse_text(|f| (f == field.name).then_some(value), parse_ctx(state))
-                    .map_err(ApiError::Invalid)?;
-                let v = parsed.get(field.name).clone();
+                let v = spec
+                    .parse_value(field, value, parse_ctx(state))
+                    .map_err(|e| ApiError::Invalid(vec![e]))?;
                 if let Value::Ref(mamori_domain::register::RefValue::Key(_)) = v {
                     return Err(ApiError::BadRequest(format!("{name} must be a record id")));
                 }
@@ -188,6 +208,7 @@ pub async fn create(
     company_id: Uuid,
     record: Record,
 ) -> Result<Stored, ApiError> {
+    require_people_create(spec)?;
     let scope = require(p, spec, Action::Create, ctx.now)?;
     if !scope.contains(company_id) {
         return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
@@ -282,10 +303,12 @@ pub fn to_json(spec: &RegisterSpec, s: &Stored) -> Json {
     Json::Object(obj)
 }
 
-/// A field's value as text for CSV/XLSX and the list page; references by key.
-pub fn text_value(spec_field: &mamori_domain::register::FieldSpec, s: &Stored) -> String {
+/// A field's value as text for CSV/XLSX and the list page; references by
+/// key, instants in the viewer's time zone `tz`.
+pub fn text_value(spec_field: &FieldSpec, s: &Stored, tz: chrono_tz::Tz) -> String {
     match (spec_field.kind, s.record.get(spec_field.name)) {
         (_, Value::Null) => String::new(),
+        (_, Value::Time(t)) => t.with_timezone(&tz).format("%Y-%m-%d %H:%M:%S").to_string(),
         (FieldKind::Reference(_), _) => s
             .refs
             .get(spec_field.name)

@@ -117,13 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/me", get(api::me))
         .route("/v1/companies", get(api::companies))
         .route("/v1/ingest", post(detection::ingest))
-        .route("/v1/alerts", get(detection::list))
-        .route("/v1/alerts/export", get(detection::export))
         .route("/v1/rules", get(detection::rules))
-        .route(
-            "/v1/alerts/{id}",
-            axum::routing::patch(detection::set_status),
-        )
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
@@ -161,7 +155,6 @@ pub fn router(state: AppState) -> Router {
         .route("/soon/{area}", get(web::coming_soon))
         .route("/alerts", get(detection::page))
         .route("/rules", get(detection::rules_page))
-        .route("/alerts/{id}/status", post(detection::set_status_form))
         .nest("/api", api)
         .fallback(web::not_found);
     let mut app = app

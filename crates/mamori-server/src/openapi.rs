@@ -6,7 +6,7 @@ use askama::Template;
 use axum::Json as JsonBody;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
-use mamori_domain::register::{FieldKind, RegisterSpec};
+use mamori_domain::register::{FieldKind, FieldSpec, RegisterSpec};
 use mamori_domain::registers;
 use serde_json::{Map, Value as Json, json};
 
@@ -25,37 +25,63 @@ fn field_schema(state: &AppState, kind: FieldKind) -> Json {
         }
         FieldKind::Bool => json!({ "type": ["boolean", "null"] }),
         FieldKind::Date => json!({ "type": ["string", "null"], "format": "date" }),
+        FieldKind::Integer => json!({ "type": ["integer", "null"] }),
+        FieldKind::DateTime => json!({ "type": ["string", "null"], "format": "date-time" }),
         FieldKind::Reference(_) => json!({ "type": ["string", "null"], "format": "uuid" }),
     }
 }
 
+/// A field's schema with what the kernel enforces beyond its type: set by
+/// mamori (read-only), or a lifecycle's moves.
+fn field_entry(state: &AppState, f: &FieldSpec) -> Json {
+    let mut schema = field_schema(state, f.kind);
+    if f.system {
+        schema["readOnly"] = json!(true);
+        schema["description"] = json!("set by mamori");
+    }
+    if let Some(moves) = f.moves {
+        let text: Vec<String> = moves
+            .iter()
+            .map(|(from, to)| format!("{from} → {}", to.join(" | ")))
+            .collect();
+        schema["description"] = json!(format!("lifecycle: {}", text.join("; ")));
+    }
+    schema
+}
+
 fn register_schemas(state: &AppState, spec: &RegisterSpec, schemas: &mut Map<String, Json>) {
+    let mut all = Map::new();
     let mut props = Map::new();
     for f in spec.fields {
-        props.insert(f.name.into(), field_schema(state, f.kind));
+        all.insert(f.name.into(), field_entry(state, f));
+        if !f.system {
+            props.insert(f.name.into(), field_entry(state, f));
+        }
     }
     let required: Vec<&str> = spec
         .fields
         .iter()
-        .filter(|f| f.required)
+        .filter(|f| f.required && !f.system)
         .map(|f| f.name)
         .collect();
     let title = title_case(spec.name);
-    let mut input = props.clone();
-    input.insert(
-        "company_id".into(),
-        json!({ "type": "string", "format": "uuid" }),
-    );
-    let mut create_required = required.clone();
-    create_required.push("company_id");
-    schemas.insert(format!("{title}Create"), json!({ "type": "object", "properties": input, "required": create_required, "additionalProperties": false }));
-    let mut update = props.clone();
+    if spec.people_create {
+        let mut input = props.clone();
+        input.insert(
+            "company_id".into(),
+            json!({ "type": "string", "format": "uuid" }),
+        );
+        let mut create_required = required.clone();
+        create_required.push("company_id");
+        schemas.insert(format!("{title}Create"), json!({ "type": "object", "properties": input, "required": create_required, "additionalProperties": false }));
+    }
+    let mut update = props;
     update.insert(
         "version".into(),
         json!({ "type": "integer", "description": "the version read; a stale one answers 409" }),
     );
     schemas.insert(format!("{title}Update"), json!({ "type": "object", "properties": update, "required": ["version"], "additionalProperties": false }));
-    let mut out = props;
+    let mut out = all;
     for (k, v) in [
         ("id", json!({ "type": "string", "format": "uuid" })),
         ("ref_no", json!({ "type": "string" })),
@@ -102,16 +128,24 @@ fn register_paths(spec: &RegisterSpec, paths: &mut Map<String, Json>) {
         json!({ "name": "count", "in": "query", "schema": { "type": "boolean" } }),
     ];
     for f in spec.fields.iter().filter(|f| f.filter) {
-        filters.push(json!({ "name": f.name, "in": "query", "schema": { "type": "string" } }));
+        let schema = match f.kind {
+            FieldKind::Enum(options) => json!({ "type": "string", "enum": options }),
+            _ => json!({ "type": "string" }),
+        };
+        filters.push(json!({ "name": f.name, "in": "query", "schema": schema }));
     }
-    paths.insert(format!("/api/v1/{name}"), json!({
+    let mut collection = json!({
         "get": { "tags": [name], "summary": format!("List {name}"), "parameters": filters,
+                 "description": match spec.default_sort { "" => "ordered by reference unless sort says otherwise".to_owned(), s => format!("ordered by {s} unless sort says otherwise") },
                  "responses": { "200": { "description": "a page", "content": { "application/json": { "schema": {
-                     "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{title}") } }, "next": { "type": ["string", "null"] }, "total": { "type": ["integer", "null"] } } } } } }, "400": err, "401": err, "403": err } },
-        "post": { "tags": [name], "summary": format!("Create a record in {name}"),
+                     "type": "object", "properties": { "items": { "type": "array", "items": { "$ref": format!("#/components/schemas/{title}") } }, "next": { "type": ["string", "null"] }, "total": { "type": ["integer", "null"] } } } } } }, "400": err, "401": err, "403": err } }
+    });
+    if spec.people_create {
+        collection["post"] = json!({ "tags": [name], "summary": format!("Create a record in {name}"),
                   "requestBody": { "required": true, "content": { "application/json": { "schema": { "$ref": format!("#/components/schemas/{title}Create") } } } },
-                  "responses": { "201": one, "400": err, "401": err, "403": err, "409": err, "422": err } }
-    }));
+                  "responses": { "201": one, "400": err, "401": err, "403": err, "409": err, "422": err } });
+    }
+    paths.insert(format!("/api/v1/{name}"), collection);
     let id_param = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
     paths.insert(format!("/api/v1/{name}/{{id}}"), json!({
         "get": { "tags": [name], "summary": "Read one record", "parameters": [id_param], "responses": { "200": one, "404": err } },
@@ -131,6 +165,9 @@ fn register_paths(spec: &RegisterSpec, paths: &mut Map<String, Json>) {
                  "parameters": [{ "name": "format", "in": "query", "schema": { "enum": ["csv", "xlsx"] } }],
                  "responses": { "200": { "description": "the file" }, "403": err } }
     }));
+    if !spec.people_create {
+        return;
+    }
     paths.insert(format!("/api/v1/{name}/import"), json!({
         "post": { "tags": [name], "summary": "Import CSV: all rows or none; dry_run=true only checks",
                   "parameters": [{ "name": "dry_run", "in": "query", "schema": { "type": "boolean" } }],
@@ -139,29 +176,10 @@ fn register_paths(spec: &RegisterSpec, paths: &mut Map<String, Json>) {
     }));
 }
 
-/// The detection endpoints: ingest, alerts, triage, export, rules.
-fn detection_paths(paths: &mut Map<String, Json>, schemas: &mut Map<String, Json>) {
+/// The detection endpoints beyond the `alerts` register: ingest and rules.
+fn detection_paths(paths: &mut Map<String, Json>) {
     let error = json!({ "$ref": "#/components/responses/Error" });
     let query = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
-    let filters = vec![
-        query(
-            "status",
-            "new, acknowledged, escalated, false_positive or resolved",
-        ),
-        query("level", "informational, low, medium, high or critical"),
-        query("company", "a company code"),
-        query("q", "words in the title"),
-    ];
-    schemas.insert("Alert".into(), json!({ "type": "object", "properties": {
-        "id": { "type": "string", "format": "uuid" }, "company_id": { "type": "string", "format": "uuid" },
-        "dedup_key": { "type": "string" }, "title": { "type": "string" }, "rule_id": { "type": ["string", "null"] },
-        "level": { "type": "string" }, "tags": { "type": "string", "description": "ATT&CK and other tags, space separated" },
-        "status": { "type": "string" }, "detail": { "type": ["string", "null"], "description": "what raised it (indicator, correlation group), as JSON text" },
-        "first_seen": { "type": "string", "format": "date-time" }, "last_seen": { "type": "string", "format": "date-time" },
-        "count": { "type": "integer" }, "version": { "type": "integer" } } }));
-    let mut list_params = filters.clone();
-    list_params.push(query("limit", "rows per page, 1 to 500 (default 50)"));
-    list_params.push(query("after", "the `next` cursor of the previous page"));
     paths.insert("/api/v1/ingest".into(), json!({ "post": {
         "tags": ["detection"], "summary": "Send events to be detected on (one per line); needs the ingest scope",
         "description": "JSON lines, syslog (RFC 5424/3164, a CEF or JSON body too) or CEF. Alerts are stored before the answer. Bad lines are listed by number; a body with no readable line is refused.",
@@ -171,25 +189,6 @@ fn detection_paths(paths: &mut Map<String, Json>, schemas: &mut Map<String, Json
         ],
         "requestBody": { "required": true, "content": { "application/x-ndjson": { "schema": { "type": "string" } } } },
         "responses": { "200": { "description": "`events`, `bad`, `bad_lines` (line, error), `alerts` (new, repeated)" }, "400": error, "403": error } } }));
-    paths.insert("/api/v1/alerts".into(), json!({ "get": {
-        "tags": ["detection"], "summary": "Alerts, most recently seen first, a page at a time",
-        "parameters": list_params,
-        "responses": { "200": { "description": "`items` (alerts), `next` (cursor or null), `rules_not_loaded`",
-            "content": { "application/json": { "schema": { "type": "object", "properties": {
-                "items": { "type": "array", "items": { "$ref": "#/components/schemas/Alert" } },
-                "next": { "type": ["string", "null"] } } } } } }, "400": error, "403": error } } }));
-    paths.insert("/api/v1/alerts/{id}".into(), json!({ "patch": {
-        "tags": ["detection"], "summary": "Triage: move an alert to another status",
-        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
-        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object",
-            "properties": { "status": { "type": "string" }, "version": { "type": "integer" } }, "required": ["status", "version"] } } } },
-        "responses": { "200": { "description": "the alert" }, "403": error, "404": error, "409": error, "422": error } } }));
-    let mut export_params = filters;
-    export_params.push(query("format", "csv (with a BOM, for Excel) or xlsx"));
-    paths.insert("/api/v1/alerts/export".into(), json!({ "get": {
-        "tags": ["detection"], "summary": "The filtered alerts as a file (up to 10,000 rows); audited",
-        "parameters": export_params,
-        "responses": { "200": { "description": "a CSV or XLSX file" }, "400": error, "403": error } } }));
     paths.insert("/api/v1/rules".into(), json!({ "get": {
         "tags": ["detection"], "summary": "Detection rules loaded, with hit counts (group-wide readers) and load errors",
         "parameters": [query("q", "words in the title, id or tags"), query("sort", "hits (default) or title")],
@@ -205,7 +204,7 @@ pub fn build(state: &AppState) -> Json {
     }
     paths.insert("/api/v1/me".into(), json!({ "get": { "tags": ["identity"], "summary": "Who the token or session belongs to", "responses": { "200": { "description": "the principal" } } } }));
     paths.insert("/api/v1/companies".into(), json!({ "get": { "tags": ["organization"], "summary": "Companies visible to the principal", "responses": { "200": { "description": "companies" } } } }));
-    detection_paths(&mut paths, &mut schemas);
+    detection_paths(&mut paths);
     schemas.insert("Error".into(), json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
         "code": { "type": "string" }, "message": { "type": "string" }, "fields": { "type": "array" }, "rows": { "type": "array" }, "current_version": { "type": "integer" } }, "required": ["code", "message"] } } }));
     json!({

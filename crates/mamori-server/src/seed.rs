@@ -70,7 +70,8 @@ pub async fn create_user_with_otp(
 }
 
 /// On the very first start (no users): the group's holding company (unless
-/// the demo brings its own) and the administrator.
+/// the demo brings its own) and the administrator; with `demo`, the demo
+/// group and the alerts a few minutes of the airline's traffic raise.
 pub async fn first_start(
     store: &Store,
     demo: bool,
@@ -83,6 +84,12 @@ pub async fn first_start(
     let mut creds = Vec::new();
     if demo {
         creds.extend(load_demo(store, now).await?);
+        let air = store
+            .company_by_code("AIR")
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the demo group has no airline")?;
+        demo_alerts(store, air.id, now).await?;
     } else if store
         .companies(&mamori_domain::authz::Scope::All)
         .await
@@ -385,3 +392,40 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
     }
     Ok(creds)
 }
+
+/// A few minutes of the airline's traffic: customer-portal logins (with credential-stuffing
+/// bursts), web, proxy and DNS traffic from mamori's own generator, run
+/// through the built-in rules; what they raise is stored as alerts.
+/// Returns how many alerts were opened.
+pub async fn demo_alerts(
+    store: &Store,
+    company: uuid::Uuid,
+    now: DateTime<Utc>,
+) -> Result<usize, String> {
+    let actor = &Actor::system("demo");
+    use mamori_detect::synthetic::Traffic;
+    let mut rules = mamori_detect::sigma::SigmaRules::new(Default::default());
+    let (_, errors) = rules.load_builtin();
+    if let Some(e) = errors.first() {
+        return Err(format!("a built-in rule does not load: {e}"));
+    }
+    let mut parser = rules.line_parser(mamori_detect::parse::Format::JsonLines, now);
+    let mut engine = mamori_detect::engine::Engine::new(rules, Default::default());
+    let mut traffic = Traffic::new(2014, now - chrono::Duration::hours(1));
+    let lines: Vec<String> = (0..DEMO_EVENTS).map(|_| traffic.line().1).collect();
+    let records = lines
+        .iter()
+        .map(|l| parser.parse(l))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("a generated event does not parse: {e}"))?;
+    let alerts = crate::detection::to_store(&engine.process_records(&records), now);
+    let recorded = store
+        .record_alerts(company, &alerts, actor, now)
+        .await
+        .map_err(|e| format!("demo alerts not stored: {e}"))?;
+    Ok(recorded.new)
+}
+
+/// Events in the demo's traffic (about 7 minutes' worth at the generator's
+/// pace, with stuffing bursts).
+const DEMO_EVENTS: usize = 20_000;

@@ -62,6 +62,7 @@ fn rows(
     state_companies: &[mamori_store::org::Company],
     spec: &RegisterSpec,
     items: &[Stored],
+    tz: chrono_tz::Tz,
 ) -> Vec<Vec<String>> {
     items
         .iter()
@@ -72,7 +73,7 @@ fn rows(
                 .map(|c| c.code.clone())
                 .unwrap_or_default();
             let mut row = vec![s.ref_no.clone(), company];
-            row.extend(spec.fields.iter().map(|f| kernel::text_value(f, s)));
+            row.extend(spec.fields.iter().map(|f| kernel::text_value(f, s, tz)));
             row
         })
         .collect()
@@ -105,7 +106,7 @@ pub async fn export_response(
     state.store.audit(&entry, ctx.now).await?;
     let companies = state.store.companies(&Scope::All).await?;
     let header_row = columns(spec);
-    let data = rows(&companies, spec, &items);
+    let data = rows(&companies, spec, &items, ctx.tz);
     download(spec.name, format, ctx, &header_row, &data)
 }
 
@@ -206,6 +207,7 @@ pub async fn import_csv(
     body: &[u8],
     dry_run: bool,
 ) -> Result<ImportOutcome, ApiError> {
+    kernel::require_people_create(spec)?;
     let scope = require(p, spec, Action::Import, ctx.now)?;
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::BadRequest(format!(

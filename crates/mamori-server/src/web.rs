@@ -50,6 +50,7 @@ const AREAS: &[&str] = &[
     "controls",
     "assurance",
     "monitoring",
+    "rules",
     "intel",
     "incidents",
     "vulnerabilities",
@@ -62,6 +63,15 @@ const AREAS: &[&str] = &[
     "decisions",
     "reports",
 ];
+
+/// Areas that are pages of their own rather than a register's list.
+fn page_of(area: &str) -> Option<&'static str> {
+    match area {
+        "monitoring" => Some("/r/alerts"),
+        "rules" => Some("/rules"),
+        _ => None,
+    }
+}
 
 pub(crate) fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Frame<'a> {
     let t = ctx.t(state);
@@ -76,13 +86,13 @@ pub(crate) fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Fram
             let is_register = registers::by_name(area).is_some();
             let href = if is_register {
                 format!("/r/{area}")
-            } else if *area == "monitoring" {
-                "/alerts".to_owned()
+            } else if let Some(href) = page_of(area) {
+                href.to_owned()
             } else {
                 format!("/soon/{area}")
             };
             nav.push(NavItem {
-                soon: !is_register && *area != "monitoring",
+                soon: !is_register && page_of(area).is_none(),
                 href,
                 label: t.tk(&["nav", area]),
             });
@@ -153,6 +163,7 @@ pub(crate) fn error_page(state: &AppState, ctx: &Ctx, e: ApiError) -> Response {
         ApiError::Forbidden => t.t("error.forbidden").to_owned(),
         ApiError::Stale(_) => t.t("error.stale").to_owned(),
         ApiError::Internal(_) => t.t("error.internal").to_owned(),
+        ApiError::NotAllowed(_) => t.t("error.not_allowed").to_owned(),
         other => other.to_string(),
     };
     if let ApiError::Internal(detail) = &e {
@@ -902,7 +913,7 @@ fn label_of(
                 }
             })
             .unwrap_or_default(),
-        _ => kernel::text_value(f, s),
+        _ => kernel::text_value(f, s, ctx.tz),
     }
 }
 
@@ -1136,9 +1147,9 @@ pub async fn list_page(
         search: selected("q"),
         selects,
         query: export_query,
-        can_create: !p.scope(spec.name, Action::Create, ctx.now).is_empty(),
+        can_create: spec.people_create && !p.scope(spec.name, Action::Create, ctx.now).is_empty(),
         can_export: !p.scope(spec.name, Action::Export, ctx.now).is_empty(),
-        can_import: !p.scope(spec.name, Action::Import, ctx.now).is_empty(),
+        can_import: spec.people_create && !p.scope(spec.name, Action::Import, ctx.now).is_empty(),
     };
     render(page)
 }
@@ -1150,6 +1161,8 @@ pub struct FormField {
     pub value: String,
     pub options: Vec<(String, String, bool)>,
     pub required: bool,
+    /// Set by mamori: shown, never sent back.
+    pub readonly: bool,
     pub error: String,
     pub hint: String,
 }
@@ -1234,7 +1247,7 @@ async fn form_fields(
                     _ => String::new(),
                 }
             }
-            _ => kernel::text_value(f, s),
+            _ => kernel::text_value(f, s, ctx.tz),
         });
         let value = match &input {
             Some(i) => field(i.values, f.name).to_owned(),
@@ -1245,40 +1258,49 @@ async fn form_fields(
             .and_then(|i| i.errors.iter().find(|e| e.field == f.name))
             .map(|e| e.message.clone())
             .unwrap_or_default();
-        let (kind, options, hint): (&'static str, Vec<(String, String, bool)>, String) =
-            match f.kind {
-                FieldKind::Text { .. } => ("text", vec![], String::new()),
-                FieldKind::LongText => ("textarea", vec![], String::new()),
-                FieldKind::Email => ("email", vec![], String::new()),
-                FieldKind::Date => ("date", vec![], String::new()),
-                FieldKind::Enum(_) | FieldKind::Classification | FieldKind::Bool => (
-                    "select",
-                    choice_options(state, ctx, spec, f, &value).unwrap_or_default(),
-                    String::new(),
-                ),
-                FieldKind::Reference(target @ (RefTarget::Department | RefTarget::Committee)) => {
-                    let choices = if target == RefTarget::Department {
-                        &departments
-                    } else {
-                        &committees
-                    };
-                    let options = choices
-                        .iter()
-                        .map(|(id, label)| (id.clone(), label.clone(), value == *id))
-                        .collect();
-                    ("select", options, String::new())
+        let (kind, options, hint): (&'static str, Vec<(String, String, bool)>, String) = match f
+            .kind
+        {
+            FieldKind::Text { .. } => ("text", vec![], String::new()),
+            FieldKind::LongText => ("textarea", vec![], String::new()),
+            FieldKind::Email => ("email", vec![], String::new()),
+            FieldKind::Date => ("date", vec![], String::new()),
+            FieldKind::Integer => ("number", vec![], String::new()),
+            // Instants are set by mamori and shown in the viewer's zone.
+            FieldKind::DateTime => ("text", vec![], String::new()),
+            FieldKind::Enum(_) | FieldKind::Classification | FieldKind::Bool => {
+                let mut options = choice_options(state, ctx, spec, f, &value).unwrap_or_default();
+                // A lifecycle offers the current value and its moves only.
+                let current = stored.map(|s| s.record.text(f.name).unwrap_or_default());
+                if let Some(next) = current.and_then(|c| f.next_values(c)) {
+                    options.retain(|(code, _, _)| next.contains(&code.as_str()));
                 }
-                FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson) => {
-                    ("text", vec![], t.t("form.person_hint").to_owned())
-                }
-            };
+                ("select", options, String::new())
+            }
+            FieldKind::Reference(target @ (RefTarget::Department | RefTarget::Committee)) => {
+                let choices = if target == RefTarget::Department {
+                    &departments
+                } else {
+                    &committees
+                };
+                let options = choices
+                    .iter()
+                    .map(|(id, label)| (id.clone(), label.clone(), value == *id))
+                    .collect();
+                ("select", options, String::new())
+            }
+            FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson) => {
+                ("text", vec![], t.t("form.person_hint").to_owned())
+            }
+        };
         out.push(FormField {
             name: f.name.into(),
             label: t.tk(&["field", spec.name, f.name]),
             input: kind,
             value,
             options,
-            required: f.required,
+            required: f.required && !f.system,
+            readonly: f.system,
             error,
             hint,
         });
@@ -1293,6 +1315,7 @@ pub async fn new_page(
 ) -> Response {
     let result = async {
         let spec = register(&name)?;
+        kernel::require_people_create(spec)?;
         let scope = require(&p, spec, Action::Create, ctx.now)?;
         let companies = state.store.companies(&scope).await?;
         let fields = form_fields(&state, &ctx, spec, None, None, None).await?;
@@ -1596,11 +1619,13 @@ pub async fn import_page(
     WebUser(ctx, p): WebUser,
     Path(name): Path<String>,
 ) -> Response {
-    let spec =
-        match register(&name).and_then(|s| require(&p, s, Action::Import, ctx.now).map(|_| s)) {
-            Ok(s) => s,
-            Err(e) => return error_page(&state, &ctx, e),
-        };
+    let spec = match register(&name).and_then(|s| {
+        kernel::require_people_create(s)?;
+        require(&p, s, Action::Import, ctx.now).map(|_| s)
+    }) {
+        Ok(s) => s,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
     render(ImportPage {
         f: frame(&state, &ctx, "import.title"),
         register: spec.name,

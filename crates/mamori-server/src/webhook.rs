@@ -3,7 +3,7 @@
 //! never waits for a chat server. With `alert_webhook_secret` set, the body
 //! is signed: `X-Mamori-Signature: sha256=<hex HMAC-SHA256 of the body>`.
 //!
-//! The payload names each alert (id, title, level, rule, ATT&CK tags, first
+//! The payload names each alert (id, reference, title, level, rule, ATT&CK tags, first
 //! seen, company code, a link) and nothing an event carried: no addresses,
 //! no member ids. A receiver that needs them asks the API with a token.
 
@@ -35,7 +35,7 @@ pub fn notify(
     state: &AppState,
     company_code: &str,
     alerts: &[NewAlert],
-    created: &[(Uuid, usize)],
+    created: &[(Uuid, String, usize)],
 ) {
     let url = state.config.alert_webhook.clone();
     if url.is_empty() || created.is_empty() {
@@ -44,16 +44,17 @@ pub fn notify(
     let base = state.config.base_url();
     let items: Vec<_> = created
         .iter()
-        .filter_map(|(id, i)| alerts.get(*i).map(|a| (id, a)))
-        .map(|(id, a)| {
+        .filter_map(|(id, ref_no, i)| alerts.get(*i).map(|a| (id, ref_no, a)))
+        .map(|(id, ref_no, a)| {
             json!({
                 "id": id,
+                "ref_no": ref_no,
                 "title": a.title,
                 "level": a.level,
                 "rule_id": a.rule_id,
                 "tags": a.tags,
                 "first_seen": a.seen_at,
-                "url": format!("{base}/alerts"),
+                "url": format!("{base}/r/alerts/{id}"),
             })
         })
         .collect();

@@ -11,6 +11,7 @@ use chrono::{Duration, Utc};
 use http_body_util::BodyExt;
 use mamori_domain::authz::{Action, allows};
 use mamori_domain::org::Role;
+use mamori_domain::register::RegisterSpec;
 use mamori_domain::registers;
 use mamori_server::{AppState, Config, auth, seed};
 use mamori_store::Store;
@@ -701,17 +702,7 @@ async fn permission_walk(b: Backend) {
         // One record in each company, made by an administrator.
         let mut records = Vec::new();
         for company in [own, other] {
-            let body = sample(spec.name, company, &app, &admin).await;
-            let a = app
-                .api(
-                    &admin,
-                    Method::POST,
-                    &format!("/api/v1/{}", spec.name),
-                    Some(body),
-                )
-                .await;
-            assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
-            records.push(a.json());
+            records.push(make_record(spec, company, &app, &admin).await);
         }
         for role in Role::ALL {
             let (_, token) = app
@@ -760,8 +751,12 @@ async fn permission_walk(b: Backend) {
                     .json()["version"]
                     .as_i64()
                     .expect("v");
-                let change =
-                    json!({ "version": version, spec.fields[0].name: rec[spec.fields[0].name] });
+                let field = spec
+                    .fields
+                    .iter()
+                    .find(|f| !f.system)
+                    .expect("a field people set");
+                let change = json!({ "version": version, field.name: rec[field.name] });
                 let got = app
                     .api(
                         &token,
@@ -818,10 +813,11 @@ async fn permission_walk(b: Backend) {
                     )
                     .await
                     .status;
-                let expect = match (can(Action::Create), is_own) {
-                    (false, _) => StatusCode::FORBIDDEN,
-                    (true, true) => StatusCode::CREATED,
-                    (true, false) => StatusCode::UNPROCESSABLE_ENTITY,
+                let expect = match (spec.people_create, can(Action::Create), is_own) {
+                    (false, _, _) => StatusCode::METHOD_NOT_ALLOWED,
+                    (true, false, _) => StatusCode::FORBIDDEN,
+                    (true, true, true) => StatusCode::CREATED,
+                    (true, true, false) => StatusCode::UNPROCESSABLE_ENTITY,
                 };
                 assert_eq!(got, expect, "create {ctx}");
             }
@@ -886,7 +882,9 @@ async fn permission_walk(b: Backend) {
                     csv.into_bytes(),
                 )
                 .await;
-            let expect = if can(Action::Import) {
+            let expect = if !spec.people_create {
+                StatusCode::METHOD_NOT_ALLOWED
+            } else if can(Action::Import) {
                 StatusCode::OK
             } else {
                 StatusCode::FORBIDDEN
@@ -899,7 +897,7 @@ async fn permission_walk(b: Backend) {
                 spec.name,
                 import.text()
             );
-            if can(Action::Import) {
+            if spec.people_create && can(Action::Import) {
                 let other_csv = import_sample(spec.name, "GND", &app, &admin).await;
                 let refused = app
                     .raw(
@@ -935,6 +933,48 @@ fn expected_on_record(read: bool, act: bool, own: bool) -> StatusCode {
     }
 }
 
+/// A record of `spec` in `company`, as the API answers it: created by an
+/// administrator, or for a register mamori fills itself, raised by mamori.
+async fn make_record(spec: &RegisterSpec, company: Uuid, app: &TestApp, admin: &str) -> Value {
+    if !spec.people_create {
+        let alert = mamori_store::alerts::NewAlert {
+            dedup_key: format!("walk|{company}"),
+            title: "試験アラート / Test alert".into(),
+            rule_id: Some("walk".into()),
+            level: "high".into(),
+            tags: vec!["attack.t1110".into()],
+            detail: None,
+            seen_at: Utc::now(),
+        };
+        let recorded = app
+            .store
+            .record_alerts(company, &[alert], &Actor::system("test"), Utc::now())
+            .await
+            .expect("alert");
+        let id = recorded.created[0].0;
+        return app
+            .api(
+                admin,
+                Method::GET,
+                &format!("/api/v1/{}/{id}", spec.name),
+                None,
+            )
+            .await
+            .json();
+    }
+    let body = sample(spec.name, company, app, admin).await;
+    let a = app
+        .api(
+            admin,
+            Method::POST,
+            &format!("/api/v1/{}", spec.name),
+            Some(body),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text());
+    a.json()
+}
+
 /// A valid create body for `register` in `company`; makes what it refers to.
 async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Value {
     let n = Uuid::now_v7().simple().to_string();
@@ -956,6 +996,7 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             let (committee, person) = committee_and_person(company, app, admin).await;
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
+        "alerts" => json!({ "company_id": company, "status": "new" }),
         other => panic!("no sample for {other}"),
     }
 }
@@ -1007,6 +1048,7 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
                 person["employee_no"].as_str().expect("no")
             )
         }
+        "alerts" => format!("company,status\n{company},new\n"),
         other => panic!("no sample for {other}"),
     }
 }
@@ -1393,7 +1435,8 @@ on_every_backend!(bad_input_is_refused_and_changes_nothing, bad_input);
 async fn round_trip(b: Backend) {
     let app = TestApp::new(b).await;
     let (_, token) = app.user("exporter", Role::CisoOffice, None, PASSWORD).await;
-    for spec in registers::ALL {
+    // Alerts are exported in their own test; mamori makes them, none import.
+    for spec in registers::ALL.iter().filter(|s| s.people_create) {
         let csv = app
             .api(
                 &token,
@@ -1734,14 +1777,7 @@ async fn openapi_lists_every_register() {
     let doc = app.page("/api/openapi.json", None).await.json();
     assert_eq!(doc["openapi"], "3.1.0");
     for spec in registers::ALL {
-        for suffix in [
-            "",
-            "/{id}",
-            "/{id}/archive",
-            "/{id}/restore",
-            "/export",
-            "/import",
-        ] {
+        for suffix in ["", "/{id}", "/{id}/archive", "/{id}/restore", "/export"] {
             assert!(
                 doc["paths"]
                     .get(format!("/api/v1/{}{suffix}", spec.name))
@@ -1750,14 +1786,26 @@ async fn openapi_lists_every_register() {
                 spec.name
             );
         }
+        // Creating and importing exist only where people create records.
+        let path = format!("/api/v1/{}", spec.name);
+        assert_eq!(
+            doc["paths"][&path].get("post").is_some(),
+            spec.people_create,
+            "{path}"
+        );
+        assert_eq!(
+            doc["paths"].get(format!("{path}/import")).is_some(),
+            spec.people_create,
+            "{path}"
+        );
     }
-    for path in [
-        "/api/v1/ingest",
-        "/api/v1/alerts",
-        "/api/v1/alerts/{id}",
-        "/api/v1/alerts/export",
-        "/api/v1/rules",
-    ] {
+    let alert = &doc["components"]["schemas"]["Alerts"]["properties"];
+    assert_eq!(alert["count"]["type"], json!(["integer", "null"]));
+    assert_eq!(alert["last_seen"]["format"], "date-time");
+    assert_eq!(alert["last_seen"]["readOnly"], true);
+    let update = &doc["components"]["schemas"]["AlertsUpdate"]["properties"];
+    assert!(update.get("status").is_some() && update.get("count").is_none());
+    for path in ["/api/v1/ingest", "/api/v1/rules"] {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
     app.finish().await;
@@ -1891,8 +1939,41 @@ async fn ingest_flow(b: Backend) {
         .await;
     let foreign = app.triage(&gnd_csirt, &id, "resolved", version + 1).await;
     assert_eq!(foreign.status, StatusCode::NOT_FOUND);
+    // What detection set cannot be written; alerts are not made by hand.
+    let forged = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &format!("/api/v1/alerts/{id}"),
+            Some(json!({ "count": 0, "version": version + 1 })),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(forged.json()["error"]["fields"][0]["field"], "count");
+    let company = app.company_id("AIR").await;
+    let by_hand = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts",
+            Some(json!({ "company_id": company, "status": "new" })),
+        )
+        .await;
+    assert_eq!(by_hand.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(by_hand.text().contains("created by mamori"));
+    let imported = app
+        .raw(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts/import",
+            "text/csv",
+            b"company,status\nAIR,new\n".to_vec(),
+        )
+        .await;
+    assert_eq!(imported.status, StatusCode::METHOD_NOT_ALLOWED);
     let fp = app.triage(&csirt, &id, "false_positive", version + 1).await;
     assert_eq!(fp.status, StatusCode::OK);
+    assert_eq!(fp.json()["count"], 2, "triage leaves what detection set");
     let last = &app.store.recent_audit(1).await.expect("audit")[0];
     assert_eq!((last.3.as_str(), last.4.as_str()), ("update", "alerts"));
     // Rights and bad input.
@@ -1954,7 +2035,7 @@ async fn ingest_flow(b: Backend) {
         app.api(&csirt, Method::GET, "/api/v1/alerts?status=open", None)
             .await
             .status,
-        StatusCode::BAD_REQUEST
+        StatusCode::UNPROCESSABLE_ENTITY
     );
     // A token limited to ingest can send events and nothing else.
     let (uid, _) = app
@@ -1996,9 +2077,20 @@ async fn ingest_flow(b: Backend) {
     );
     // The page lists it.
     let (cookie, _) = app.login("soc", PASSWORD).await;
-    let page = app.page("/alerts", Some(&cookie)).await;
+    let old_link = app.page("/alerts?status=new", Some(&cookie)).await;
+    assert_eq!(old_link.location(), "/r/alerts?status=new");
+    let page = app.page("/r/alerts", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.text().contains("Credential stuffing"));
+    assert!(page.text().contains("ALR-000001"));
+    assert!(
+        !page.text().contains("/r/alerts/new"),
+        "no hand-made alerts"
+    );
+    assert_eq!(
+        app.page("/r/alerts/new", Some(&cookie)).await.status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
     // The rules list: what is loaded and how often it hit; counts only for
     // those who may read the whole group's alerts (the engine serves all).
     let (_, group_csirt) = app.user("hd-csirt", Role::Csirt, None, PASSWORD).await;
@@ -2059,8 +2151,14 @@ async fn ingest_flow(b: Backend) {
     let rules_page = app.page("/rules?sort=title", Some(&cookie)).await;
     assert_eq!(rules_page.status, StatusCode::OK);
     assert!(rules_page.text().contains("リスト型攻撃"));
-    // Reopen from the page's triage form.
-    let csrf = csrf_of(&page.text());
+    // Reopen from the alert's page: its status offers only the moves the
+    // lifecycle allows; what detection set is shown, not editable.
+    let record_page = app.page(&format!("/r/alerts/{id}"), Some(&cookie)).await;
+    let html = record_page.text();
+    assert!(html.contains(r#"<option value="new""#), "{html}");
+    assert!(!html.contains(r#"<option value="escalated""#), "{html}");
+    assert!(html.contains(r#"name="count" type="number" value="2" disabled"#));
+    let csrf = csrf_of(&html);
     let current = app
         .api(&csirt, Method::GET, "/api/v1/alerts", None)
         .await
@@ -2068,18 +2166,29 @@ async fn ingest_flow(b: Backend) {
         .to_string();
     let reopened = app
         .form(
-            &format!("/alerts/{id}/status"),
+            &format!("/r/alerts/{id}"),
             Some(&cookie),
-            &[("csrf", &csrf), ("version", &current), ("status", "new")],
+            &[
+                ("csrf", &csrf),
+                ("version", &current),
+                ("status", "new"),
+                ("count", "0"),
+            ],
         )
         .await;
-    assert_eq!(reopened.location(), "/alerts", "{}", reopened.text());
+    assert_eq!(
+        reopened.location(),
+        format!("/r/alerts/{id}"),
+        "{}",
+        reopened.text()
+    );
     let status = app
         .api(&csirt, Method::GET, "/api/v1/alerts", None)
         .await
-        .json()["items"][0]["status"]
+        .json()["items"][0]
         .clone();
-    assert_eq!(status, "new");
+    assert_eq!(status["status"], "new");
+    assert_eq!(status["count"], 2, "a form cannot set what detection set");
     app.finish().await;
 }
 on_every_backend!(ingest_detects_and_stores_alerts, ingest_flow);
@@ -2267,17 +2376,49 @@ async fn alerts_list_flow(b: Backend) {
     assert_eq!(seen.len(), 23);
     let unique: std::collections::BTreeSet<_> = seen.iter().collect();
     assert_eq!(unique.len(), 23, "no row twice across pages");
-    // Filters: company code, title words; bad input named.
-    let air = app
+    // Filters: company, words, rule, sorted by count; bad input named.
+    let (air, gnd) = (app.company_id("AIR").await, app.company_id("GND").await);
+    let found = app
         .api(
             &csirt,
             Method::GET,
-            "/api/v1/alerts?company=AIR&q=MALWARE",
+            &format!("/api/v1/alerts?company={air}&q=MALWARE&sort=-count"),
             None,
         )
         .await
         .json();
-    assert_eq!(air["items"].as_array().expect("items").len(), 23);
+    let items = found["items"].as_array().expect("items");
+    assert_eq!(items.len(), 23);
+    assert!(
+        items[0]["ref_no"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("ALR-"))
+    );
+    let rule = items[0]["rule_id"].as_str().expect("rule id");
+    let by_rule = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!("/api/v1/alerts?rule_id={rule}&limit=500"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(by_rule["items"].as_array().expect("items").len(), 23);
+    let foreign = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!("/api/v1/alerts?company={gnd}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        foreign["items"].as_array().expect("items").len(),
+        0,
+        "another company's alerts stay out of reach"
+    );
     let none = app
         .api(&csirt, Method::GET, "/api/v1/alerts?q=%25", None)
         .await
@@ -2291,8 +2432,8 @@ async fn alerts_list_flow(b: Backend) {
         "limit=0",
         "limit=x",
         "after=garbage",
-        "company=GND",
         "company=NOPE",
+        "sort=dedup_key",
     ] {
         assert_eq!(
             app.api(&csirt, Method::GET, &format!("/api/v1/alerts?{bad}"), None)
@@ -2307,7 +2448,7 @@ async fn alerts_list_flow(b: Backend) {
         .api(
             &csirt,
             Method::GET,
-            "/api/v1/alerts/export?format=csv&company=AIR",
+            &format!("/api/v1/alerts/export?format=csv&company={air}"),
             None,
         )
         .await;
@@ -2357,11 +2498,51 @@ async fn alerts_list_flow(b: Backend) {
     );
     // The page pages too, and offers the exports.
     let (cookie, _) = app.login("list-soc", PASSWORD).await;
-    let page = app.page("/alerts?limit=5", Some(&cookie)).await;
+    let page = app.page("/r/alerts?limit=5", Some(&cookie)).await;
     assert_eq!(page.status, StatusCode::OK);
     let html = page.text();
     assert!(html.contains("/api/v1/alerts/export?format=csv"));
     assert!(html.contains("after="), "a next-page link");
+    assert!(html.contains("マルウェア"), "Japanese titles intact");
+    // The demo's alerts come from its traffic run through the real rules.
+    let travel = app.company_id("TRV").await;
+    let opened = seed::demo_alerts(&app.store, travel, Utc::now())
+        .await
+        .expect("demo alerts");
+    let demo = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!("/api/v1/alerts?company={travel}&limit=500"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        demo.json()["items"].as_array().map(Vec::len),
+        Some(0),
+        "the airline's CSIRT does not see the travel company's alerts"
+    );
+    let (_, group) = app.user("list-hd", Role::Csirt, None, PASSWORD).await;
+    let demo = app
+        .api(
+            &group,
+            Method::GET,
+            &format!("/api/v1/alerts?company={travel}&limit=500"),
+            None,
+        )
+        .await
+        .json();
+    let titles: Vec<&str> = demo["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|a| a["title"].as_str())
+        .collect();
+    assert_eq!(titles.len(), opened);
+    assert!(
+        titles.iter().any(|t| t.contains("Credential stuffing")),
+        "{titles:?}"
+    );
     app.finish().await;
 }
 on_every_backend!(alerts_list_pages_filters_and_exports, alerts_list_flow);

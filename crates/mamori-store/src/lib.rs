@@ -97,6 +97,10 @@ macro_rules! bind_values {
                 $crate::records::SqlValue::NullId => q.bind(Option::<uuid::Uuid>::None),
                 $crate::records::SqlValue::NullDate => q.bind(Option::<chrono::NaiveDate>::None),
                 $crate::records::SqlValue::NullBool => q.bind(Option::<bool>::None),
+                $crate::records::SqlValue::NullInt => q.bind(Option::<i64>::None),
+                $crate::records::SqlValue::NullTime => {
+                    q.bind(Option::<chrono::DateTime<chrono::Utc>>::None)
+                }
                 $crate::records::SqlValue::Time(t) => q.bind(*t),
             };
         }

@@ -23,11 +23,22 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_alerts.sql"),
         postgres: include_str!("../migrations/postgres/0002_alerts.sql"),
     },
+    Migration {
+        version: 3,
+        name: "alerts_register",
+        sqlite: include_str!("../migrations/sqlite/0003_alerts_register.sql"),
+        postgres: include_str!("../migrations/postgres/0003_alerts_register.sql"),
+    },
 ];
 
 impl Store {
     /// Applies every migration not yet applied; returns how many ran.
     pub async fn migrate(&self) -> Result<usize> {
+        self.migrate_up_to(i64::MAX).await
+    }
+
+    /// Applies the migrations up to version `last` not yet applied.
+    async fn migrate_up_to(&self, last: i64) -> Result<usize> {
         let dialect = self.dialect();
         let applied_at_type = match dialect {
             Dialect::Sqlite => "TEXT",
@@ -39,7 +50,7 @@ impl Store {
         let mut ran = 0;
         with_pool!(self, pool => {
             sqlx::query(AssertSqlSafe(create.as_str())).execute(pool).await?;
-            for m in MIGRATIONS {
+            for m in MIGRATIONS.iter().filter(|m| m.version <= last) {
                 let done: Option<i64> =
                     sqlx::query_scalar("SELECT version FROM schema_migrations WHERE version = $1")
                         .bind(m.version)
@@ -69,5 +80,125 @@ impl Store {
             }
         });
         Ok(ran)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, Utc};
+    use mamori_domain::authz::Scope;
+    use mamori_domain::registers::ALERTS;
+    use uuid::Uuid;
+
+    use crate::alerts::NewAlert;
+    use crate::records::{Archived, ListQuery};
+    use crate::users::Actor;
+    use crate::{Store, with_pool};
+
+    /// Alerts kept before they were a register get references in the order
+    /// they were first seen, and new ones continue the numbering.
+    async fn alerts_get_references(store: Store) {
+        assert_eq!(store.migrate_up_to(2).await.expect("0001 and 0002"), 2);
+        let company = Uuid::now_v7();
+        // Whole microseconds: what PostgreSQL keeps.
+        let t0 = chrono::DateTime::from_timestamp_micros(Utc::now().timestamp_micros())
+            .expect("now")
+            - Duration::hours(1);
+        with_pool!(store, pool => {
+            sqlx::query("INSERT INTO companies (id, code, name_ja, name_en, is_holding, created_at) VALUES ($1, 'AIR', '航空', 'Air', $2, $3)")
+                .bind(company).bind(false).bind(t0).execute(pool).await.expect("company");
+            for (key, minutes) in [("second", 2), ("first", 1), ("third", 3)] {
+                sqlx::query("INSERT INTO alerts (id, company_id, dedup_key, title, rule_id, level, tags, status, detail, first_seen, last_seen, count, version) VALUES ($1, $2, $3, $3, NULL, 'high', '', 'new', NULL, $4, $4, 1, 1)")
+                    .bind(Uuid::now_v7()).bind(company).bind(key).bind(t0 + Duration::minutes(minutes))
+                    .execute(pool).await.expect("alert");
+            }
+        });
+        assert_eq!(
+            store.migrate().await.expect("the rest"),
+            super::MIGRATIONS.len() - 2
+        );
+        let alert = NewAlert {
+            dedup_key: "fourth".into(),
+            title: "fourth".into(),
+            rule_id: None,
+            level: "high".into(),
+            tags: Vec::new(),
+            detail: None,
+            seen_at: t0 + Duration::minutes(4),
+        };
+        let recorded = store
+            .record_alerts(company, &[alert], &Actor::system("test"), Utc::now())
+            .await
+            .expect("record");
+        assert_eq!(recorded.created[0].1, "ALR-000004");
+        let query = ListQuery {
+            scope: Scope::All,
+            company: None,
+            filters: Vec::new(),
+            search: None,
+            archived: Archived::All,
+            sort: None,
+            desc: false,
+            after: None,
+            limit: 10,
+            count: false,
+        };
+        let page = store.list_records(&ALERTS, &query).await.expect("list");
+        let keys: Vec<(&str, &str)> = page
+            .items
+            .iter()
+            .map(|s| {
+                (
+                    s.ref_no.as_str(),
+                    s.record.text("dedup_key").unwrap_or_default(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                ("ALR-000001", "first"),
+                ("ALR-000002", "second"),
+                ("ALR-000003", "third"),
+                ("ALR-000004", "fourth")
+            ]
+        );
+        assert_eq!(page.items[0].created_at, t0 + Duration::minutes(1));
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn alerts_get_references_on_sqlite() {
+        let dir = std::env::temp_dir().join(format!("mamori-migrate-{}", Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}", dir.join("m.db").display());
+        alerts_get_references(Store::connect(&url).await.expect("open")).await;
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[tokio::test]
+    async fn alerts_get_references_on_postgres() {
+        let Ok(admin) = std::env::var("MAMORI_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let name = format!("mamori_m_{}", Uuid::now_v7().simple());
+        let pool = sqlx::PgPool::connect(&admin)
+            .await
+            .expect("postgres reachable");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("create db");
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        alerts_get_references(
+            Store::connect(&format!("{base}/{name}"))
+                .await
+                .expect("open"),
+        )
+        .await;
+        sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE {name}")))
+            .execute(&pool)
+            .await
+            .expect("drop db");
     }
 }

@@ -28,6 +28,8 @@ pub enum SqlValue {
     NullId,
     NullDate,
     NullBool,
+    NullInt,
+    NullTime,
     Text(String),
     Bool(bool),
     Int(i64),
@@ -184,6 +186,10 @@ macro_rules! decode_stored {
                 FieldKind::Date => row
                     .try_get::<Option<NaiveDate>, _>(f.name)?
                     .map(Value::Date),
+                FieldKind::Integer => row.try_get::<Option<i64>, _>(f.name)?.map(Value::Int),
+                FieldKind::DateTime => row
+                    .try_get::<Option<DateTime<Utc>>, _>(f.name)?
+                    .map(Value::Time),
                 FieldKind::Reference(_) => {
                     let id = row.try_get::<Option<Uuid>, _>(f.name)?;
                     if id.is_some() {
@@ -223,11 +229,13 @@ macro_rules! decode_stored {
 }
 
 /// The value stored for a field.
-fn sql_value(field: &FieldSpec, value: &Value) -> SqlValue {
+pub(crate) fn sql_value(field: &FieldSpec, value: &Value) -> SqlValue {
     match value {
         Value::Null => match field.kind {
             FieldKind::Reference(_) => SqlValue::NullId,
             FieldKind::Date => SqlValue::NullDate,
+            FieldKind::Integer => SqlValue::NullInt,
+            FieldKind::DateTime => SqlValue::NullTime,
             // An unset flag is false: the columns are NOT NULL.
             FieldKind::Bool => SqlValue::Bool(false),
             _ => SqlValue::Null,
@@ -235,6 +243,8 @@ fn sql_value(field: &FieldSpec, value: &Value) -> SqlValue {
         Value::Text(s) => SqlValue::Text(s.clone()),
         Value::Bool(b) => SqlValue::Bool(*b),
         Value::Date(d) => SqlValue::Date(*d),
+        Value::Int(n) => SqlValue::Int(*n),
+        Value::Time(t) => SqlValue::Time(*t),
         Value::Ref(RefValue::Id(id)) => SqlValue::Id(*id),
         // Keys are resolved before writing; an unresolved key never reaches SQL.
         Value::Ref(RefValue::Key(_)) => SqlValue::NullId,
@@ -252,6 +262,17 @@ fn sort_expr(field: Option<&FieldSpec>, dialect: Dialect) -> String {
                 format!("COALESCE(t.{}, DATE '0001-01-01')", f.name)
             }
             (FieldKind::Date, Dialect::Sqlite) => format!("COALESCE(t.{}, '0001-01-01')", f.name),
+            (FieldKind::DateTime, Dialect::Postgres) => {
+                format!(
+                    "COALESCE(t.{}, TIMESTAMPTZ '0001-01-01 00:00:00+00')",
+                    f.name
+                )
+            }
+            // SQLite keeps instants as RFC 3339 text, which sorts as time.
+            (FieldKind::DateTime, Dialect::Sqlite) => {
+                format!("COALESCE(t.{}, '0001-01-01T00:00:00+00:00')", f.name)
+            }
+            (FieldKind::Integer, _) => format!("COALESCE(t.{}, 0)", f.name),
             (FieldKind::Bool, _) => format!("COALESCE(t.{}, FALSE)", f.name),
             _ => format!("COALESCE(t.{}, '')", f.name),
         },
@@ -268,6 +289,10 @@ fn sort_key(field: Option<&FieldSpec>, s: &Stored) -> SqlValue {
             }
             (FieldKind::Bool, Value::Bool(b)) => SqlValue::Bool(*b),
             (FieldKind::Bool, _) => SqlValue::Bool(false),
+            (FieldKind::Integer, Value::Int(n)) => SqlValue::Int(*n),
+            (FieldKind::Integer, _) => SqlValue::Int(0),
+            (FieldKind::DateTime, Value::Time(t)) => SqlValue::Time(*t),
+            (FieldKind::DateTime, _) => SqlValue::Time(DateTime::<Utc>::MIN_UTC),
             (_, Value::Text(t)) => SqlValue::Text(t.clone()),
             (_, _) => SqlValue::Text(String::new()),
         },
@@ -660,6 +685,8 @@ macro_rules! resolve_and_check {
     }};
 }
 
+/// Inserts a new record with the next reference number and audits it;
+/// evaluates to the reference number.
 macro_rules! insert_record {
     ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
         let spec: &RegisterSpec = $spec;
@@ -683,7 +710,7 @@ macro_rules! insert_record {
         let ref_no = format!("{}-{:06}", spec.ref_prefix, n);
         let mut values = vec![
             SqlValue::Id($id),
-            SqlValue::Text(ref_no),
+            SqlValue::Text(ref_no.clone()),
             SqlValue::Id($company_id),
             SqlValue::Int(1),
             SqlValue::Time($now),
@@ -717,7 +744,7 @@ macro_rules! insert_record {
                 let mut entry = $actor.entry("create", spec.name, Some($id));
                 entry.company_id = Some($company_id);
                 entry.after_digest = Some(state_digest($company_id, record, false));
-                $conn.append_audit(&entry, $now).await.map(|_| ())
+                $conn.append_audit(&entry, $now).await.map(|_| ref_no)
             }
         }
     }};
@@ -732,7 +759,11 @@ macro_rules! update_stored {
         } else {
             let mut merged = current.record.clone();
             merged.merge($changes);
-            match resolve_and_check!(spec, $conn, current.company_id, merged) {
+            let checked = resolve_and_check!(spec, $conn, current.company_id, merged).and_then(|merged| {
+                let errors = spec.check_change(&current.record, &merged);
+                if errors.is_empty() { Ok(merged) } else { Err(StoreError::Invalid(errors)) }
+            });
+            match checked {
                 Err(e) => Err(e),
                 Ok(merged) => {
                     let mut values = Vec::new();
@@ -770,12 +801,13 @@ macro_rules! update_stored {
     }};
 }
 
-use {insert_record, resolve_and_check, update_stored};
+pub(crate) use insert_record;
+use {resolve_and_check, update_stored};
 
 /// Cursor text: URL-safe base64 of a small JSON array.
 mod base64_url {
     use super::{Cursor, SqlValue};
-    use chrono::NaiveDate;
+    use chrono::{DateTime, NaiveDate};
     use uuid::Uuid;
 
     pub fn encode_cursor(c: &Cursor) -> String {
@@ -783,6 +815,8 @@ mod base64_url {
             SqlValue::Text(s) => serde_json::json!(["t", s]),
             SqlValue::Date(d) => serde_json::json!(["d", d.format("%Y-%m-%d").to_string()]),
             SqlValue::Bool(b) => serde_json::json!(["b", b]),
+            SqlValue::Int(n) => serde_json::json!(["i", n]),
+            SqlValue::Time(t) => serde_json::json!(["s", t.timestamp_micros()]),
             _ => serde_json::json!(["n"]),
         };
         let text = serde_json::json!([key, c.id.to_string()]).to_string();
@@ -804,6 +838,8 @@ mod base64_url {
                 SqlValue::Date(NaiveDate::parse_from_str(key.get(1)?.as_str()?, "%Y-%m-%d").ok()?)
             }
             "b" => SqlValue::Bool(key.get(1)?.as_bool()?),
+            "i" => SqlValue::Int(key.get(1)?.as_i64()?),
+            "s" => SqlValue::Time(DateTime::from_timestamp_micros(key.get(1)?.as_i64()?)?),
             _ => return None,
         };
         Some(Cursor { key, id })
@@ -821,6 +857,16 @@ mod tests {
             id: Uuid::now_v7(),
         };
         assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        for key in [
+            SqlValue::Int(-42),
+            SqlValue::Time(DateTime::from_timestamp_micros(1_764_300_000_123_456).expect("time")),
+        ] {
+            let c = Cursor {
+                key,
+                id: Uuid::now_v7(),
+            };
+            assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        }
         assert_eq!(Cursor::decode("zz"), None);
         assert_eq!(Cursor::decode(&hex::encode("[1,2]")), None);
     }

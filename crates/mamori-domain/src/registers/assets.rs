@@ -38,6 +38,8 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["name"],
     audit_reads: false,
+    people_create: true,
+    default_sort: "",
     check,
 };
 

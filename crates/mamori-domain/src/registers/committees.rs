@@ -25,6 +25,8 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["name_ja"],
     audit_reads: false,
+    people_create: true,
+    default_sort: "",
     check: check_committee,
 };
 
@@ -56,5 +58,7 @@ pub const COMMITTEE_MEMBERS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &[],
     audit_reads: false,
+    people_create: true,
+    default_sort: "",
     check: |_| Vec::new(),
 };

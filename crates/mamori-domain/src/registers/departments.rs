@@ -23,6 +23,8 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["name_ja"],
     audit_reads: false,
+    people_create: true,
+    default_sort: "",
     check,
 };
 

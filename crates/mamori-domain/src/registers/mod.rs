@@ -1,11 +1,13 @@
 //! The registers mamori keeps. Each is a spec and its rules; see
 //! [`crate::register`] for what the kernel derives from them.
 
+mod alerts;
 mod assets;
 mod committees;
 mod departments;
 mod people;
 
+pub use alerts::{ALERT_LEVELS, ALERT_MOVES, ALERT_STATUSES, ALERTS, is_closed};
 pub use assets::{ASSET_KINDS, ASSETS};
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
@@ -31,6 +33,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &ASSETS,
     &COMMITTEES,
     &COMMITTEE_MEMBERS,
+    &ALERTS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {

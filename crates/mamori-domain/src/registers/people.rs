@@ -40,6 +40,8 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["family_name", "given_name"],
     audit_reads: true,
+    people_create: true,
+    default_sort: "",
     check,
 };
 
