@@ -31,6 +31,7 @@ use rsigma_eval::matcher::GroupMode;
 use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule, EvaluationResult};
 use rsigma_parser::{ConditionExpr, Quantifier, SigmaRule};
 
+use crate::plan::Plan;
 use crate::record::{Bound, FxBuild, Key, Record, Schema, Val};
 
 /// Where a needle is looked for, and how it must occur.
@@ -652,6 +653,8 @@ fn short_holds(how: How, hay: &str, needle: &str) -> bool {
 #[derive(Debug, Default)]
 pub struct CompiledRules {
     rules: Vec<CompiledRule>,
+    /// Each rule's condition with its names resolved (what `matching` runs).
+    plans: Vec<Plan>,
     needs: Vec<Needs>,
     places: Vec<Place>,
     keywords: Place,
@@ -686,6 +689,7 @@ impl CompiledRules {
             1 => each.remove(0),
             _ => or(each),
         };
+        self.plans.push(Plan::new(&compiled, schema));
         self.rules.push(compiled);
         self.needs.push(needs);
         self.indexed = false;
@@ -695,6 +699,7 @@ impl CompiledRules {
     /// Takes back the rule added last (its twin could not be loaded).
     pub fn pop(&mut self) {
         self.rules.pop();
+        self.plans.pop();
         self.needs.pop();
         self.indexed = false;
     }
@@ -902,18 +907,9 @@ impl CompiledRules {
         let bound = Bound { record, schema };
         scratch.matched.clear();
         for &r in &scratch.rules {
-            let rule = &self.rules[r as usize];
-            if rule.conditions.iter().any(|c| {
-                rsigma_eval::compiler::eval_condition(
-                    c,
-                    &rule.detections,
-                    &bound,
-                    &mut scratch.selections,
-                )
-            }) {
+            if self.plans[r as usize].matches(&self.rules[r as usize], &bound) {
                 scratch.matched.push(r);
             }
-            scratch.selections.clear();
         }
     }
 
@@ -1018,7 +1014,6 @@ pub struct Scratch {
     rules: Vec<u32>,
     memo: Memo,
     matched: Vec<u32>,
-    selections: Vec<String>,
     keyword_hits: Vec<Hit>,
     scanned: Vec<bool>,
     lower: String,

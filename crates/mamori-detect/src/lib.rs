@@ -22,6 +22,7 @@ pub mod event;
 pub mod indicators;
 pub mod normalize;
 pub mod parse;
+mod plan;
 pub mod record;
 pub mod sigma;
 pub mod synthetic;

@@ -326,16 +326,35 @@ pub struct Bound<'r, 'a> {
     pub schema: &'r Schema,
 }
 
+impl Bound<'_, '_> {
+    /// [`rsigma_eval::Event::get_field`] for a field whose slot is known
+    /// (`slot` is the schema's slot of `path`): no name to hash.
+    pub(crate) fn get_at(&self, path: &str, slot: u32) -> Option<EventValue<'_>> {
+        if self.record.unnormalized {
+            return rsigma_eval::Event::get_field(self, path);
+        }
+        match self.record.fields.iter().find(|f| f.key == Key::Slot(slot)) {
+            Some(f) => Some(f.value.event_value()),
+            None => self.derived(path),
+        }
+    }
+
+    /// A field no source sends, derived from one it does.
+    fn derived(&self, path: &str) -> Option<EventValue<'_>> {
+        crate::normalize::derived(path, || {
+            self.record
+                .get(self.schema, "source.ip")
+                .and_then(Val::as_str)
+        })
+        .map(|n| EventValue::Str(Cow::Owned(n)))
+    }
+}
+
 impl rsigma_eval::Event for Bound<'_, '_> {
     fn get_field(&self, path: &str) -> Option<EventValue<'_>> {
         match self.record.get(self.schema, path) {
             Some(v) => Some(v.event_value()),
-            None => crate::normalize::derived(path, || {
-                self.record
-                    .get(self.schema, "source.ip")
-                    .and_then(Val::as_str)
-            })
-            .map(|n| EventValue::Str(Cow::Owned(n))),
+            None => self.derived(path),
         }
     }
 
