@@ -15,6 +15,8 @@
 //! they fall L seconds behind every window they could still belong to.
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write;
+use std::sync::Arc;
 
 use rsigma_eval::correlation::{CompiledCorrelation, GroupByField};
 use rsigma_eval::{CorrelationAction, CorrelationEventMode};
@@ -54,9 +56,10 @@ struct Correlation {
 /// `counts` holds.
 #[derive(Debug, Default)]
 struct Window {
-    entries: VecDeque<(i64, Box<str>)>,
+    /// Values are shared with `counts`: one allocation per event.
+    entries: VecDeque<(i64, Arc<str>)>,
     from: usize,
-    counts: HashMap<Box<str>, u32, FxBuild>,
+    counts: HashMap<Arc<str>, u32, FxBuild>,
     newest: i64,
     /// Temporal correlations: the hit times of each referenced rule, in time
     /// order.
@@ -88,12 +91,12 @@ impl Window {
         }
     }
 
-    fn count_in(&mut self, value: &str, distinct: bool) {
+    fn count_in(&mut self, value: &Arc<str>, distinct: bool) {
         if distinct {
-            match self.counts.get_mut(value) {
+            match self.counts.get_mut(&**value) {
                 Some(c) => *c += 1,
                 None => {
-                    self.counts.insert(value.into(), 1);
+                    self.counts.insert(Arc::clone(value), 1);
                 }
             }
         }
@@ -150,7 +153,7 @@ impl Window {
 #[derive(Debug)]
 pub struct Correlations {
     list: Vec<Correlation>,
-    by_rule: HashMap<String, Vec<usize>>,
+    by_rule: HashMap<String, Vec<usize>, FxBuild>,
     state: HashMap<String, Window, FxBuild>,
     last_alert: HashMap<String, i64, FxBuild>,
     limits: Limits,
@@ -161,7 +164,7 @@ impl Correlations {
     pub fn new(limits: Limits) -> Self {
         Correlations {
             list: Vec::new(),
-            by_rule: HashMap::new(),
+            by_rule: HashMap::default(),
             state: HashMap::default(),
             last_alert: HashMap::default(),
             limits,
@@ -304,7 +307,7 @@ impl Correlations {
         // The state key: correlation, then the group's values.
         let mut group = Vec::with_capacity(c.compiled.group_by.len());
         self.key.clear();
-        self.key.push_str(&idx.to_string());
+        let _ = write!(self.key, "{idx}");
         for g in &c.compiled.group_by {
             let v = field(resolve(g, refs), false).map(kept);
             self.key.push('\u{1e}');
@@ -326,17 +329,22 @@ impl Correlations {
         }
         let value = if distinct {
             let fields = c.compiled.condition.field.as_deref().unwrap_or_default();
-            let mut parts = Vec::with_capacity(fields.len());
-            for f in fields {
-                match field(f, true) {
-                    Some(v) => parts.push(v),
-                    None => {
-                        parts.clear();
-                        break;
+            match fields {
+                [one] => field(one, true).map(kept),
+                _ => {
+                    let mut parts = Vec::with_capacity(fields.len());
+                    for f in fields {
+                        match field(f, true) {
+                            Some(v) => parts.push(v),
+                            None => {
+                                parts.clear();
+                                break;
+                            }
+                        }
                     }
+                    (!parts.is_empty()).then(|| kept(parts.join("\u{1f}")))
                 }
             }
-            (!parts.is_empty()).then(|| kept(parts.join("\u{1f}")))
         } else {
             Some(String::new())
         };
@@ -357,7 +365,8 @@ impl Correlations {
             } else {
                 window.entries.len()
             };
-            window.entries.insert(at, (ts, v.clone().into_boxed_str()));
+            let v: Arc<str> = Arc::from(v);
+            window.entries.insert(at, (ts, Arc::clone(&v)));
             if at < window.from || (late && ts < window.newest - span) {
                 window.from += 1;
             } else {

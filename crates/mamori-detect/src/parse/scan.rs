@@ -38,7 +38,8 @@ pub struct ScanState {
     /// Names read under an alias that are not a slice of the line.
     owned_aliases: Vec<(usize, String)>,
     path: String,
-    last: Vec<(String, Option<Entry>)>,
+    /// Per field position, the names lately read there with their entries.
+    last: Vec<Ways>,
     /// Field lists of records given back (see [`ScanState::recycle`]),
     /// emptied, their allocations kept for the next lines.
     spare: Vec<Vec<Field<'static>>>,
@@ -60,6 +61,17 @@ impl ScanState {
             None => Vec::with_capacity(self.last.len().max(8)),
         }
     }
+}
+
+/// Names remembered per field position: sources that interleave a few
+/// shapes of event (web, proxy, DNS) each find theirs.
+const WAYS: usize = 4;
+
+#[derive(Debug, Default)]
+struct Ways {
+    names: Vec<(String, Option<Entry>)>,
+    /// The way the next new name replaces.
+    next: usize,
 }
 
 /// An emptied list of fields, for values of another lifetime: collecting an
@@ -206,17 +218,22 @@ impl<'a> Scanner<'a, '_> {
         if index >= MAX_FIELDS {
             return None;
         }
-        let entry = match self.state.last.get(index) {
-            Some((last, entry)) if last == raw => *entry,
-            _ => {
+        if self.state.last.len() <= index {
+            self.state.last.resize_with(index + 1, Ways::default);
+        }
+        let ways = &mut self.state.last[index];
+        let entry = match ways.names.iter().find(|(name, _)| name == raw) {
+            Some((_, entry)) => *entry,
+            None => {
                 let entry = self.schema.entry(raw);
-                match self.state.last.get_mut(index) {
-                    Some(slot) => {
-                        slot.0.clear();
-                        slot.0.push_str(raw);
-                        slot.1 = entry;
-                    }
-                    None => self.state.last.push((raw.to_owned(), entry)),
+                if ways.names.len() < WAYS {
+                    ways.names.push((raw.to_owned(), entry));
+                } else {
+                    let way = &mut ways.names[ways.next];
+                    way.0.clear();
+                    way.0.push_str(raw);
+                    way.1 = entry;
+                    ways.next = (ways.next + 1) % WAYS;
                 }
                 entry
             }
