@@ -77,6 +77,13 @@ fn rsigma_engine(dir: &Path) -> rsigma_eval::Engine {
     engine
 }
 
+/// The measured work, in a function of its own so an instruction counter
+/// can count it alone.
+#[inline(never)]
+fn timed_pass<T>(work: impl FnOnce() -> T) -> T {
+    work()
+}
+
 /// mamori from bytes to alerts; returns (seconds, alerts).
 fn run_mamori(engine: &mut Engine, lines: &[String]) -> (f64, usize) {
     run_counting(engine, lines, |_| true)
@@ -442,15 +449,38 @@ fn main() {
     );
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sigmahq/rules");
     // BENCH_PROFILE=<folder under rules/>: only mamori on those rules, for
-    // a profiler; with BENCH_CANDIDATES=1, what the index does with them.
+    // a profiler; with BENCH_CANDIDATES=1, what the index does with them;
+    // with BENCH_ORACLE=1, only rsigma-eval on parsed events instead. For
+    // instruction counts that do not depend on the machine's load:
+    // valgrind --tool=callgrind --toggle-collect='*timed_pass*' …
     if let Ok(folder) = std::env::var("BENCH_PROFILE") {
+        if std::env::var_os("BENCH_ORACLE").is_some() {
+            let oracle = rsigma_engine(&corpus.join(folder));
+            let parsed: Vec<serde_json::Value> = lines
+                .iter()
+                .map(|l| serde_json::from_str(l).expect("generated JSON"))
+                .collect();
+            let t = Instant::now();
+            let matches = timed_pass(|| {
+                parsed
+                    .iter()
+                    .map(|v| oracle.evaluate(&JsonEvent::borrow(black_box(v))).len())
+                    .sum::<usize>()
+            });
+            let secs = t.elapsed().as_secs_f64();
+            println!(
+                "{:.0} events/s ({matches} matches)",
+                rate(lines.len(), secs)
+            );
+            return;
+        }
         let mut rules = SigmaRules::new(FieldMap::default());
         rules.load_paths(&[corpus.join(folder)]);
         if std::env::var_os("BENCH_CANDIDATES").is_some() {
             explain(&rules, &lines);
         }
         let mut engine = Engine::new(rules, Arc::new(IndicatorSet::default()));
-        let (secs, alerts) = run_mamori(&mut engine, &lines);
+        let (secs, alerts) = timed_pass(|| run_mamori(&mut engine, &lines));
         println!("{:.0} events/s ({alerts} alerts)", rate(lines.len(), secs));
         return;
     }

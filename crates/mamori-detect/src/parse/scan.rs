@@ -504,12 +504,13 @@ fn plain_run(bytes: &[u8], mut at: usize) -> usize {
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
         let control = w.wrapping_sub(ONES * 0x20) & !w & HIGH;
-        if control
+        let stop = control
             | zero_byte(w ^ (ONES * u64::from(b'"')))
-            | zero_byte(w ^ (ONES * u64::from(b'\\')))
-            != 0
-        {
-            break;
+            | zero_byte(w ^ (ONES * u64::from(b'\\')));
+        if stop != 0 {
+            // The lowest flagged byte is exact (a borrow only runs upward
+            // from a true hit), so it is where the run ends.
+            return at + (stop.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
@@ -526,6 +527,32 @@ fn plain_run(bytes: &[u8], mut at: usize) -> usize {
 mod tests {
     use super::*;
     use crate::normalize::FieldMap;
+
+    #[test]
+    fn plain_runs_end_where_a_byte_loop_ends() {
+        let alphabet = [
+            b'a', b' ', b'"', b'\\', 0x00, 0x1f, 0x20, 0x7f, 0x80, 0xc3, 0xff, b'!',
+        ];
+        let mut rng = crate::synthetic::Rng::new(7);
+        for _ in 0..20_000 {
+            let len = rng.below(40);
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    // Mostly plain letters, as in logs.
+                    if rng.below(6) == 0 {
+                        alphabet[rng.below(alphabet.len())]
+                    } else {
+                        b'a'
+                    }
+                })
+                .collect();
+            let from = rng.below(len + 1);
+            let naive = (from..len)
+                .find(|&i| matches!(bytes[i], b'"' | b'\\') || bytes[i] < 0x20)
+                .unwrap_or(len);
+            assert_eq!(plain_run(&bytes, from), naive, "{bytes:?} from {from}");
+        }
+    }
 
     fn schema() -> Schema {
         Schema::new(&FieldMap::default())
