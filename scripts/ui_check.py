@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import struct
+import os
 import sys
 import time
 
@@ -106,6 +107,16 @@ with sync_playwright() as p:
           page.input_value("select[name=status]") == "acknowledged"
           and page.locator("select[name=status] option[value=new]").count() == 0,
           page.locator("main").inner_text()[:300])
+
+    page.goto(BASE + "/risks/heatmap")
+    cells = page.locator("svg a[data-cell]")
+    check("risk heat maps drawn, inherent beside residual", page.locator("svg").count() == 2 and cells.count() == 50)
+    page.screenshot(path=os.environ.get("UI_SHOTS", "/tmp") + "/heatmap.png", full_page=True)
+    page.locator('svg a[data-cell="4-5"]').first.click()
+    page.wait_for_load_state("networkidle")
+    check("a heat-map cell opens the risks it counts",
+          "inherent_likelihood=4" in page.url and "標的型メール" in page.locator("main").inner_text(),
+          page.url)
 
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()

@@ -97,6 +97,17 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "alerts", READ),
     (Role::Employee, "alerts", NOTHING),
     (Role::Hr, "alerts", NOTHING),
+    // Risks: each company's security officers assess their own; the CISO
+    // office runs the register group-wide; committees and auditors read.
+    (Role::Admin, "risks", EVERYTHING),
+    (Role::CisoOffice, "risks", EVERYTHING),
+    (Role::SecurityOfficer, "risks", EVERYTHING),
+    (Role::CommitteeMember, "risks", READ_EXPORT),
+    (Role::Csirt, "risks", READ),
+    (Role::InternalAuditor, "risks", READ_EXPORT),
+    (Role::ExternalAuditor, "risks", READ_EXPORT),
+    (Role::Employee, "risks", NOTHING),
+    (Role::Hr, "risks", NOTHING),
 ];
 
 /// Whether `role` may do `action` on `register`, in a company where it holds.

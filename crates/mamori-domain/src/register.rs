@@ -52,6 +52,9 @@ pub enum RefTarget {
     /// A person of any company of the group (members of group committees).
     GroupPerson,
     Committee,
+    /// An information asset of the same company (written by its `AST-…`
+    /// reference in files).
+    Asset,
 }
 
 impl RefTarget {
@@ -159,6 +162,9 @@ pub struct RegisterSpec {
     /// The list's order when none is asked for: a sortable field, `-` first
     /// for descending; empty for the reference number.
     pub default_sort: &'static str,
+    /// Fills the fields mamori computes from others (a risk's scores and
+    /// levels) on every create, update and import, before the checks.
+    pub derive: fn(&mut Record),
     /// Rules across fields, run on the complete record.
     pub check: fn(&Record) -> Vec<FieldError>,
 }
@@ -322,7 +328,9 @@ impl RegisterSpec {
         let mut errors: Vec<FieldError> = self
             .fields
             .iter()
-            .filter(|f| f.required && *record.get(f.name) == Value::Null)
+            // What mamori sets is its own to fill (derived from what is
+            // required), not something to ask people for.
+            .filter(|f| f.required && !f.system && *record.get(f.name) == Value::Null)
             .map(|f| FieldError::new(f.name, "is required"))
             .collect();
         errors.extend((self.check)(record));

@@ -15,6 +15,7 @@ pub mod error;
 pub mod i18n;
 pub mod kernel;
 mod openapi;
+mod risk;
 pub mod seed;
 pub mod transfer;
 pub(crate) mod web;
@@ -118,6 +119,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/companies", get(api::companies))
         .route("/v1/ingest", post(detection::ingest))
         .route("/v1/rules", get(detection::rules))
+        .route("/v1/risks/heatmap", get(risk::heatmap))
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
@@ -155,6 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/soon/{area}", get(web::coming_soon))
         .route("/alerts", get(detection::page))
         .route("/rules", get(detection::rules_page))
+        .route("/risks/heatmap", get(risk::heatmap_page))
         .nest("/api", api)
         .fallback(web::not_found);
     let mut app = app

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mamori_domain::demo::demo_group;
 use mamori_domain::org::Role;
 use mamori_domain::register::{Record, RefValue, Value};
-use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, DEPARTMENTS, PEOPLE};
+use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, DEPARTMENTS, PEOPLE, RISKS};
 use mamori_store::Store;
 use mamori_store::records::ImportRow;
 use mamori_store::users::{Actor, NewUser};
@@ -128,7 +128,8 @@ pub async fn first_start(
 }
 
 /// Loads the demo group: companies, departments, committees, 240 people,
-/// assets across every handling class, and demo accounts.
+/// assets across every handling class, the group's main risks, and demo
+/// accounts.
 pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credential>, String> {
     let g = demo_group(2014);
     let actor = Actor::system("demo");
@@ -366,6 +367,14 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         ));
     }
 
+    let approver = g
+        .people
+        .iter()
+        .find(|p| p.company_code == "GND")
+        .map(|p| p.employee_no.clone())
+        .ok_or("the demo group has no ground-handling staff")?;
+    demo_risks(store, &ids, &approver, &actor, now).await?;
+
     let mut creds = Vec::new();
     for u in &g.users {
         let role = Role::parse(u.role).ok_or_else(|| format!("demo role {} unknown", u.role))?;
@@ -429,3 +438,217 @@ pub async fn demo_alerts(
 /// Events in the demo's traffic (about 7 minutes' worth at the generator's
 /// pace, with stuffing bursts).
 const DEMO_EVENTS: usize = 20_000;
+
+/// The risks the group faces, as its companies would assess them: the two
+/// attacks it suffered first. (company, title, threat, vulnerability,
+/// inherent likelihood and impact, treatment, residual likelihood and
+/// impact, status)
+struct DemoRisk(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+const DEMO_RISKS: &[DemoRisk] = &[
+    DemoRisk(
+        "AIR",
+        "リスト型攻撃によるマイレージ口座の乗っ取り",
+        "他サイトから流出したID・パスワードの試行",
+        "パスワードのみの認証、試行回数の制限なし",
+        "5",
+        "4",
+        "mitigate",
+        "3",
+        "3",
+        "treating",
+    ),
+    DemoRisk(
+        "AIR",
+        "標的型メールによる端末感染と顧客情報の流出",
+        "業務連絡を装ったマルウェア付きメール",
+        "顧客情報システムへの端末からの直接アクセス",
+        "4",
+        "5",
+        "mitigate",
+        "2",
+        "4",
+        "treating",
+    ),
+    DemoRisk(
+        "AIR",
+        "予約システムの停止(ランサムウェア)",
+        "ランサムウェアによる暗号化",
+        "バックアップがネットワーク上に常時接続",
+        "3",
+        "5",
+        "mitigate",
+        "2",
+        "3",
+        "assessed",
+    ),
+    DemoRisk(
+        "HD",
+        "クラウドサービスの設定不備による情報漏えい",
+        "公開設定のストレージの探索",
+        "設定の定期点検がない",
+        "3",
+        "4",
+        "mitigate",
+        "2",
+        "2",
+        "treating",
+    ),
+    DemoRisk(
+        "HD",
+        "内部不正による顧客情報の持ち出し",
+        "権限を持つ従業員の不正",
+        "大量参照の監視がない",
+        "2",
+        "5",
+        "mitigate",
+        "2",
+        "3",
+        "assessed",
+    ),
+    DemoRisk(
+        "TRV",
+        "委託先からの顧客情報の漏えい",
+        "委託先での不正アクセス・紛失",
+        "委託先の管理状況の確認が年1回のみ",
+        "3",
+        "4",
+        "transfer",
+        "2",
+        "4",
+        "treating",
+    ),
+    DemoRisk(
+        "TRV",
+        "電子メールの誤送信による個人情報漏えい",
+        "宛先の誤り",
+        "送信前の確認手順がない",
+        "4",
+        "2",
+        "mitigate",
+        "2",
+        "2",
+        "identified",
+    ),
+    DemoRisk(
+        "GND",
+        "業務用端末の紛失",
+        "空港内での置き忘れ・盗難",
+        "端末の暗号化が一部のみ",
+        "3",
+        "2",
+        "accept",
+        "3",
+        "2",
+        "accepted",
+    ),
+    DemoRisk(
+        "CGO",
+        "貨物管理システムの脆弱性の悪用",
+        "公開された脆弱性を突く攻撃",
+        "パッチ適用の遅れ",
+        "3",
+        "3",
+        "mitigate",
+        "",
+        "",
+        "identified",
+    ),
+    DemoRisk(
+        "ITS",
+        "特権IDの共有によるなりすまし",
+        "退職者・委託先による共有IDの悪用",
+        "特権IDの個人への割り当てがない",
+        "2",
+        "4",
+        "avoid",
+        "1",
+        "4",
+        "closed",
+    ),
+];
+
+/// Loads [`DEMO_RISKS`]; the accepted one carries its acceptance.
+async fn demo_risks(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    approver: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    let text = |s: &str| {
+        if s.is_empty() {
+            Value::Null
+        } else {
+            Value::Text(s.to_owned())
+        }
+    };
+    let rows: Vec<ImportRow> = DEMO_RISKS
+        .iter()
+        .enumerate()
+        .map(
+            |(
+                i,
+                DemoRisk(company, title, threat, vulnerability, il, ii, treatment, rl, ri, status),
+            )| {
+                let mut r = Record::default();
+                for (field, value) in [
+                    ("title", title),
+                    ("threat", threat),
+                    ("vulnerability", vulnerability),
+                    ("inherent_likelihood", il),
+                    ("inherent_impact", ii),
+                    ("treatment", treatment),
+                    ("residual_likelihood", rl),
+                    ("residual_impact", ri),
+                    ("status", status),
+                ] {
+                    r.values.insert(field, text(value));
+                }
+                r.values.insert(
+                    "review_date",
+                    Value::Date(now.date_naive() + chrono::Duration::days(30 * (i as i64 + 1))),
+                );
+                if *treatment == "accept" {
+                    r.values.insert(
+                        "acceptance_approver",
+                        Value::Ref(RefValue::Key(approver.to_owned())),
+                    );
+                    r.values.insert(
+                        "acceptance_reason",
+                        text("端末は業務データを保持せず、紛失時は遠隔消去できるため"),
+                    );
+                    r.values.insert(
+                        "acceptance_expiry",
+                        Value::Date(now.date_naive() + chrono::Duration::days(180)),
+                    );
+                }
+                ImportRow {
+                    line: i + 1,
+                    company_id: ids[company],
+                    ref_no: None,
+                    record: r,
+                }
+            },
+        )
+        .collect();
+    let outcome = store
+        .import_records(&RISKS, rows, false, actor, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !outcome.errors.is_empty() {
+        return Err(format!("demo risks rejected: {:?}", outcome.errors.first()));
+    }
+    Ok(())
+}

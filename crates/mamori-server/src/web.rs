@@ -864,6 +864,17 @@ struct ListPage<'a> {
     can_create: bool,
     can_export: bool,
     can_import: bool,
+    /// Pages about the register beside its list: (href, label).
+    links: Vec<(&'static str, String)>,
+}
+
+/// Pages that belong beside a register's list.
+fn related(register: &str) -> &'static [(&'static str, &'static str)] {
+    match register {
+        "risks" => &[("/risks/heatmap", "heatmap.title")],
+        "alerts" => &[("/rules", "nav.rules")],
+        _ => &[],
+    }
 }
 
 #[derive(Template)]
@@ -1150,6 +1161,10 @@ pub async fn list_page(
         can_create: spec.people_create && !p.scope(spec.name, Action::Create, ctx.now).is_empty(),
         can_export: !p.scope(spec.name, Action::Export, ctx.now).is_empty(),
         can_import: spec.people_create && !p.scope(spec.name, Action::Import, ctx.now).is_empty(),
+        links: related(spec.name)
+            .iter()
+            .map(|(href, key)| (*href, t.t(key).to_owned()))
+            .collect(),
     };
     render(page)
 }
@@ -1291,6 +1306,9 @@ async fn form_fields(
             }
             FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson) => {
                 ("text", vec![], t.t("form.person_hint").to_owned())
+            }
+            FieldKind::Reference(RefTarget::Asset) => {
+                ("text", vec![], t.t("form.asset_hint").to_owned())
             }
         };
         out.push(FormField {

@@ -997,6 +997,10 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "risks" => json!({
+            "company_id": company, "title": format!("試験リスク {}", &n[24..]),
+            "inherent_likelihood": "3", "inherent_impact": "4", "status": "identified"
+        }),
         other => panic!("no sample for {other}"),
     }
 }
@@ -1049,6 +1053,9 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "risks" => format!(
+            "company,title,inherent_likelihood,inherent_impact,status\n{company},取込リスク,2,2,identified\n"
+        ),
         other => panic!("no sample for {other}"),
     }
 }
@@ -2546,3 +2553,178 @@ async fn alerts_list_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(alerts_list_pages_filters_and_exports, alerts_list_flow);
+
+async fn risks_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, officer) = app
+        .user("air-risk", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (_, ciso) = app.user("hd-risk", Role::CisoOffice, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    // Scores and levels come from likelihood and impact; nobody writes them.
+    let created = app
+        .api(
+            &officer,
+            Method::POST,
+            "/api/v1/risks",
+            Some(json!({
+                "company_id": air, "title": "旅客データの誤送信", "status": "identified",
+                "inherent_likelihood": "3", "inherent_impact": "4",
+                "residual_likelihood": "2", "residual_impact": "2", "treatment": "mitigate"
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let risk = created.json();
+    assert_eq!(risk["inherent_score"], 12);
+    assert_eq!(risk["inherent_level"], "high");
+    assert_eq!(risk["residual_score"], 4);
+    assert_eq!(risk["residual_level"], "low");
+    assert!(
+        risk["ref_no"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("RSK-"))
+    );
+    let id = risk["id"].as_str().expect("id").to_owned();
+    let patch = |body: Value| {
+        let (app, officer, id) = (&app, &officer, &id);
+        async move {
+            app.api(
+                officer,
+                Method::PATCH,
+                &format!("/api/v1/risks/{id}"),
+                Some(body),
+            )
+            .await
+        }
+    };
+    let forged = patch(json!({ "inherent_score": 1, "version": 1 })).await;
+    assert_eq!(forged.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        forged.json()["error"]["fields"][0]["field"],
+        "inherent_score"
+    );
+    let skipped = patch(json!({ "status": "treating", "version": 1 })).await;
+    assert_eq!(
+        skipped.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "identified cannot jump to treating"
+    );
+    let unapproved =
+        patch(json!({ "status": "assessed", "treatment": "accept", "version": 1 })).await;
+    assert_eq!(unapproved.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unapproved.text().contains("acceptance_approver"),
+        "{}",
+        unapproved.text()
+    );
+    let rescored =
+        patch(json!({ "inherent_impact": "5", "status": "assessed", "version": 1 })).await;
+    assert_eq!(rescored.status, StatusCode::OK, "{}", rescored.text());
+    assert_eq!(rescored.json()["inherent_score"], 15);
+    assert_eq!(rescored.json()["inherent_level"], "high");
+    // The heat map counts what the list holds, cell by cell, in scope.
+    let list = app
+        .api(&officer, Method::GET, "/api/v1/risks?limit=500", None)
+        .await
+        .json();
+    let mut expected = [[0i64; 5]; 5];
+    for r in list["items"].as_array().expect("items") {
+        assert_eq!(
+            r["company_id"],
+            json!(air),
+            "an officer sees their company's risks"
+        );
+        let at = |f: &str| {
+            r[f].as_str()
+                .and_then(|v| v.parse::<usize>().ok())
+                .expect("scale")
+        };
+        expected[at("inherent_impact") - 1][at("inherent_likelihood") - 1] += 1;
+    }
+    let map = app
+        .api(&officer, Method::GET, "/api/v1/risks/heatmap", None)
+        .await
+        .json();
+    assert_eq!(map["inherent"], json!(expected));
+    assert_eq!(
+        map["inherent"][4][2], 2,
+        "the demo's ransomware risk and the new one at likelihood 3, impact 5"
+    );
+    let group = app
+        .api(&ciso, Method::GET, "/api/v1/risks/heatmap", None)
+        .await
+        .json();
+    let total = |m: &Value| -> i64 {
+        m.as_array()
+            .expect("rows")
+            .iter()
+            .flat_map(|r| {
+                r.as_array()
+                    .expect("cells")
+                    .iter()
+                    .map(|c| c.as_i64().unwrap_or(0))
+            })
+            .sum()
+    };
+    assert_eq!(
+        total(&group["inherent"]),
+        11,
+        "ten demo risks and the new one"
+    );
+    assert_eq!(total(&map["inherent"]), 4);
+    let only_air = app
+        .api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/risks/heatmap?company={air}"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(only_air["inherent"], map["inherent"]);
+    assert_eq!(
+        app.api(
+            &ciso,
+            Method::GET,
+            "/api/v1/risks/heatmap?company=AIR",
+            None
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    let (_, employee) = app
+        .user("air-staff", Role::Employee, Some("AIR"), PASSWORD)
+        .await;
+    assert_eq!(
+        app.api(&employee, Method::GET, "/api/v1/risks/heatmap", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The page draws both maps; a cell links to the risks it counts.
+    let (cookie, _) = app.login("air-risk", PASSWORD).await;
+    let page = app.page("/risks/heatmap", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert_eq!(html.matches("<svg").count(), 2, "inherent beside residual");
+    assert!(html.contains(r#"data-cell="3-5""#));
+    let link = "/r/risks?inherent_likelihood=3&#38;inherent_impact=5";
+    assert!(html.contains(link), "{html}");
+    let cell = app
+        .page(
+            "/r/risks?inherent_likelihood=3&inherent_impact=5",
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(cell.contains("旅客データの誤送信"));
+    let list_page = app.page("/r/risks", Some(&cookie)).await.text();
+    assert!(
+        list_page.contains("/risks/heatmap"),
+        "the list links its heat map"
+    );
+    app.finish().await;
+}
+on_every_backend!(risk_register_scores_and_heat_map, risks_flow);

@@ -29,6 +29,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_alerts_register.sql"),
         postgres: include_str!("../migrations/postgres/0003_alerts_register.sql"),
     },
+    Migration {
+        version: 4,
+        name: "risks",
+        sqlite: include_str!("../migrations/sqlite/0004_risks.sql"),
+        postgres: include_str!("../migrations/postgres/0004_risks.sql"),
+    },
 ];
 
 impl Store {

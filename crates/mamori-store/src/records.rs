@@ -150,6 +150,7 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
             "r.family_name || ' ' || r.given_name",
         ),
         RefTarget::Committee => ("committees", "code", "r.name_ja", "r.name_en"),
+        RefTarget::Asset => ("assets", "ref_no", "r.name", "r.name"),
     }
 }
 
@@ -374,6 +375,34 @@ impl Store {
             Some(s) if scope.contains(s.company_id) => Ok(s),
             _ => Err(StoreError::NotFound),
         }
+    }
+
+    /// How many active records of `spec` in `scope` (and `company`) hold
+    /// each pair of values of two text-valued fields (a heat map's cells).
+    pub async fn pair_counts(
+        &self,
+        spec: &RegisterSpec,
+        fields: (&FieldSpec, &FieldSpec),
+        scope: &Scope,
+        company: Option<Uuid>,
+    ) -> Result<Vec<(Option<String>, Option<String>, i64)>> {
+        let mut w = Where {
+            clauses: vec!["t.archived_at IS NULL".to_owned()],
+            values: Vec::new(),
+        };
+        scope_clause(scope, &mut w);
+        if let Some(company) = company {
+            w.push(|n| format!("t.company_id = ${n}"), SqlValue::Id(company));
+        }
+        let (a, b) = (fields.0.name, fields.1.name);
+        let sql = format!(
+            "SELECT t.{a}, t.{b}, COUNT(*) FROM {} t{} GROUP BY t.{a}, t.{b}",
+            spec.table,
+            w.sql()
+        );
+        Ok(with_pool!(self, pool => {
+            bind_values!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.values).fetch_all(pool).await?
+        }))
     }
 
     /// A page of records matching `q`, in its order.
@@ -676,6 +705,7 @@ macro_rules! resolve_and_check {
                 record.values.insert(f.name, Value::Ref(RefValue::Id(id)));
             }
         }
+        ($spec.derive)(&mut record);
         errors.extend($spec.check_complete(&record));
         if errors.is_empty() {
             Ok(record)

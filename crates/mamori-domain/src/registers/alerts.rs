@@ -79,6 +79,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     people_create: false,
     default_sort: "-last_seen",
+    derive: |_| {},
     check: |_| Vec::new(),
 };
 

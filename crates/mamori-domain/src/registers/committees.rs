@@ -27,6 +27,7 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
     audit_reads: false,
     people_create: true,
     default_sort: "",
+    derive: |_| {},
     check: check_committee,
 };
 
@@ -60,5 +61,6 @@ pub const COMMITTEE_MEMBERS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     people_create: true,
     default_sort: "",
+    derive: |_| {},
     check: |_| Vec::new(),
 };

@@ -6,12 +6,17 @@ mod assets;
 mod committees;
 mod departments;
 mod people;
+mod risks;
 
 pub use alerts::{ALERT_LEVELS, ALERT_MOVES, ALERT_STATUSES, ALERTS, is_closed};
 pub use assets::{ASSET_KINDS, ASSETS};
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
+pub use risks::{
+    RISK_LEVELS, RISK_MOVES, RISK_SCALE, RISK_STATUSES, RISK_TREATMENTS, RISKS, RiskMatrix,
+    acceptance_expired,
+};
 
 use crate::error::FieldError;
 use crate::register::{Record, RegisterSpec};
@@ -33,6 +38,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &ASSETS,
     &COMMITTEES,
     &COMMITTEE_MEMBERS,
+    &RISKS,
     &ALERTS,
 ];
 

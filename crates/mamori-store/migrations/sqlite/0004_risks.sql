@@ -1,0 +1,36 @@
+-- The risk register. Keep in step with ../postgres/0004_risks.sql.
+-- Scores and levels are computed by mamori from likelihood and impact.
+CREATE TABLE risks (
+    id BLOB PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    title TEXT NOT NULL,
+    inherent_level TEXT NOT NULL,
+    inherent_score INTEGER NOT NULL,
+    residual_level TEXT,
+    status TEXT NOT NULL,
+    owner BLOB REFERENCES people(id),
+    review_date TEXT,
+    description TEXT,
+    asset BLOB REFERENCES assets(id),
+    threat TEXT,
+    vulnerability TEXT,
+    inherent_likelihood TEXT NOT NULL,
+    inherent_impact TEXT NOT NULL,
+    treatment TEXT,
+    residual_likelihood TEXT,
+    residual_impact TEXT,
+    residual_score INTEGER,
+    acceptance_approver BLOB REFERENCES people(id),
+    acceptance_reason TEXT,
+    acceptance_expiry TEXT
+);
+CREATE INDEX risks_company_score ON risks(company_id, inherent_score) WHERE archived_at IS NULL;
+CREATE INDEX risks_score ON risks(inherent_score, id) WHERE archived_at IS NULL;
+CREATE INDEX risks_cells ON risks(company_id, inherent_likelihood, inherent_impact) WHERE archived_at IS NULL;
+CREATE INDEX risks_owner ON risks(owner);
+CREATE INDEX risks_asset ON risks(asset);
