@@ -179,13 +179,6 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             outcome.errors.first()
         ));
     }
-    let text = |s: &str| {
-        if s.is_empty() {
-            Value::Null
-        } else {
-            Value::Text(s.to_owned())
-        }
-    };
     let people: Vec<ImportRow> = g
         .people
         .iter()
@@ -587,13 +580,6 @@ async fn demo_risks(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
-    let text = |s: &str| {
-        if s.is_empty() {
-            Value::Null
-        } else {
-            Value::Text(s.to_owned())
-        }
-    };
     let rows: Vec<ImportRow> = DEMO_RISKS
         .iter()
         .enumerate()
@@ -651,4 +637,13 @@ async fn demo_risks(
         return Err(format!("demo risks rejected: {:?}", outcome.errors.first()));
     }
     Ok(())
+}
+
+/// Demo text as a field value: empty text is no value.
+fn text(s: &str) -> Value {
+    if s.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(s.to_owned())
+    }
 }
