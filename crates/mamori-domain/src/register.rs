@@ -165,6 +165,9 @@ pub struct RegisterSpec {
     /// Fills the fields mamori computes from others (a risk's scores and
     /// levels) on every create, update and import, before the checks.
     pub derive: fn(&mut Record),
+    /// What a stored record should tell the person reading it on `today`
+    /// (an expired risk acceptance is overdue): message keys.
+    pub notices: fn(&Record, NaiveDate) -> Vec<&'static str>,
     /// Rules across fields, run on the complete record.
     pub check: fn(&Record) -> Vec<FieldError>,
 }

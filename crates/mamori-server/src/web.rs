@@ -1516,6 +1516,11 @@ pub async fn edit_page(
         t.t("common.updated_at"),
         ctx.local(stored.updated_at)
     );
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let notices: Vec<String> = (spec.notices)(&stored.record, today)
+        .into_iter()
+        .map(|key| t.t(key).to_owned())
+        .collect();
     render(FormPage {
         f: frame(&state, &ctx, &format!("nav.{}", spec.name)),
         register: spec.name,
@@ -1535,7 +1540,7 @@ pub async fn edit_page(
         can_archive: p
             .scope(spec.name, Action::Archive, ctx.now)
             .contains(stored.company_id),
-        errors: Vec::new(),
+        errors: notices,
         id: stored.id.to_string(),
         meta,
     })

@@ -2725,6 +2725,33 @@ async fn risks_flow(b: Backend) {
         list_page.contains("/risks/heatmap"),
         "the list links its heat map"
     );
+    // An acceptance that has run out shows as overdue on the risk's page.
+    let person = app
+        .api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/people?company={air}&limit=1"),
+            None,
+        )
+        .await
+        .json()["items"][0]["id"]
+        .clone();
+    let accepted = patch(json!({
+        "status": "accepted", "treatment": "accept", "acceptance_approver": person,
+        "acceptance_reason": "対策費用が損失の見込みを上回るため", "acceptance_expiry": "2020-03-31",
+        "version": 2
+    }))
+    .await;
+    assert_eq!(accepted.status, StatusCode::OK, "{}", accepted.text());
+    let risk_page = app
+        .page(&format!("/r/risks/{id}"), Some(&cookie))
+        .await
+        .text();
+    assert!(
+        risk_page.contains("リスク受容の期限が過ぎています")
+            || risk_page.contains("The risk acceptance has expired"),
+        "{risk_page}"
+    );
     app.finish().await;
 }
 on_every_backend!(risk_register_scores_and_heat_map, risks_flow);

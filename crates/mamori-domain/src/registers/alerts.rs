@@ -80,6 +80,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     people_create: false,
     default_sort: "-last_seen",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check: |_| Vec::new(),
 };
 

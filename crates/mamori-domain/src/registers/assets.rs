@@ -41,6 +41,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check,
 };
 

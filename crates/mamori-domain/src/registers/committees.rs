@@ -28,6 +28,7 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check: check_committee,
 };
 
@@ -62,5 +63,6 @@ pub const COMMITTEE_MEMBERS: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check: |_| Vec::new(),
 };

@@ -26,6 +26,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check,
 };
 

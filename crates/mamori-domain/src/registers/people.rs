@@ -43,6 +43,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "",
     derive: |_| {},
+    notices: |_, _| Vec::new(),
     check,
 };
 

@@ -118,6 +118,7 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     people_create: true,
     default_sort: "-inherent_score",
     derive,
+    notices,
     check,
 };
 
@@ -189,6 +190,14 @@ fn check(record: &Record) -> Vec<FieldError> {
         }
     }
     errors
+}
+
+fn notices(record: &Record, today: NaiveDate) -> Vec<&'static str> {
+    if acceptance_expired(record, today) {
+        vec!["notice.acceptance_expired"]
+    } else {
+        Vec::new()
+    }
 }
 
 /// Whether an accepted risk's acceptance has run out on `today` (shown as
