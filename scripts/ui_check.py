@@ -118,6 +118,18 @@ with sync_playwright() as p:
           "inherent_likelihood=4" in page.url and "標的型メール" in page.locator("main").inner_text(),
           page.url)
 
+    page.goto(BASE + "/frameworks")
+    iso = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "../../shared/data/ciso-assistant-library/iso27001-2022.yaml")
+    page.set_input_files("input[name=file]", iso)
+    page.click("form.record button.primary")
+    page.wait_for_load_state("networkidle")
+    check("a CISO Assistant library uploads through the page",
+          page.locator("table.list tbody tr").count() == 1, page.locator("main").inner_text()[:300])
+    page.click("table.list tbody tr td a")
+    check("the framework's requirement tree is shown",
+          page.locator("ul.tree li").count() == 140 and "A.5.1" in page.locator("ul.tree").inner_text())
+
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()
 

@@ -121,6 +121,25 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Framework libraries (CISO Assistant's YAML format).
+    Library {
+        #[command(subcommand)]
+        command: LibraryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum LibraryCommand {
+    /// Load library files, in the order given (a mapping set after both of
+    /// its frameworks). Each loads whole or not at all; a bad one names the
+    /// file, the place in it and the reason.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        /// YAML files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -330,6 +349,7 @@ async fn run() -> Result<()> {
             let registers: Vec<&str> = mamori_domain::registers::ALL
                 .iter()
                 .map(|r| r.name)
+                .chain(mamori_domain::authz::OTHER_AREAS.iter().copied())
                 .collect();
             for s in &scopes {
                 if !mamori_domain::authz::valid_token_scope(s, &registers) {
@@ -362,6 +382,53 @@ async fn run() -> Result<()> {
                 "token for {user}, scopes {}, expires in {days} days; it is shown only now",
                 scopes.join(" ")
             );
+            Ok(())
+        }
+        Command::Library {
+            command: LibraryCommand::Import { db, files },
+        } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            let store = open_store(&cfg).await?;
+            for file in &files {
+                let text = std::fs::read_to_string(file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
+                let lib =
+                    mamori_domain::library::parse_ciso_assistant(&text).map_err(|errors| {
+                        let lines: Vec<String> = errors
+                            .iter()
+                            .map(|e| format!("  {}: {e}", file.display()))
+                            .collect();
+                        anyhow::anyhow!(
+                            "{} is not a library mamori can load:\n{}",
+                            file.display(),
+                            lines.join("\n")
+                        )
+                    })?;
+                let loaded = store
+                    .load_library(&lib, &Actor::system("cli"), chrono::Utc::now())
+                    .await
+                    .map_err(|e| match e {
+                        mamori_store::StoreError::Invalid(errors) => anyhow::anyhow!(
+                            "{}: {}",
+                            file.display(),
+                            errors
+                                .iter()
+                                .map(|f| f.message.clone())
+                                .collect::<Vec<_>>()
+                                .join("; ")
+                        ),
+                        other => other.into(),
+                    })?;
+                println!(
+                    "{}: loaded {} ({} frameworks, {} requirement nodes, {} reference controls, {} mappings)",
+                    file.display(),
+                    loaded.urn,
+                    loaded.frameworks,
+                    loaded.nodes,
+                    loaded.reference_controls,
+                    loaded.mappings
+                );
+            }
             Ok(())
         }
         Command::Audit {

@@ -108,7 +108,21 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "risks", READ_EXPORT),
     (Role::Employee, "risks", NOTHING),
     (Role::Hr, "risks", NOTHING),
+    // Framework libraries are group-wide reference data: loaded by the CISO
+    // office (Import), read by everyone who works on compliance.
+    (Role::Admin, "libraries", EVERYTHING),
+    (Role::CisoOffice, "libraries", EVERYTHING),
+    (Role::SecurityOfficer, "libraries", READ_EXPORT),
+    (Role::CommitteeMember, "libraries", READ),
+    (Role::Csirt, "libraries", READ),
+    (Role::InternalAuditor, "libraries", READ_EXPORT),
+    (Role::ExternalAuditor, "libraries", READ_EXPORT),
+    (Role::Employee, "libraries", NOTHING),
+    (Role::Hr, "libraries", NOTHING),
 ];
+
+/// Permission areas that are not kernel registers.
+pub const OTHER_AREAS: &[&str] = &["libraries"];
 
 /// Whether `role` may do `action` on `register`, in a company where it holds.
 pub fn allows(role: Role, register: &str, action: Action) -> bool {

@@ -9,6 +9,7 @@ pub mod classification;
 pub mod demo;
 pub mod error;
 pub mod fiscal;
+pub mod library;
 pub mod org;
 pub mod password;
 pub mod register;

@@ -14,6 +14,7 @@ pub mod detection;
 pub mod error;
 pub mod i18n;
 pub mod kernel;
+mod library;
 mod openapi;
 mod risk;
 pub mod seed;
@@ -120,6 +121,9 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/ingest", post(detection::ingest))
         .route("/v1/rules", get(detection::rules))
         .route("/v1/risks/heatmap", get(risk::heatmap))
+        .route("/v1/libraries", post(library::create))
+        .route("/v1/frameworks", get(library::frameworks))
+        .route("/v1/frameworks/{id}", get(library::requirements))
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
@@ -158,6 +162,8 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(detection::page))
         .route("/rules", get(detection::rules_page))
         .route("/risks/heatmap", get(risk::heatmap_page))
+        .route("/frameworks", get(library::page).post(library::upload))
+        .route("/frameworks/{id}", get(library::framework_page))
         .nest("/api", api)
         .fallback(web::not_found);
     let mut app = app

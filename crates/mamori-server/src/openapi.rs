@@ -195,6 +195,29 @@ fn detection_paths(paths: &mut Map<String, Json>) {
         "responses": { "200": { "description": "`items` (title, id, level, kind, tags, file, hits), `not_loaded`" }, "400": error, "403": error } } }));
 }
 
+/// Risk heat maps and framework libraries.
+fn compliance_paths(paths: &mut Map<String, Json>) {
+    let error = json!({ "$ref": "#/components/responses/Error" });
+    paths.insert("/api/v1/risks/heatmap".into(), json!({ "get": {
+        "tags": ["risks"], "summary": "Risk counts per cell of the 5 x 5 matrix, inherent and residual",
+        "parameters": [{ "name": "company", "in": "query", "required": false, "schema": { "type": "string", "format": "uuid" }, "description": "one company; all the caller may read when absent" }],
+        "responses": { "200": { "description": "`inherent[impact-1][likelihood-1]` and `residual[…]` counts" }, "400": error, "403": error } } }));
+    paths.insert("/api/v1/libraries".into(), json!({ "post": {
+        "tags": ["libraries"], "summary": "Load a framework library (CISO Assistant's YAML format), whole or not at all",
+        "requestBody": { "required": true, "content": { "application/yaml": { "schema": { "type": "string" } } } },
+        "responses": { "201": { "description": "`urn`, `frameworks`, `nodes`, `reference_controls`, `mappings` loaded" }, "400": error, "403": error, "422": error } } }));
+    paths.insert(
+        "/api/v1/frameworks".into(),
+        json!({ "get": {
+        "tags": ["libraries"], "summary": "The frameworks loaded, with their requirement counts",
+        "responses": { "200": { "description": "`items`" }, "403": error } } }),
+    );
+    paths.insert("/api/v1/frameworks/{id}".into(), json!({ "get": {
+        "tags": ["libraries"], "summary": "A framework and its requirement tree, in the library's order",
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+        "responses": { "200": { "description": "`framework`, `nodes` (urn, parent_urn, ref_id, name, description, assessable, depth)" }, "403": error, "404": error } } }));
+}
+
 pub fn build(state: &AppState) -> Json {
     let mut paths = Map::new();
     let mut schemas = Map::new();
@@ -205,6 +228,7 @@ pub fn build(state: &AppState) -> Json {
     paths.insert("/api/v1/me".into(), json!({ "get": { "tags": ["identity"], "summary": "Who the token or session belongs to", "responses": { "200": { "description": "the principal" } } } }));
     paths.insert("/api/v1/companies".into(), json!({ "get": { "tags": ["organization"], "summary": "Companies visible to the principal", "responses": { "200": { "description": "companies" } } } }));
     detection_paths(&mut paths);
+    compliance_paths(&mut paths);
     schemas.insert("Error".into(), json!({ "type": "object", "properties": { "error": { "type": "object", "properties": {
         "code": { "type": "string" }, "message": { "type": "string" }, "fields": { "type": "array" }, "rows": { "type": "array" }, "current_version": { "type": "integer" } }, "required": ["code", "message"] } } }));
     json!({

@@ -68,6 +68,7 @@ const AREAS: &[&str] = &[
 fn page_of(area: &str) -> Option<&'static str> {
     match area {
         "monitoring" => Some("/r/alerts"),
+        "controls" => Some("/frameworks"),
         "rules" => Some("/rules"),
         _ => None,
     }
@@ -1659,10 +1660,12 @@ pub async fn import_page(
     })
 }
 
-/// The import form: a chosen file (multipart) or pasted text (either encoding).
-async fn import_input(
+/// An upload form: a chosen file (multipart) or text pasted into
+/// `text_field` (either encoding); and whether it is a dry run.
+pub(crate) async fn import_input(
     state: &AppState,
     request: axum::extract::Request,
+    text_field: &str,
 ) -> Result<(Vec<u8>, bool), ApiError> {
     use axum::extract::FromRequest;
     let multipart = request
@@ -1676,7 +1679,7 @@ async fn import_input(
             .map_err(|_| ApiError::TooLarge(state.config.max_body_bytes))?;
         let pairs = form(&body);
         return Ok((
-            field(&pairs, "csv").as_bytes().to_vec(),
+            field(&pairs, text_field).as_bytes().to_vec(),
             field(&pairs, "mode") != "import",
         ));
     }
@@ -1696,8 +1699,8 @@ async fn import_input(
             .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?;
         match name.as_str() {
             "file" => file = bytes.to_vec(),
-            "csv" => text = bytes.to_vec(),
             "mode" => mode = String::from_utf8_lossy(&bytes).into_owned(),
+            n if n == text_field => text = bytes.to_vec(),
             _ => {}
         }
     }
@@ -1714,7 +1717,7 @@ pub async fn import(
         Ok(s) => s,
         Err(e) => return error_page(&state, &ctx, e),
     };
-    let (content, dry_run) = match import_input(&state, request).await {
+    let (content, dry_run) = match import_input(&state, request, "csv").await {
         Ok(input) => input,
         Err(e) => return error_page(&state, &ctx, e),
     };

@@ -1812,7 +1812,14 @@ async fn openapi_lists_every_register() {
     assert_eq!(alert["last_seen"]["readOnly"], true);
     let update = &doc["components"]["schemas"]["AlertsUpdate"]["properties"];
     assert!(update.get("status").is_some() && update.get("count").is_none());
-    for path in ["/api/v1/ingest", "/api/v1/rules"] {
+    for path in [
+        "/api/v1/ingest",
+        "/api/v1/rules",
+        "/api/v1/risks/heatmap",
+        "/api/v1/libraries",
+        "/api/v1/frameworks",
+        "/api/v1/frameworks/{id}",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path}");
     }
     app.finish().await;
@@ -2755,3 +2762,157 @@ async fn risks_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(risk_register_scores_and_heat_map, risks_flow);
+
+fn library_fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ciso-assistant-library")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+async fn library_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-lib", Role::CisoOffice, None, PASSWORD).await;
+    let (_, officer) = app
+        .user("air-lib", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (_, employee) = app
+        .user("air-emp", Role::Employee, Some("AIR"), PASSWORD)
+        .await;
+    let load = |token: &str, file: &str| {
+        let (app, token, body) = (&app, token.to_owned(), library_fixture(file));
+        async move {
+            app.raw(
+                &token,
+                Method::POST,
+                "/api/v1/libraries",
+                "application/yaml",
+                body,
+            )
+            .await
+        }
+    };
+    // A mapping set needs both of its frameworks loaded first.
+    let early = load(&ciso, "mapping-nist-csf-2.0-to-iso27001-2022.yaml").await;
+    assert_eq!(early.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(early.text().contains("is not loaded"), "{}", early.text());
+    let iso = load(&ciso, "iso27001-2022.yaml").await;
+    assert_eq!(iso.status, StatusCode::CREATED, "{}", iso.text());
+    let expected = mamori_domain::library::parse_ciso_assistant(
+        std::str::from_utf8(&library_fixture("iso27001-2022.yaml")).expect("UTF-8"),
+    )
+    .expect("parses");
+    assert_eq!(iso.json()["nodes"], expected.frameworks[0].nodes.len());
+    assert_eq!(
+        iso.json()["reference_controls"],
+        expected.reference_controls.len()
+    );
+    assert_eq!(
+        load(&officer, "nist-csf-2.0.yaml").await.status,
+        StatusCode::FORBIDDEN,
+        "a company's officer reads libraries; the CISO office loads them"
+    );
+    assert_eq!(
+        load(&ciso, "nist-csf-2.0.yaml").await.status,
+        StatusCode::CREATED
+    );
+    let mapping = load(&ciso, "mapping-nist-csf-2.0-to-iso27001-2022.yaml").await;
+    assert_eq!(mapping.status, StatusCode::CREATED, "{}", mapping.text());
+    assert_eq!(mapping.json()["mappings"], 686);
+    let again = load(&ciso, "iso27001-2022.yaml").await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(again.text().contains("already loaded"));
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!((last.3.as_str(), last.4.as_str()), ("import", "libraries"));
+    // Bad files change nothing and say where and why.
+    let bad = app
+        .raw(
+            &ciso,
+            Method::POST,
+            "/api/v1/libraries",
+            "application/yaml",
+            b"urn: urn:x:l\nname: X\nobjects:\n  framework:\n    urn: urn:x:f\n    name: F\n    requirement_nodes:\n    - urn: urn:x:n\n      parent_urn: urn:x:none\n      ref_id: N\n".to_vec(),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        bad.json()["error"]["fields"][0]["field"],
+        "objects.framework.requirement_nodes[0].parent_urn"
+    );
+    let garbage = app
+        .raw(
+            &ciso,
+            Method::POST,
+            "/api/v1/libraries",
+            "application/yaml",
+            b"{".to_vec(),
+        )
+        .await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        garbage.json()["error"]["fields"][0]["field"]
+            .as_str()
+            .is_some_and(|f| f.starts_with("line "))
+    );
+    // Reading: the frameworks with their counts, a tree in the file's order.
+    let list = app
+        .api(&officer, Method::GET, "/api/v1/frameworks", None)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text());
+    let items = list.json()["items"].as_array().expect("items").clone();
+    assert_eq!(
+        items.len(),
+        2,
+        "two frameworks (mapping sets are not frameworks)"
+    );
+    let iso_row = items
+        .iter()
+        .find(|f| f["urn"] == "urn:intuitem:risk:framework:iso27001-2022")
+        .expect("ISO/IEC 27001");
+    let id = iso_row["id"].as_str().expect("id");
+    let tree = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}"),
+            None,
+        )
+        .await
+        .json();
+    let nodes = tree["nodes"].as_array().expect("nodes");
+    assert_eq!(
+        nodes.len() as u64,
+        iso_row["nodes"].as_u64().expect("count")
+    );
+    assert_eq!(nodes[0]["depth"], 1);
+    assert_eq!(
+        app.api(&employee, Method::GET, "/api/v1/frameworks", None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // The pages: the list, a tree, and the upload form's errors.
+    let (cookie, _) = app.login("hd-lib", PASSWORD).await;
+    let page = app.page("/frameworks", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains(&format!("/frameworks/{id}")));
+    let csrf = csrf_of(&html);
+    let tree_page = app.page(&format!("/frameworks/{id}"), Some(&cookie)).await;
+    assert!(tree_page.text().contains("A.5.1"));
+    let refused = app
+        .form(
+            "/frameworks",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("mode", "import"),
+                ("yaml", "urn: urn:x:l\nname: Nothing\n"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.text().contains("objects: holds no framework"));
+    app.finish().await;
+}
+on_every_backend!(framework_libraries_load_whole_and_read_back, library_flow);

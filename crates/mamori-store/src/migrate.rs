@@ -35,6 +35,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_risks.sql"),
         postgres: include_str!("../migrations/postgres/0004_risks.sql"),
     },
+    Migration {
+        version: 5,
+        name: "libraries",
+        sqlite: include_str!("../migrations/sqlite/0005_libraries.sql"),
+        postgres: include_str!("../migrations/postgres/0005_libraries.sql"),
+    },
 ];
 
 impl Store {

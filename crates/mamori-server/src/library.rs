@@ -1,0 +1,252 @@
+//! Framework libraries over HTTP: load one (YAML in CISO Assistant's
+//! library format), list the frameworks loaded, read a framework's
+//! requirement tree; and the pages for the same. Libraries are group-wide:
+//! loading one needs the right across the whole group.
+
+use askama::Template;
+use axum::Json as JsonBody;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use mamori_domain::FieldError;
+use mamori_domain::authz::{Action, Principal, Scope};
+use mamori_domain::library::{Library, parse_ciso_assistant};
+use mamori_store::library::{FrameworkRow, NodeRow};
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use crate::context::{ApiUser, WebUser};
+use crate::error::ApiError;
+use crate::{AppState, Ctx};
+
+const AREA: &str = "libraries";
+
+/// Reading needs the right somewhere; loading needs it group-wide.
+fn allowed(p: &Principal, ctx: &Ctx, action: Action) -> Result<(), ApiError> {
+    match p.scope(AREA, action, ctx.now) {
+        Scope::All => Ok(()),
+        Scope::Companies(ids) if action == Action::Read && !ids.is_empty() => Ok(()),
+        _ => Err(ApiError::Forbidden),
+    }
+}
+
+/// The library in `body`, or every problem with it (place and reason).
+fn parse(body: &[u8]) -> Result<Library, ApiError> {
+    let text = std::str::from_utf8(body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the library is not valid UTF-8 (first bad byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    if text.trim().is_empty() {
+        return Err(ApiError::BadRequest(
+            "the body is empty; send a library file (YAML)".into(),
+        ));
+    }
+    parse_ciso_assistant(text).map_err(|errors| {
+        ApiError::Invalid(
+            errors
+                .into_iter()
+                .map(|e| FieldError::new(e.at, e.reason))
+                .collect(),
+        )
+    })
+}
+
+async fn load(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    body: &[u8],
+) -> Result<mamori_store::library::Loaded, ApiError> {
+    allowed(p, ctx, Action::Import)?;
+    let lib = parse(body)?;
+    Ok(state
+        .store
+        .load_library(&lib, &ctx.actor(), ctx.now)
+        .await?)
+}
+
+/// `POST /api/v1/libraries` with a library file (YAML) as the body.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let loaded = load(&state, &ctx, &p, &body).await?;
+    Ok((StatusCode::CREATED, JsonBody(json!(loaded))).into_response())
+}
+
+/// `GET /api/v1/frameworks`: the frameworks loaded.
+pub async fn frameworks(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+) -> Result<JsonBody<Json>, ApiError> {
+    allowed(&p, &ctx, Action::Read)?;
+    Ok(JsonBody(
+        json!({ "items": state.store.frameworks().await? }),
+    ))
+}
+
+async fn framework(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: &str,
+) -> Result<(FrameworkRow, Vec<NodeRow>), ApiError> {
+    allowed(p, ctx, Action::Read)?;
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    let f = state
+        .store
+        .frameworks()
+        .await?
+        .into_iter()
+        .find(|f| f.id == id)
+        .ok_or(ApiError::NotFound)?;
+    let nodes = state.store.framework_nodes(id).await?;
+    Ok((f, nodes))
+}
+
+/// `GET /api/v1/frameworks/{id}`: a framework and its requirement tree.
+pub async fn requirements(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let (f, nodes) = framework(&state, &ctx, &p, &id).await?;
+    Ok(JsonBody(json!({ "framework": f, "nodes": nodes })))
+}
+
+#[derive(Template)]
+#[template(path = "frameworks.html")]
+struct FrameworksPage<'a> {
+    f: crate::web::Frame<'a>,
+    items: Vec<FrameworkRow>,
+    can_load: bool,
+    errors: Vec<String>,
+    done: String,
+}
+
+async fn frameworks_page(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    errors: Vec<String>,
+    done: String,
+) -> Response {
+    let items = match allowed(p, ctx, Action::Read) {
+        Ok(()) => state.store.frameworks().await.map_err(ApiError::from),
+        Err(e) => Err(e),
+    };
+    match items {
+        Ok(items) => {
+            let status = if errors.is_empty() {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page = FrameworksPage {
+                f: crate::web::frame(state, ctx, "frameworks.title"),
+                items,
+                can_load: allowed(p, ctx, Action::Import).is_ok(),
+                errors,
+                done,
+            };
+            match page.render() {
+                Ok(html) => (status, axum::response::Html(html)).into_response(),
+                Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+            }
+        }
+        Err(e) => crate::web::error_page(state, ctx, e),
+    }
+}
+
+/// `/frameworks`: the frameworks loaded, and loading a library.
+pub async fn page(State(state): State<AppState>, WebUser(ctx, p): WebUser) -> Response {
+    frameworks_page(&state, &ctx, &p, Vec::new(), String::new()).await
+}
+
+/// The page's upload form (a file, or YAML pasted).
+pub async fn upload(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    request: axum::extract::Request,
+) -> Response {
+    let body = match crate::web::import_input(&state, request, "yaml").await {
+        Ok((body, _)) => body,
+        Err(e) => return crate::web::error_page(&state, &ctx, e),
+    };
+    match load(&state, &ctx, &p, &body).await {
+        Ok(loaded) => {
+            let t = ctx.t(&state);
+            let done = t
+                .t("frameworks.loaded")
+                .replace("{urn}", &loaded.urn)
+                .replace("{nodes}", &loaded.nodes.to_string())
+                .replace("{mappings}", &loaded.mappings.to_string());
+            frameworks_page(&state, &ctx, &p, Vec::new(), done).await
+        }
+        Err(ApiError::Invalid(errors)) => {
+            let errors = errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect();
+            frameworks_page(&state, &ctx, &p, errors, String::new()).await
+        }
+        Err(ApiError::BadRequest(m)) => {
+            frameworks_page(&state, &ctx, &p, vec![m], String::new()).await
+        }
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
+/// One node as the tree page shows it.
+struct NodeView {
+    indent: i64,
+    ref_id: String,
+    name: String,
+    description: String,
+    assessable: bool,
+}
+
+#[derive(Template)]
+#[template(path = "framework.html")]
+struct FrameworkPage<'a> {
+    f: crate::web::Frame<'a>,
+    framework: FrameworkRow,
+    nodes: Vec<NodeView>,
+}
+
+/// `/frameworks/{id}`: a framework's requirement tree.
+pub async fn framework_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    match framework(&state, &ctx, &p, &id).await {
+        Ok((framework, nodes)) => {
+            let mut frame = crate::web::frame(&state, &ctx, "frameworks.title");
+            frame.title = framework.name.clone();
+            let page = FrameworkPage {
+                f: frame,
+                framework,
+                nodes: nodes
+                    .into_iter()
+                    .map(|n| NodeView {
+                        indent: (n.depth - 1).clamp(0, 8),
+                        ref_id: n.ref_id.unwrap_or_default(),
+                        name: n.name.unwrap_or_default(),
+                        description: n.description.unwrap_or_default(),
+                        assessable: n.assessable,
+                    })
+                    .collect(),
+            };
+            match page.render() {
+                Ok(html) => axum::response::Html(html).into_response(),
+                Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
+            }
+        }
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}

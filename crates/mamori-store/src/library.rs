@@ -1,0 +1,241 @@
+//! Framework libraries as stored: group-wide reference data (frameworks,
+//! their requirement trees, reference controls, mapping sets). A library is
+//! loaded whole or not at all, and audited.
+
+use chrono::{DateTime, Utc};
+use mamori_domain::FieldError;
+use mamori_domain::library::Library;
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::audit::{Append, sha256_hex};
+use crate::users::Actor;
+use crate::{Result, Store, StoreError, with_pool, with_tx};
+
+/// A loaded framework, with how many requirement nodes it has and how many
+/// of them are assessed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct FrameworkRow {
+    pub id: Uuid,
+    pub urn: String,
+    pub ref_id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub library_urn: String,
+    pub library_version: i64,
+    pub locale: String,
+    pub nodes: i64,
+    pub assessable: i64,
+}
+
+/// One node of a framework's tree, in the order the library gave.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct NodeRow {
+    pub urn: String,
+    pub parent_urn: Option<String>,
+    pub ref_id: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub assessable: bool,
+    pub depth: i64,
+}
+
+/// What loading a library added.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Loaded {
+    pub urn: String,
+    pub frameworks: usize,
+    pub nodes: usize,
+    pub reference_controls: usize,
+    pub mappings: usize,
+}
+
+fn invalid(field: &str, message: String) -> StoreError {
+    StoreError::Invalid(vec![FieldError::new(field, message)])
+}
+
+impl Store {
+    /// Loads a library: all of it in one transaction, or nothing. Refused
+    /// when a URN it defines is already loaded, or when a mapping set's
+    /// frameworks (or the requirements it maps) are not loaded.
+    pub async fn load_library(
+        &self,
+        lib: &Library,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Loaded> {
+        let library_id = Uuid::now_v7();
+        let mut loaded = Loaded {
+            urn: lib.urn.clone(),
+            ..Loaded::default()
+        };
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let existing: Option<i64> = sqlx::query_scalar("SELECT version FROM libraries WHERE urn = $1")
+                .bind(&lib.urn)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(version) = existing {
+                return Err(invalid("urn", format!("the library {} is already loaded (version {version})", lib.urn)));
+            }
+            sqlx::query("INSERT INTO libraries (id, urn, ref_id, name, description, locale, version, provider, dependencies, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                .bind(library_id)
+                .bind(&lib.urn)
+                .bind(&lib.ref_id)
+                .bind(&lib.name)
+                .bind(&lib.description)
+                .bind(&lib.locale)
+                .bind(lib.version)
+                .bind(&lib.provider)
+                .bind(lib.dependencies.join(" "))
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::from_write)?;
+            for rc in &lib.reference_controls {
+                sqlx::query("INSERT INTO reference_controls (id, library_id, urn, ref_id, name, category, description) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(Uuid::now_v7())
+                    .bind(library_id)
+                    .bind(&rc.urn)
+                    .bind(&rc.ref_id)
+                    .bind(&rc.name)
+                    .bind(&rc.category)
+                    .bind(&rc.description)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                loaded.reference_controls += 1;
+            }
+            for f in &lib.frameworks {
+                let framework_id = Uuid::now_v7();
+                sqlx::query("INSERT INTO frameworks (id, library_id, urn, ref_id, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
+                    .bind(framework_id)
+                    .bind(library_id)
+                    .bind(&f.urn)
+                    .bind(&f.ref_id)
+                    .bind(&f.name)
+                    .bind(&f.description)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                loaded.frameworks += 1;
+                for (position, n) in f.nodes.iter().enumerate() {
+                    sqlx::query("INSERT INTO requirement_nodes (id, framework_id, urn, parent_urn, ref_id, name, description, assessable, depth, position, reference_controls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                        .bind(Uuid::now_v7())
+                        .bind(framework_id)
+                        .bind(&n.urn)
+                        .bind(&n.parent_urn)
+                        .bind(&n.ref_id)
+                        .bind(&n.name)
+                        .bind(&n.description)
+                        .bind(n.assessable)
+                        .bind(i64::from(n.depth))
+                        .bind(position as i64)
+                        .bind(n.reference_controls.join(" "))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(StoreError::from_write)?;
+                    loaded.nodes += 1;
+                }
+            }
+            for set in &lib.mapping_sets {
+                for end in [&set.source_framework_urn, &set.target_framework_urn] {
+                    let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM frameworks WHERE urn = $1")
+                        .bind(end)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if known.is_none() {
+                        return Err(invalid("mapping_sets", format!("{}: the framework {end} is not loaded; load its library first", set.urn)));
+                    }
+                }
+                let set_id = Uuid::now_v7();
+                sqlx::query("INSERT INTO mapping_sets (id, library_id, urn, ref_id, name, source_framework_urn, target_framework_urn) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                    .bind(set_id)
+                    .bind(library_id)
+                    .bind(&set.urn)
+                    .bind(&set.ref_id)
+                    .bind(&set.name)
+                    .bind(&set.source_framework_urn)
+                    .bind(&set.target_framework_urn)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(StoreError::from_write)?;
+                for m in &set.mappings {
+                    sqlx::query("INSERT INTO requirement_mappings (mapping_set_id, source_requirement_urn, target_requirement_urn, relationship) VALUES ($1, $2, $3, $4)")
+                        .bind(set_id)
+                        .bind(&m.source_requirement_urn)
+                        .bind(&m.target_requirement_urn)
+                        .bind(&m.relationship)
+                        .execute(&mut *tx)
+                        .await?;
+                    loaded.mappings += 1;
+                }
+                // Every mapped requirement must be a node of the framework
+                // at that end.
+                for (column, framework) in [
+                    ("source_requirement_urn", &set.source_framework_urn),
+                    ("target_requirement_urn", &set.target_framework_urn),
+                ] {
+                    let sql = format!(
+                        "SELECT m.{column} FROM requirement_mappings m WHERE m.mapping_set_id = $1 AND NOT EXISTS (SELECT 1 FROM requirement_nodes n JOIN frameworks f ON f.id = n.framework_id WHERE f.urn = $2 AND n.urn = m.{column}) LIMIT 3"
+                    );
+                    let unknown: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+                        .bind(set_id)
+                        .bind(framework)
+                        .fetch_all(&mut *tx)
+                        .await?;
+                    if !unknown.is_empty() {
+                        return Err(invalid("mapping_sets", format!("{}: not requirements of {framework}: {}", set.urn, unknown.join(", "))));
+                    }
+                }
+            }
+            let mut entry = actor.entry("import", "libraries", Some(library_id));
+            entry.detail = Some(format!(
+                "urn={} frameworks={} nodes={} controls={} mappings={}",
+                lib.urn, loaded.frameworks, loaded.nodes, loaded.reference_controls, loaded.mappings
+            ));
+            entry.after_digest = Some(sha256_hex(format!("{lib:?}").as_bytes()));
+            tx.append_audit(&entry, now).await?;
+            Ok(())
+        })?;
+        Ok(loaded)
+    }
+
+    /// Every loaded framework, by name.
+    pub async fn frameworks(&self) -> Result<Vec<FrameworkRow>> {
+        let sql = "SELECT f.id, f.urn, f.ref_id, f.name, f.description, l.urn AS library_urn, l.version AS library_version, l.locale, \
+                   (SELECT COUNT(*) FROM requirement_nodes n WHERE n.framework_id = f.id) AS nodes, \
+                   (SELECT COUNT(*) FROM requirement_nodes n WHERE n.framework_id = f.id AND n.assessable) AS assessable \
+                   FROM frameworks f JOIN libraries l ON l.id = f.library_id ORDER BY f.name, f.id";
+        Ok(with_pool!(self, pool => {
+            let rows = sqlx::query(sql).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push(FrameworkRow {
+                    id: r.try_get("id")?,
+                    urn: r.try_get("urn")?,
+                    ref_id: r.try_get("ref_id")?,
+                    name: r.try_get("name")?,
+                    description: r.try_get("description")?,
+                    library_urn: r.try_get("library_urn")?,
+                    library_version: r.try_get("library_version")?,
+                    locale: r.try_get("locale")?,
+                    nodes: r.try_get("nodes")?,
+                    assessable: r.try_get("assessable")?,
+                });
+            }
+            out
+        }))
+    }
+
+    /// A framework's requirement tree, in the library's order.
+    pub async fn framework_nodes(&self, framework_id: Uuid) -> Result<Vec<NodeRow>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as("SELECT urn, parent_urn, ref_id, name, description, assessable, depth FROM requirement_nodes WHERE framework_id = $1 ORDER BY position")
+                .bind(framework_id)
+                .fetch_all(pool)
+                .await?
+        }))
+    }
+}
