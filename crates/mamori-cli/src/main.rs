@@ -393,7 +393,7 @@ async fn run() -> Result<()> {
                 let text = std::fs::read_to_string(file)
                     .with_context(|| format!("cannot read {}", file.display()))?;
                 let lib =
-                    mamori_domain::library::parse_ciso_assistant(&text).map_err(|errors| {
+                    mamori_domain::library_format::parse_library(&text).map_err(|errors| {
                         let lines: Vec<String> = errors
                             .iter()
                             .map(|e| format!("  {}: {e}", file.display()))
@@ -616,6 +616,12 @@ async fn serve(cfg: mamori_server::Config, demo: bool) -> Result<()> {
     let creds = seed::first_start(&store, demo, Utc::now())
         .await
         .map_err(anyhow::Error::msg)?;
+    let shipped = seed::builtin_libraries(&store, Utc::now())
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if shipped > 0 {
+        tracing::info!(libraries = shipped, "built-in framework libraries loaded");
+    }
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| {

@@ -10,6 +10,7 @@ pub mod demo;
 pub mod error;
 pub mod fiscal;
 pub mod library;
+pub mod library_format;
 pub mod org;
 pub mod password;
 pub mod register;

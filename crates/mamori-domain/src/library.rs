@@ -25,6 +25,7 @@ pub struct Library {
     pub urn: String,
     pub ref_id: String,
     pub name: String,
+    pub name_ja: Option<String>,
     pub description: Option<String>,
     pub locale: String,
     pub version: i64,
@@ -41,6 +42,7 @@ pub struct Framework {
     pub urn: String,
     pub ref_id: String,
     pub name: String,
+    pub name_ja: Option<String>,
     pub description: Option<String>,
     /// The requirement tree, parents before their children, in file order.
     pub nodes: Vec<RequirementNode>,
@@ -53,6 +55,8 @@ pub struct RequirementNode {
     pub parent_urn: Option<String>,
     pub ref_id: Option<String>,
     pub name: Option<String>,
+    /// The name in Japanese, when the library has one.
+    pub name_ja: Option<String>,
     pub description: Option<String>,
     /// Whether the node is assessed (a requirement) or only groups others.
     pub assessable: bool,
@@ -68,6 +72,7 @@ pub struct ReferenceControl {
     pub urn: String,
     pub ref_id: Option<String>,
     pub name: Option<String>,
+    pub name_ja: Option<String>,
     pub category: Option<String>,
     pub description: Option<String>,
 }
@@ -119,6 +124,8 @@ struct RawLibrary {
     urn: Option<String>,
     ref_id: Option<String>,
     name: Option<String>,
+    #[serde(default)]
+    translations: Translations,
     description: Option<String>,
     locale: Option<String>,
     version: Option<i64>,
@@ -142,6 +149,8 @@ struct RawFramework {
     urn: Option<String>,
     ref_id: Option<String>,
     name: Option<String>,
+    #[serde(default)]
+    translations: Translations,
     description: Option<String>,
     #[serde(default)]
     requirement_nodes: Vec<RawNode>,
@@ -159,6 +168,8 @@ struct RawNode {
     depth: Option<u32>,
     #[serde(default)]
     reference_controls: Vec<String>,
+    #[serde(default)]
+    translations: Translations,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +177,8 @@ struct RawControl {
     urn: Option<String>,
     ref_id: Option<String>,
     name: Option<String>,
+    #[serde(default)]
+    translations: Translations,
     category: Option<String>,
     description: Option<String>,
 }
@@ -186,6 +199,23 @@ struct RawMapping {
     source_requirement_urn: Option<String>,
     target_requirement_urn: Option<String>,
     relationship: Option<String>,
+}
+
+/// CISO Assistant's `translations`: per locale, a name (and more).
+type Translations = HashMap<String, RawTranslation>;
+
+#[derive(Deserialize)]
+struct RawTranslation {
+    name: Option<String>,
+}
+
+/// The Japanese name: the library's own when it is written in Japanese,
+/// else its `ja` translation.
+fn japanese(locale: &str, name: &Option<String>, translations: &Translations) -> Option<String> {
+    if locale == "ja" {
+        return name.clone();
+    }
+    translations.get("ja").and_then(|t| t.name.clone())
 }
 
 /// Collects errors while the raw file becomes a [`Library`].
@@ -247,6 +277,8 @@ pub fn parse_ciso_assistant(text: &str) -> Result<Library, Vec<LibraryError>> {
     })?;
     let mut c = Check::default();
     let mut seen = HashSet::new();
+    let locale = raw.locale.clone().unwrap_or_else(|| "en".into());
+    let name_ja = japanese(&locale, &raw.name, &raw.translations);
     let urn = c.urn("urn", raw.urn, &mut seen);
     let name = c.required("name", raw.name);
     let ref_id = raw.ref_id.unwrap_or_else(|| name.clone());
@@ -263,6 +295,7 @@ pub fn parse_ciso_assistant(text: &str) -> Result<Library, Vec<LibraryError>> {
                 &mut seen,
             ),
             ref_id: rc.ref_id,
+            name_ja: japanese(&locale, &rc.name, &rc.translations),
             name: rc.name,
             category: rc.category,
             description: rc.description,
@@ -271,7 +304,7 @@ pub fn parse_ciso_assistant(text: &str) -> Result<Library, Vec<LibraryError>> {
 
     let mut frameworks = Vec::new();
     if let Some(f) = objects.framework {
-        frameworks.push(framework(&mut c, f, &mut seen));
+        frameworks.push(framework(&mut c, f, &locale, &mut seen));
     }
     let mapping_sets: Vec<MappingSet> = objects
         .requirement_mapping_sets
@@ -290,8 +323,9 @@ pub fn parse_ciso_assistant(text: &str) -> Result<Library, Vec<LibraryError>> {
             urn,
             ref_id,
             name,
+            name_ja,
             description: raw.description,
-            locale: raw.locale.unwrap_or_else(|| "en".into()),
+            locale,
             version: raw.version.unwrap_or(1),
             provider: raw.provider,
             dependencies: raw.dependencies,
@@ -304,8 +338,14 @@ pub fn parse_ciso_assistant(text: &str) -> Result<Library, Vec<LibraryError>> {
     }
 }
 
-fn framework(c: &mut Check, f: RawFramework, seen: &mut HashSet<String>) -> Framework {
+fn framework(
+    c: &mut Check,
+    f: RawFramework,
+    locale: &str,
+    seen: &mut HashSet<String>,
+) -> Framework {
     let urn = c.urn("objects.framework.urn", f.urn, seen);
+    let name_ja = japanese(locale, &f.name, &f.translations);
     let name = c.required("objects.framework.name", f.name);
     // Depth of each node by URN, known once its parent is.
     let mut depth: HashMap<String, u32> = HashMap::new();
@@ -346,6 +386,7 @@ fn framework(c: &mut Check, f: RawFramework, seen: &mut HashSet<String>) -> Fram
             urn: node_urn,
             parent_urn: parent,
             ref_id: n.ref_id,
+            name_ja: japanese(locale, &n.name, &n.translations),
             name: n.name,
             description: n.description,
             assessable: n.assessable,
@@ -357,6 +398,7 @@ fn framework(c: &mut Check, f: RawFramework, seen: &mut HashSet<String>) -> Fram
         urn,
         ref_id: f.ref_id.unwrap_or_else(|| name.clone()),
         name,
+        name_ja,
         description: f.description,
         nodes,
     }

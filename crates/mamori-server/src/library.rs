@@ -11,7 +11,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use mamori_domain::FieldError;
 use mamori_domain::authz::{Action, Principal, Scope};
-use mamori_domain::library::{Library, parse_ciso_assistant};
+use mamori_domain::library::Library;
+use mamori_domain::library_format::parse_library;
 use mamori_store::library::{FrameworkRow, NodeRow};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
@@ -44,7 +45,7 @@ fn parse(body: &[u8]) -> Result<Library, ApiError> {
             "the body is empty; send a library file (YAML)".into(),
         ));
     }
-    parse_ciso_assistant(text).map_err(|errors| {
+    parse_library(text).map_err(|errors| {
         ApiError::Invalid(
             errors
                 .into_iter()
@@ -118,11 +119,21 @@ pub async fn requirements(
     Ok(JsonBody(json!({ "framework": f, "nodes": nodes })))
 }
 
+/// A framework as the list shows it: named in the viewer's language.
+struct FrameworkView {
+    id: Uuid,
+    name: String,
+    ref_id: String,
+    nodes: i64,
+    assessable: i64,
+    library: String,
+}
+
 #[derive(Template)]
 #[template(path = "frameworks.html")]
 struct FrameworksPage<'a> {
     f: crate::web::Frame<'a>,
-    items: Vec<FrameworkRow>,
+    items: Vec<FrameworkView>,
     can_load: bool,
     errors: Vec<String>,
     done: String,
@@ -146,9 +157,23 @@ async fn frameworks_page(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
+            let ja = ctx.lang == crate::i18n::Lang::Ja;
             let page = FrameworksPage {
                 f: crate::web::frame(state, ctx, "frameworks.title"),
-                items,
+                items: items
+                    .into_iter()
+                    .map(|i| FrameworkView {
+                        id: i.id,
+                        name: i.name_ja.filter(|_| ja).unwrap_or(i.name),
+                        ref_id: i.ref_id,
+                        nodes: i.nodes,
+                        assessable: i.assessable,
+                        library: format!(
+                            "{} (v{}, {})",
+                            i.library_urn, i.library_version, i.locale
+                        ),
+                    })
+                    .collect(),
                 can_load: allowed(p, ctx, Action::Import).is_ok(),
                 errors,
                 done,
@@ -226,8 +251,13 @@ pub async fn framework_page(
 ) -> Response {
     match framework(&state, &ctx, &p, &id).await {
         Ok((framework, nodes)) => {
+            let ja = ctx.lang == crate::i18n::Lang::Ja;
             let mut frame = crate::web::frame(&state, &ctx, "frameworks.title");
-            frame.title = framework.name.clone();
+            frame.title = framework
+                .name_ja
+                .clone()
+                .filter(|_| ja)
+                .unwrap_or_else(|| framework.name.clone());
             let page = FrameworkPage {
                 f: frame,
                 framework,
@@ -236,7 +266,7 @@ pub async fn framework_page(
                     .map(|n| NodeView {
                         indent: (n.depth - 1).clamp(0, 8),
                         ref_id: n.ref_id.unwrap_or_default(),
-                        name: n.name.unwrap_or_default(),
+                        name: n.name_ja.filter(|_| ja).or(n.name).unwrap_or_default(),
                         description: n.description.unwrap_or_default(),
                         assessable: n.assessable,
                     })

@@ -647,3 +647,28 @@ fn text(s: &str) -> Value {
         Value::Text(s.to_owned())
     }
 }
+
+/// Loads the libraries mamori ships (ISO/IEC 27001:2022, APPI safety
+/// measures, the group's basic policy) that are not loaded yet; returns how
+/// many it loaded. Run at every start, so an upgrade brings new ones.
+pub async fn builtin_libraries(store: &Store, now: DateTime<Utc>) -> Result<usize, String> {
+    let actor = Actor::system("mamori");
+    let mut loaded = 0;
+    for (name, text) in mamori_domain::library_format::BUILTIN {
+        let lib = mamori_domain::library_format::parse_library(text)
+            .map_err(|e| format!("the built-in library {name} does not read: {e:?}"))?;
+        if store
+            .library_loaded(&lib.urn)
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            continue;
+        }
+        store
+            .load_library(&lib, &actor, now)
+            .await
+            .map_err(|e| format!("the built-in library {name} did not load: {e}"))?;
+        loaded += 1;
+    }
+    Ok(loaded)
+}

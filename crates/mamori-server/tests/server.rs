@@ -2913,6 +2913,46 @@ async fn library_flow(b: Backend) {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().contains("objects: holds no framework"));
+    // mamori's own format loads the same way.
+    let ours = app
+        .raw(
+            &ciso,
+            Method::POST,
+            "/api/v1/libraries",
+            "application/yaml",
+            "format: mamori-library/1\nurn: urn:mamori:library:mlit\nname: MLIT aviation guideline\nname_ja: 航空分野における情報セキュリティ確保に係る安全ガイドライン\nframework:\n  urn: urn:mamori:framework:mlit\n  name: MLIT aviation\n  requirements:\n  - ref_id: \"1\"\n    name: Governance\n    name_ja: 管理体制\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(ours.status, StatusCode::CREATED, "{}", ours.text());
+    // The libraries mamori ships load once, at every start if missing.
+    assert_eq!(seed::builtin_libraries(&app.store, Utc::now()).await, Ok(3));
+    assert_eq!(seed::builtin_libraries(&app.store, Utc::now()).await, Ok(0));
+    let all = app
+        .api(&officer, Method::GET, "/api/v1/frameworks", None)
+        .await
+        .json();
+    let shipped = all["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|f| f["urn"] == "urn:mamori:framework:iso27001-2022")
+        .expect("ISO/IEC 27001 shipped")
+        .clone();
+    assert_eq!(shipped["name_ja"], "ISO/IEC 27001:2022(JIS Q 27001:2023)");
+    let tree = app
+        .page(
+            &format!("/frameworks/{}", shipped["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        tree.contains("情報セキュリティのための方針群")
+            || tree.contains("Policies for information security"),
+        "{tree}"
+    );
     app.finish().await;
 }
 on_every_backend!(framework_libraries_load_whole_and_read_back, library_flow);

@@ -20,6 +20,7 @@ pub struct FrameworkRow {
     pub urn: String,
     pub ref_id: String,
     pub name: String,
+    pub name_ja: Option<String>,
     pub description: Option<String>,
     pub library_urn: String,
     pub library_version: i64,
@@ -35,9 +36,20 @@ pub struct NodeRow {
     pub parent_urn: Option<String>,
     pub ref_id: Option<String>,
     pub name: Option<String>,
+    pub name_ja: Option<String>,
     pub description: Option<String>,
     pub assessable: bool,
     pub depth: i64,
+}
+
+impl Store {
+    /// Whether a library with this URN is loaded.
+    pub async fn library_loaded(&self, urn: &str) -> Result<bool> {
+        let found: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT version FROM libraries WHERE urn = $1").bind(urn).fetch_optional(pool).await?
+        });
+        Ok(found.is_some())
+    }
 }
 
 /// What loading a library added.
@@ -78,7 +90,7 @@ impl Store {
             if let Some(version) = existing {
                 return Err(invalid("urn", format!("the library {} is already loaded (version {version})", lib.urn)));
             }
-            sqlx::query("INSERT INTO libraries (id, urn, ref_id, name, description, locale, version, provider, dependencies, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+            sqlx::query("INSERT INTO libraries (id, urn, ref_id, name, description, locale, version, provider, dependencies, imported_at, imported_by, name_ja) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                 .bind(library_id)
                 .bind(&lib.urn)
                 .bind(&lib.ref_id)
@@ -90,11 +102,12 @@ impl Store {
                 .bind(lib.dependencies.join(" "))
                 .bind(now)
                 .bind(&actor.name)
+                .bind(&lib.name_ja)
                 .execute(&mut *tx)
                 .await
                 .map_err(StoreError::from_write)?;
             for rc in &lib.reference_controls {
-                sqlx::query("INSERT INTO reference_controls (id, library_id, urn, ref_id, name, category, description) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                sqlx::query("INSERT INTO reference_controls (id, library_id, urn, ref_id, name, category, description, name_ja) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                     .bind(Uuid::now_v7())
                     .bind(library_id)
                     .bind(&rc.urn)
@@ -102,6 +115,7 @@ impl Store {
                     .bind(&rc.name)
                     .bind(&rc.category)
                     .bind(&rc.description)
+                    .bind(&rc.name_ja)
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::from_write)?;
@@ -109,19 +123,20 @@ impl Store {
             }
             for f in &lib.frameworks {
                 let framework_id = Uuid::now_v7();
-                sqlx::query("INSERT INTO frameworks (id, library_id, urn, ref_id, name, description) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO frameworks (id, library_id, urn, ref_id, name, description, name_ja) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(framework_id)
                     .bind(library_id)
                     .bind(&f.urn)
                     .bind(&f.ref_id)
                     .bind(&f.name)
                     .bind(&f.description)
+                    .bind(&f.name_ja)
                     .execute(&mut *tx)
                     .await
                     .map_err(StoreError::from_write)?;
                 loaded.frameworks += 1;
                 for (position, n) in f.nodes.iter().enumerate() {
-                    sqlx::query("INSERT INTO requirement_nodes (id, framework_id, urn, parent_urn, ref_id, name, description, assessable, depth, position, reference_controls) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)")
+                    sqlx::query("INSERT INTO requirement_nodes (id, framework_id, urn, parent_urn, ref_id, name, description, assessable, depth, position, reference_controls, name_ja) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
                         .bind(Uuid::now_v7())
                         .bind(framework_id)
                         .bind(&n.urn)
@@ -133,6 +148,7 @@ impl Store {
                         .bind(i64::from(n.depth))
                         .bind(position as i64)
                         .bind(n.reference_controls.join(" "))
+                        .bind(&n.name_ja)
                         .execute(&mut *tx)
                         .await
                         .map_err(StoreError::from_write)?;
@@ -204,7 +220,7 @@ impl Store {
 
     /// Every loaded framework, by name.
     pub async fn frameworks(&self) -> Result<Vec<FrameworkRow>> {
-        let sql = "SELECT f.id, f.urn, f.ref_id, f.name, f.description, l.urn AS library_urn, l.version AS library_version, l.locale, \
+        let sql = "SELECT f.id, f.urn, f.ref_id, f.name, f.name_ja, f.description, l.urn AS library_urn, l.version AS library_version, l.locale, \
                    (SELECT COUNT(*) FROM requirement_nodes n WHERE n.framework_id = f.id) AS nodes, \
                    (SELECT COUNT(*) FROM requirement_nodes n WHERE n.framework_id = f.id AND n.assessable) AS assessable \
                    FROM frameworks f JOIN libraries l ON l.id = f.library_id ORDER BY f.name, f.id";
@@ -217,6 +233,7 @@ impl Store {
                     urn: r.try_get("urn")?,
                     ref_id: r.try_get("ref_id")?,
                     name: r.try_get("name")?,
+                    name_ja: r.try_get("name_ja")?,
                     description: r.try_get("description")?,
                     library_urn: r.try_get("library_urn")?,
                     library_version: r.try_get("library_version")?,
@@ -232,7 +249,7 @@ impl Store {
     /// A framework's requirement tree, in the library's order.
     pub async fn framework_nodes(&self, framework_id: Uuid) -> Result<Vec<NodeRow>> {
         Ok(with_pool!(self, pool => {
-            sqlx::query_as("SELECT urn, parent_urn, ref_id, name, description, assessable, depth FROM requirement_nodes WHERE framework_id = $1 ORDER BY position")
+            sqlx::query_as("SELECT urn, parent_urn, ref_id, name, name_ja, description, assessable, depth FROM requirement_nodes WHERE framework_id = $1 ORDER BY position")
                 .bind(framework_id)
                 .fetch_all(pool)
                 .await?

@@ -41,6 +41,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_libraries.sql"),
         postgres: include_str!("../migrations/postgres/0005_libraries.sql"),
     },
+    Migration {
+        version: 6,
+        name: "library_names_ja",
+        sqlite: include_str!("../migrations/sqlite/0006_library_names_ja.sql"),
+        postgres: include_str!("../migrations/postgres/0006_library_names_ja.sql"),
+    },
 ];
 
 impl Store {
