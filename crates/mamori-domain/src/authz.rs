@@ -108,6 +108,16 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "risks", READ_EXPORT),
     (Role::Employee, "risks", NOTHING),
     (Role::Hr, "risks", NOTHING),
+    // Cloud-service assessments: like risks.
+    (Role::Admin, "cloud_assessments", EVERYTHING),
+    (Role::CisoOffice, "cloud_assessments", EVERYTHING),
+    (Role::SecurityOfficer, "cloud_assessments", EVERYTHING),
+    (Role::CommitteeMember, "cloud_assessments", READ_EXPORT),
+    (Role::Csirt, "cloud_assessments", READ),
+    (Role::InternalAuditor, "cloud_assessments", READ_EXPORT),
+    (Role::ExternalAuditor, "cloud_assessments", READ_EXPORT),
+    (Role::Employee, "cloud_assessments", NOTHING),
+    (Role::Hr, "cloud_assessments", NOTHING),
     // Framework libraries are group-wide reference data: loaded by the CISO
     // office (Import), read by everyone who works on compliance.
     (Role::Admin, "libraries", EVERYTHING),

@@ -367,6 +367,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .map(|p| p.employee_no.clone())
         .ok_or("the demo group has no ground-handling staff")?;
     demo_risks(store, &ids, &approver, &actor, now).await?;
+    demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
     for u in &g.users {
@@ -671,4 +672,89 @@ pub async fn builtin_libraries(store: &Store, now: DateTime<Utc>) -> Result<usiz
         loaded += 1;
     }
     Ok(loaded)
+}
+
+/// Assessments of the demo's cloud services: approved, approved with
+/// conditions, rejected, and one whose approval has run out.
+async fn demo_cloud_assessments(
+    store: &Store,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::{ASSETS, CLOUD_ASSESSMENTS, CLOUD_QUESTIONS};
+    let kind = ASSETS.field("kind").ok_or("assets have no kind")?;
+    let query = mamori_store::records::ListQuery {
+        scope: mamori_domain::authz::Scope::All,
+        company: None,
+        filters: vec![(kind, Value::Text("cloud_service".into()))],
+        search: None,
+        archived: mamori_store::records::Archived::Active,
+        sort: None,
+        desc: false,
+        after: None,
+        limit: 4,
+        count: false,
+    };
+    let services = store
+        .list_records(&ASSETS, &query)
+        .await
+        .map_err(|e| e.to_string())?
+        .items;
+    let today = now.date_naive();
+    let plans = [
+        ("approved", "met", "confidential", 365, "東京リージョン", ""),
+        (
+            "approved_with_conditions",
+            "partial",
+            "internal",
+            180,
+            "日本国内(東京・大阪)",
+            "顧客の個人情報は保存しない。管理者アカウントは多要素認証を必須とする。",
+        ),
+        ("rejected", "not_met", "", 90, "不明(国外の可能性)", ""),
+        ("approved", "met", "internal", -10, "東京リージョン", ""),
+    ];
+    let rows: Vec<ImportRow> = services
+        .iter()
+        .zip(plans)
+        .enumerate()
+        .map(
+            |(i, (asset, (verdict, answer, class, days, location, conditions)))| {
+                let mut r = Record::default();
+                r.values.insert("asset", Value::Ref(RefValue::Id(asset.id)));
+                r.values.insert("verdict", text(verdict));
+                r.values.insert("max_classification", text(class));
+                r.values.insert("data_location", text(location));
+                r.values.insert("conditions", text(conditions));
+                r.values
+                    .insert("iso27001", Value::Bool(answer != "not_met"));
+                r.values.insert("ismap", Value::Bool(answer == "met"));
+                for q in CLOUD_QUESTIONS {
+                    r.values.insert(q, text(answer));
+                }
+                let assessed = today - chrono::Duration::days(30);
+                r.values.insert("assessed_on", Value::Date(assessed));
+                // The last one ran out ten days ago.
+                r.values
+                    .insert("expiry", Value::Date(today + chrono::Duration::days(days)));
+                ImportRow {
+                    line: i + 1,
+                    company_id: asset.company_id,
+                    ref_no: None,
+                    record: r,
+                }
+            },
+        )
+        .collect();
+    let outcome = store
+        .import_records(&CLOUD_ASSESSMENTS, rows, false, actor, now)
+        .await
+        .map_err(|e| e.to_string())?;
+    if !outcome.errors.is_empty() {
+        return Err(format!(
+            "demo cloud assessments rejected: {:?}",
+            outcome.errors.first()
+        ));
+    }
+    Ok(())
 }

@@ -47,6 +47,7 @@ const AREAS: &[&str] = &[
     "committees",
     "committee_members",
     "risks",
+    "cloud_assessments",
     "controls",
     "assurance",
     "monitoring",

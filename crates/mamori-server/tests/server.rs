@@ -997,6 +997,17 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "cloud_assessments" => {
+            let asset = Box::pin(sample("assets", company, app, admin)).await;
+            let created = app
+                .api(admin, Method::POST, "/api/v1/assets", Some(asset))
+                .await
+                .json();
+            json!({
+                "company_id": company, "asset": created["id"], "verdict": "rejected",
+                "assessed_on": "2026-04-01", "expiry": "2027-03-31"
+            })
+        }
         "risks" => json!({
             "company_id": company, "title": format!("試験リスク {}", &n[24..]),
             "inherent_likelihood": "3", "inherent_impact": "4", "status": "identified"
@@ -1056,6 +1067,26 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
         "risks" => format!(
             "company,title,inherent_likelihood,inherent_impact,status\n{company},取込リスク,2,2,identified\n"
         ),
+        "cloud_assessments" => {
+            let asset = app
+                .api(
+                    admin,
+                    Method::GET,
+                    &format!(
+                        "/api/v1/assets?company={}&limit=1",
+                        app.company_id(company).await
+                    ),
+                    None,
+                )
+                .await
+                .json()["items"][0]["ref_no"]
+                .as_str()
+                .expect("an asset")
+                .to_owned();
+            format!(
+                "company,asset,verdict,assessed_on,expiry\n{company},{asset},rejected,2026-04-01,2027-03-31\n"
+            )
+        }
         other => panic!("no sample for {other}"),
     }
 }
@@ -2956,3 +2987,56 @@ async fn library_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(framework_libraries_load_whole_and_read_back, library_flow);
+
+async fn cloud_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-cloud", Role::CisoOffice, None, PASSWORD).await;
+    // The demo's assessments, soonest expiry first: the lapsed one leads.
+    let list = app
+        .api(&ciso, Method::GET, "/api/v1/cloud_assessments", None)
+        .await
+        .json();
+    let items = list["items"].as_array().expect("items");
+    assert!(items.len() >= 3, "{list}");
+    let first = &items[0];
+    let verdicts: Vec<&str> = items.iter().filter_map(|i| i["verdict"].as_str()).collect();
+    assert!(verdicts.contains(&"approved_with_conditions") && verdicts.contains(&"rejected"));
+    let (cookie, _) = app.login("hd-cloud", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/cloud_assessments/{}", first["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("有効期限が過ぎています") || page.contains("This assessment has expired"),
+        "{page}"
+    );
+    // An approval must answer every question and say what the service may hold.
+    let incomplete = app
+        .api(
+            &ciso,
+            Method::POST,
+            "/api/v1/cloud_assessments",
+            Some(json!({
+                "company_id": first["company_id"], "asset": first["asset"], "verdict": "approved",
+                "assessed_on": "2026-04-01", "expiry": "2027-03-31", "encryption": "met"
+            })),
+        )
+        .await;
+    assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = incomplete.json()["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str().map(str::to_owned))
+        .collect();
+    assert!(
+        fields.contains(&"max_classification".to_owned()) && fields.contains(&"logging".to_owned()),
+        "{fields:?}"
+    );
+    assert!(!fields.contains(&"encryption".to_owned()));
+    app.finish().await;
+}
+on_every_backend!(cloud_service_assessments_check_approvals, cloud_flow);

@@ -47,6 +47,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_library_names_ja.sql"),
         postgres: include_str!("../migrations/postgres/0006_library_names_ja.sql"),
     },
+    Migration {
+        version: 7,
+        name: "cloud_assessments",
+        sqlite: include_str!("../migrations/sqlite/0007_cloud_assessments.sql"),
+        postgres: include_str!("../migrations/postgres/0007_cloud_assessments.sql"),
+    },
 ];
 
 impl Store {

@@ -3,6 +3,7 @@
 
 mod alerts;
 mod assets;
+mod cloud_assessments;
 mod committees;
 mod departments;
 mod people;
@@ -10,6 +11,7 @@ mod risks;
 
 pub use alerts::{ALERT_LEVELS, ALERT_MOVES, ALERT_STATUSES, ALERTS, is_closed};
 pub use assets::{ASSET_KINDS, ASSETS};
+pub use cloud_assessments::{CLOUD_ANSWERS, CLOUD_ASSESSMENTS, CLOUD_QUESTIONS, CLOUD_VERDICTS};
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
@@ -39,6 +41,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &COMMITTEES,
     &COMMITTEE_MEMBERS,
     &RISKS,
+    &CLOUD_ASSESSMENTS,
     &ALERTS,
 ];
 
