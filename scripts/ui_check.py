@@ -130,6 +130,13 @@ with sync_playwright() as p:
     check("the framework's requirement tree is shown",
           page.locator("ul.tree li").count() == 140 and "A.5.1" in page.locator("ul.tree").inner_text())
 
+    page.click("form[action$='/adopt'] button.primary")
+    page.wait_for_load_state("networkidle")
+    statuses = page.locator("table.list tbody tr td:nth-child(4)").all_inner_texts()
+    check("adopting a framework lists its requirements to assess",
+          "requirement_assessments" in page.url and statuses and all(s == "Not started" for s in statuses),
+          page.url + " " + str(statuses[:3]))
+
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()
 

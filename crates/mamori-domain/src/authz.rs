@@ -118,6 +118,29 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "cloud_assessments", READ_EXPORT),
     (Role::Employee, "cloud_assessments", NOTHING),
     (Role::Hr, "cloud_assessments", NOTHING),
+    // Applicability and implementation: each company's officers keep their
+    // own; the CISO office the group's. Create is adopting a framework.
+    (Role::Admin, "requirement_assessments", EVERYTHING),
+    (Role::CisoOffice, "requirement_assessments", EVERYTHING),
+    (Role::SecurityOfficer, "requirement_assessments", EVERYTHING),
+    (
+        Role::CommitteeMember,
+        "requirement_assessments",
+        READ_EXPORT,
+    ),
+    (Role::Csirt, "requirement_assessments", READ),
+    (
+        Role::InternalAuditor,
+        "requirement_assessments",
+        READ_EXPORT,
+    ),
+    (
+        Role::ExternalAuditor,
+        "requirement_assessments",
+        READ_EXPORT,
+    ),
+    (Role::Employee, "requirement_assessments", NOTHING),
+    (Role::Hr, "requirement_assessments", NOTHING),
     // Framework libraries are group-wide reference data: loaded by the CISO
     // office (Import), read by everyone who works on compliance.
     (Role::Admin, "libraries", EVERYTHING),

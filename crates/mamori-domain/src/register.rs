@@ -55,12 +55,19 @@ pub enum RefTarget {
     /// An information asset of the same company (written by its `AST-…`
     /// reference in files).
     Asset,
+    /// A framework of the loaded libraries (group-wide; written by URN).
+    Framework,
+    /// A requirement node of a loaded framework (group-wide; by URN).
+    Requirement,
 }
 
 impl RefTarget {
     /// Whether the target must belong to the referring record's company.
     pub fn same_company(self) -> bool {
-        !matches!(self, RefTarget::GroupPerson)
+        !matches!(
+            self,
+            RefTarget::GroupPerson | RefTarget::Framework | RefTarget::Requirement
+        )
     }
 }
 

@@ -124,6 +124,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/libraries", post(library::create))
         .route("/v1/frameworks", get(library::frameworks))
         .route("/v1/frameworks/{id}", get(library::requirements))
+        .route("/v1/frameworks/{id}/adopt", post(library::adopt))
+        .route("/v1/frameworks/{id}/soa", get(library::soa))
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
@@ -164,6 +166,7 @@ pub fn router(state: AppState) -> Router {
         .route("/risks/heatmap", get(risk::heatmap_page))
         .route("/frameworks", get(library::page).post(library::upload))
         .route("/frameworks/{id}", get(library::framework_page))
+        .route("/frameworks/{id}/adopt", post(library::adopt_form))
         .nest("/api", api)
         .fallback(web::not_found);
     let mut app = app

@@ -13,6 +13,7 @@ use mamori_domain::FieldError;
 use mamori_domain::authz::{Action, Principal, Scope};
 use mamori_domain::library::Library;
 use mamori_domain::library_format::parse_library;
+use mamori_domain::registers::REQUIREMENT_ASSESSMENTS as ASSESSMENTS;
 use mamori_store::library::{FrameworkRow, NodeRow};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
@@ -241,6 +242,10 @@ struct FrameworkPage<'a> {
     f: crate::web::Frame<'a>,
     framework: FrameworkRow,
     nodes: Vec<NodeView>,
+    /// Companies the viewer may adopt it for, and export the SoA of:
+    /// (id, name).
+    adopt: Vec<(String, String)>,
+    soa: Vec<(String, String)>,
 }
 
 /// `/frameworks/{id}`: a framework's requirement tree.
@@ -249,9 +254,32 @@ pub async fn framework_page(
     WebUser(ctx, p): WebUser,
     Path(id): Path<String>,
 ) -> Response {
-    match framework(&state, &ctx, &p, &id).await {
-        Ok((framework, nodes)) => {
+    let found = async {
+        let (framework, nodes) = framework(&state, &ctx, &p, &id).await?;
+        let mut lists = Vec::new();
+        for action in [Action::Create, Action::Export] {
+            let companies = state
+                .store
+                .companies(&p.scope(ASSESSMENTS.name, action, ctx.now))
+                .await?;
+            lists.push(companies);
+        }
+        Ok::<_, ApiError>((framework, nodes, lists))
+    }
+    .await;
+    match found {
+        Ok((framework, nodes, lists)) => {
             let ja = ctx.lang == crate::i18n::Lang::Ja;
+            let named = |list: &[mamori_store::org::Company]| -> Vec<(String, String)> {
+                list.iter()
+                    .map(|c| {
+                        let name = if ja { &c.name_ja } else { &c.name_en };
+                        (c.id.to_string(), format!("{} {name}", c.code))
+                    })
+                    .collect()
+            };
+            let adopt = named(&lists[0]);
+            let soa = named(&lists[1]);
             let mut frame = crate::web::frame(&state, &ctx, "frameworks.title");
             frame.title = framework
                 .name_ja
@@ -271,6 +299,8 @@ pub async fn framework_page(
                         assessable: n.assessable,
                     })
                     .collect(),
+                adopt,
+                soa,
             };
             match page.render() {
                 Ok(html) => axum::response::Html(html).into_response(),
@@ -279,4 +309,202 @@ pub async fn framework_page(
         }
         Err(e) => crate::web::error_page(&state, &ctx, e),
     }
+}
+
+/// The company a form or query names, if the principal may `action` in it.
+fn company_for(
+    p: &Principal,
+    ctx: &Ctx,
+    action: Action,
+    value: Option<&str>,
+) -> Result<Uuid, ApiError> {
+    let company = value
+        .and_then(|v| Uuid::parse_str(v.trim()).ok())
+        .ok_or_else(|| ApiError::BadRequest("company must be a company id".into()))?;
+    if p.scope(ASSESSMENTS.name, action, ctx.now).contains(company) {
+        Ok(company)
+    } else {
+        Err(ApiError::Forbidden)
+    }
+}
+
+/// `POST /api/v1/frameworks/{id}/adopt` with `{"company_id": …}`: the
+/// company takes the framework on; one assessment per assessable
+/// requirement it lacks is created (`created` says how many).
+pub async fn adopt(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let parsed: Json = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body must be JSON: {e}")))?;
+    let company = company_for(&p, &ctx, Action::Create, parsed["company_id"].as_str())?;
+    let (f, _) = framework(&state, &ctx, &p, &id).await?;
+    let created = state
+        .store
+        .adopt_framework(company, f.id, &ctx.actor(), ctx.now)
+        .await?;
+    Ok(JsonBody(json!({ "created": created })))
+}
+
+/// The framework page's adoption form.
+pub async fn adopt_form(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs = std::str::from_utf8(&body)
+        .map(crate::context::url_pairs)
+        .unwrap_or_default();
+    let company = pairs
+        .iter()
+        .find(|(k, _)| k == "company")
+        .map(|(_, v)| v.as_str());
+    let result = async {
+        let company = company_for(&p, &ctx, Action::Create, company)?;
+        let (f, _) = framework(&state, &ctx, &p, &id).await?;
+        state
+            .store
+            .adopt_framework(company, f.id, &ctx.actor(), ctx.now)
+            .await?;
+        Ok::<_, ApiError>((company, f.id))
+    }
+    .await;
+    match result {
+        Ok((company, framework)) => axum::response::Redirect::to(&format!(
+            "/r/requirement_assessments?framework={framework}&company={company}"
+        ))
+        .into_response(),
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
+/// `GET /api/v1/frameworks/{id}/soa?company=<id>&format=xlsx|csv`: the
+/// company's Statement of Applicability for the framework, in the
+/// framework's order: control, title, applicable, justification,
+/// implementation, owner, next review. Audited as an export.
+pub async fn soa(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<Response, ApiError> {
+    let params = query
+        .as_deref()
+        .map(crate::context::url_pairs)
+        .unwrap_or_default();
+    let param = |name: &str| {
+        params
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let format = param("format").unwrap_or("xlsx");
+    if format != "csv" && format != "xlsx" {
+        return Err(ApiError::BadRequest("format must be xlsx or csv".into()));
+    }
+    let company = company_for(&p, &ctx, Action::Export, param("company"))?;
+    let (f, nodes) = framework(&state, &ctx, &p, &id).await?;
+    let mut q = crate::kernel::list_query(
+        &state,
+        &ASSESSMENTS,
+        Scope::Companies(vec![company]),
+        &[("framework".to_owned(), f.id.to_string())],
+        false,
+    )?;
+    q.limit = 500;
+    let mut rows = Vec::new();
+    loop {
+        let page = state.store.list_records(&ASSESSMENTS, &q).await?;
+        rows.extend(page.items);
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => break,
+        }
+    }
+    if rows.is_empty() {
+        return Err(ApiError::BadRequest(
+            "the company has not adopted this framework; adopt it first".into(),
+        ));
+    }
+    let t = ctx.t(&state);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let label = |field: &str, s: &mamori_store::records::Stored| {
+        s.record
+            .text(field)
+            .map(|v| t.tk(&["enum", ASSESSMENTS.name, field, v]))
+            .unwrap_or_default()
+    };
+    let by_urn: std::collections::HashMap<&str, &mamori_store::records::Stored> = rows
+        .iter()
+        .filter_map(|s| s.refs.get("requirement").map(|r| (r.key.as_str(), s)))
+        .collect();
+    let data: Vec<Vec<String>> = nodes
+        .iter()
+        .filter_map(|n| by_urn.get(n.urn.as_str()).map(|s| (n, *s)))
+        .map(|(n, s)| {
+            let owner = s
+                .refs
+                .get("owner")
+                .map(|r| {
+                    if ja {
+                        r.name_ja.clone()
+                    } else {
+                        r.name_en.clone()
+                    }
+                })
+                .unwrap_or_default();
+            vec![
+                n.ref_id.clone().unwrap_or_default(),
+                n.name_ja
+                    .clone()
+                    .filter(|_| ja)
+                    .or_else(|| n.name.clone())
+                    .unwrap_or_default(),
+                label("applicability", s),
+                s.record
+                    .text("justification")
+                    .unwrap_or_default()
+                    .to_owned(),
+                label("implementation", s),
+                owner,
+                s.record
+                    .get("review_date")
+                    .to_json()
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+            ]
+        })
+        .collect();
+    let entry = mamori_store::audit::Entry {
+        actor_id: Some(p.user_id),
+        actor: p.username.clone(),
+        action: "export".into(),
+        register: ASSESSMENTS.name.into(),
+        company_id: Some(company),
+        detail: Some(format!(
+            "soa framework={} format={format} rows={}",
+            f.urn,
+            data.len()
+        )),
+        ..Default::default()
+    };
+    state.store.audit(&entry, ctx.now).await?;
+    let headers: Vec<String> = [
+        "soa.control",
+        "soa.title",
+        "soa.applicable",
+        "soa.justification",
+        "soa.implementation",
+        "soa.owner",
+        "soa.review_date",
+    ]
+    .iter()
+    .map(|k| t.t(k).to_owned())
+    .collect();
+    let header_row: Vec<&str> = headers.iter().map(String::as_str).collect();
+    crate::transfer::download("soa", format, &ctx, &header_row, &data)
 }

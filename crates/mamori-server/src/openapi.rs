@@ -212,6 +212,17 @@ fn compliance_paths(paths: &mut Map<String, Json>) {
         "tags": ["libraries"], "summary": "The frameworks loaded, with their requirement counts",
         "responses": { "200": { "description": "`items`" }, "403": error } } }),
     );
+    let id = json!({ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } });
+    paths.insert("/api/v1/frameworks/{id}/adopt".into(), json!({ "post": {
+        "tags": ["libraries"], "summary": "Adopt a framework for a company: one requirement assessment per assessable requirement it lacks",
+        "parameters": [id],
+        "requestBody": { "required": true, "content": { "application/json": { "schema": { "type": "object", "properties": { "company_id": { "type": "string", "format": "uuid" } }, "required": ["company_id"] } } } },
+        "responses": { "200": { "description": "`created`: how many assessments were made" }, "400": error, "403": error, "404": error } } }));
+    paths.insert("/api/v1/frameworks/{id}/soa".into(), json!({ "get": {
+        "tags": ["libraries"], "summary": "A company's Statement of Applicability for the framework (XLSX or CSV), in the framework's order; audited",
+        "parameters": [id, { "name": "company", "in": "query", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                       { "name": "format", "in": "query", "schema": { "enum": ["xlsx", "csv"] } }],
+        "responses": { "200": { "description": "the file" }, "400": error, "403": error, "404": error } } }));
     paths.insert("/api/v1/frameworks/{id}".into(), json!({ "get": {
         "tags": ["libraries"], "summary": "A framework and its requirement tree, in the library's order",
         "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],

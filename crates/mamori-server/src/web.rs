@@ -49,6 +49,7 @@ const AREAS: &[&str] = &[
     "risks",
     "cloud_assessments",
     "controls",
+    "requirement_assessments",
     "assurance",
     "monitoring",
     "rules",
@@ -1258,6 +1259,18 @@ async fn form_fields(
     let mut out = Vec::new();
     for f in spec.fields {
         let stored_value = stored.map(|s| match f.kind {
+            // What mamori set is shown by name, as the list shows it.
+            FieldKind::Reference(_) if f.system => s
+                .refs
+                .get(f.name)
+                .map(|r| {
+                    if ja {
+                        r.name_ja.clone()
+                    } else {
+                        r.name_en.clone()
+                    }
+                })
+                .unwrap_or_default(),
             FieldKind::Reference(RefTarget::Department | RefTarget::Committee) => {
                 match s.record.get(f.name) {
                     Value::Ref(mamori_domain::register::RefValue::Id(id)) => id.to_string(),
@@ -1311,6 +1324,10 @@ async fn form_fields(
             }
             FieldKind::Reference(RefTarget::Asset) => {
                 ("text", vec![], t.t("form.asset_hint").to_owned())
+            }
+            // Set by mamori where they appear (adopting a framework).
+            FieldKind::Reference(RefTarget::Framework | RefTarget::Requirement) => {
+                ("text", vec![], String::new())
             }
         };
         out.push(FormField {

@@ -936,6 +936,44 @@ fn expected_on_record(read: bool, act: bool, own: bool) -> StatusCode {
 /// A record of `spec` in `company`, as the API answers it: created by an
 /// administrator, or for a register mamori fills itself, raised by mamori.
 async fn make_record(spec: &RegisterSpec, company: Uuid, app: &TestApp, admin: &str) -> Value {
+    if spec.name == "requirement_assessments" {
+        // Made by adopting a shipped framework (the basic policy's ten points).
+        seed::builtin_libraries(&app.store, Utc::now())
+            .await
+            .expect("libraries");
+        let frameworks = app
+            .api(admin, Method::GET, "/api/v1/frameworks", None)
+            .await
+            .json();
+        let policy = frameworks["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|f| f["urn"] == "urn:mamori:framework:group-basic-policy")
+            .expect("the basic policy")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let adopted = app
+            .api(
+                admin,
+                Method::POST,
+                &format!("/api/v1/frameworks/{policy}/adopt"),
+                Some(json!({ "company_id": company })),
+            )
+            .await;
+        assert_eq!(adopted.status, StatusCode::OK, "{}", adopted.text());
+        return app
+            .api(
+                admin,
+                Method::GET,
+                &format!("/api/v1/requirement_assessments?company={company}&limit=1"),
+                None,
+            )
+            .await
+            .json()["items"][0]
+            .clone();
+    }
     if !spec.people_create {
         let alert = mamori_store::alerts::NewAlert {
             dedup_key: format!("walk|{company}"),
@@ -997,6 +1035,9 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "requirement_assessments" => {
+            json!({ "company_id": company, "applicability": "applicable" })
+        }
         "cloud_assessments" => {
             let asset = Box::pin(sample("assets", company, app, admin)).await;
             let created = app
@@ -1064,6 +1105,7 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "requirement_assessments" => format!("company,applicability\n{company},applicable\n"),
         "risks" => format!(
             "company,title,inherent_likelihood,inherent_impact,status\n{company},取込リスク,2,2,identified\n"
         ),
@@ -3040,3 +3082,188 @@ async fn cloud_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(cloud_service_assessments_check_approvals, cloud_flow);
+
+async fn soa_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-soa", Role::CisoOffice, None, PASSWORD).await;
+    let (_, officer) = app
+        .user("air-soa", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (_, gnd_officer) = app
+        .user("gnd-soa", Role::SecurityOfficer, Some("GND"), PASSWORD)
+        .await;
+    seed::builtin_libraries(&app.store, Utc::now())
+        .await
+        .expect("libraries");
+    let air = app.company_id("AIR").await;
+    let frameworks = app
+        .api(&officer, Method::GET, "/api/v1/frameworks", None)
+        .await
+        .json();
+    let iso = frameworks["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|f| f["urn"] == "urn:mamori:framework:iso27001-2022")
+        .expect("ISO/IEC 27001")
+        .clone();
+    let id = iso["id"].as_str().expect("id");
+    let adopt = |token: &str| {
+        let (app, token, id) = (&app, token.to_owned(), id.to_owned());
+        async move {
+            app.api(
+                &token,
+                Method::POST,
+                &format!("/api/v1/frameworks/{id}/adopt"),
+                Some(json!({ "company_id": air })),
+            )
+            .await
+        }
+    };
+    // Adopting creates one assessment per assessable requirement, once.
+    assert_eq!(adopt(&gnd_officer).await.status, StatusCode::FORBIDDEN);
+    let first = adopt(&officer).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    assert_eq!(first.json()["created"], iso["assessable"]);
+    assert_eq!(adopt(&officer).await.json()["created"], 0);
+    let list = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/requirement_assessments?framework={id}&limit=500&count=true"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(list["total"], iso["assessable"]);
+    // Exclude one control (a justification is required), implement another.
+    let find = |ref_id: &str| {
+        list["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|a| {
+                a["references"]["requirement"]["name_en"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with(&format!("{ref_id} ")))
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("{ref_id}"))
+    };
+    let outsourced = find("A.8.30");
+    let path = format!(
+        "/api/v1/requirement_assessments/{}",
+        outsourced["id"].as_str().expect("id")
+    );
+    let unjustified = app
+        .api(
+            &officer,
+            Method::PATCH,
+            &path,
+            Some(json!({ "applicability": "excluded", "version": 1 })),
+        )
+        .await;
+    assert_eq!(unjustified.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let excluded = app
+        .api(
+            &officer,
+            Method::PATCH,
+            &path,
+            Some(json!({ "applicability": "excluded", "justification": "開発を外部に委託していない", "version": 1 })),
+        )
+        .await;
+    assert_eq!(excluded.status, StatusCode::OK, "{}", excluded.text());
+    let backup = find("A.8.13");
+    let done = app
+        .api(
+            &officer,
+            Method::PATCH,
+            &format!(
+                "/api/v1/requirement_assessments/{}",
+                backup["id"].as_str().expect("id")
+            ),
+            Some(json!({ "implementation": "implemented", "version": 1 })),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK);
+    // The SoA: every control in the framework's order, as the auditor reads it.
+    let csv = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={air}&format=csv"),
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text());
+    assert!(csv.body.starts_with(&[0xEF, 0xBB, 0xBF]));
+    let text = String::from_utf8(csv.body[3..].to_vec()).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len() as u64,
+        iso["assessable"].as_u64().expect("n") + 1
+    );
+    assert!(lines[1].starts_with("4.1,"), "{}", lines[1]);
+    let a830 = lines
+        .iter()
+        .find(|l| l.starts_with("A.8.30,"))
+        .expect("A.8.30");
+    assert!(a830.contains("開発を外部に委託していない"), "{a830}");
+    let a5 = lines
+        .iter()
+        .position(|l| l.starts_with("A.5.2,"))
+        .expect("A.5.2");
+    let a10 = lines
+        .iter()
+        .position(|l| l.starts_with("A.5.10,"))
+        .expect("A.5.10");
+    assert!(a5 < a10, "the framework's order, not text order");
+    let xlsx = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={air}"),
+            None,
+        )
+        .await;
+    assert!(xlsx.body.starts_with(b"PK"));
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (last.3.as_str(), last.4.as_str()),
+        ("export", "requirement_assessments")
+    );
+    let gnd = app.company_id("GND").await;
+    assert_eq!(
+        app.api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={gnd}"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={gnd}"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST,
+        "GND has not adopted it"
+    );
+    // The framework page offers adoption and the SoA.
+    let (cookie, _) = app.login("air-soa", PASSWORD).await;
+    let page = app
+        .page(&format!("/frameworks/{id}"), Some(&cookie))
+        .await
+        .text();
+    assert!(page.contains(&format!("/frameworks/{id}/adopt")));
+    assert!(page.contains(&format!("/api/v1/frameworks/{id}/soa?company={air}")));
+    app.finish().await;
+}
+on_every_backend!(adoption_and_statement_of_applicability, soa_flow);

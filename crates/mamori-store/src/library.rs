@@ -8,9 +8,12 @@ use mamori_domain::library::Library;
 use sqlx::Row;
 use uuid::Uuid;
 
+use sqlx::AssertSqlSafe;
+
 use crate::audit::{Append, sha256_hex};
+use crate::records::{SqlValue, insert_record, sql_value, state_digest};
 use crate::users::Actor;
-use crate::{Result, Store, StoreError, with_pool, with_tx};
+use crate::{Result, Store, StoreError, bind_values, with_pool, with_tx};
 
 /// A loaded framework, with how many requirement nodes it has and how many
 /// of them are assessed.
@@ -254,5 +257,50 @@ impl Store {
                 .fetch_all(pool)
                 .await?
         }))
+    }
+}
+
+impl Store {
+    /// Adopts a framework for a company: one requirement assessment
+    /// (applicable, not started) per assessable requirement the company does
+    /// not have yet, in the framework's order, each audited. Returns how many
+    /// it created; adopting again creates only what is missing.
+    pub async fn adopt_framework(
+        &self,
+        company_id: Uuid,
+        framework_id: Uuid,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<usize> {
+        use mamori_domain::register::{Record, RefValue, RegisterSpec, Value};
+        let spec: &RegisterSpec = &mamori_domain::registers::REQUIREMENT_ASSESSMENTS;
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM frameworks WHERE id = $1")
+                .bind(framework_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if known.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            let nodes: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT n.id FROM requirement_nodes n WHERE n.framework_id = $1 AND n.assessable \
+                 AND NOT EXISTS (SELECT 1 FROM requirement_assessments a WHERE a.company_id = $2 AND a.requirement = n.id) \
+                 ORDER BY n.position",
+            )
+            .bind(framework_id)
+            .bind(company_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            for node in &nodes {
+                let mut record = Record::default();
+                record.values.insert("requirement", Value::Ref(RefValue::Id(*node)));
+                record.values.insert("framework", Value::Ref(RefValue::Id(framework_id)));
+                record.values.insert("applicability", Value::Text("applicable".into()));
+                record.values.insert("implementation", Value::Text("not_started".into()));
+                insert_record!(spec, &mut tx, Uuid::now_v7(), company_id, &record, actor, now)?;
+            }
+            Ok(nodes.len())
+        })
     }
 }

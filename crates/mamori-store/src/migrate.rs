@@ -53,6 +53,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_cloud_assessments.sql"),
         postgres: include_str!("../migrations/postgres/0007_cloud_assessments.sql"),
     },
+    Migration {
+        version: 8,
+        name: "requirement_assessments",
+        sqlite: include_str!("../migrations/sqlite/0008_requirement_assessments.sql"),
+        postgres: include_str!("../migrations/postgres/0008_requirement_assessments.sql"),
+    },
 ];
 
 impl Store {

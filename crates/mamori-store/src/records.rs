@@ -151,6 +151,13 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
         ),
         RefTarget::Committee => ("committees", "code", "r.name_ja", "r.name_en"),
         RefTarget::Asset => ("assets", "ref_no", "r.name", "r.name"),
+        RefTarget::Framework => ("frameworks", "urn", "COALESCE(r.name_ja, r.name)", "r.name"),
+        RefTarget::Requirement => (
+            "requirement_nodes",
+            "urn",
+            "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name_ja, r.name, '')",
+            "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
+        ),
     }
 }
 

@@ -7,6 +7,7 @@ mod cloud_assessments;
 mod committees;
 mod departments;
 mod people;
+mod requirement_assessments;
 mod risks;
 
 pub use alerts::{ALERT_LEVELS, ALERT_MOVES, ALERT_STATUSES, ALERTS, is_closed};
@@ -15,6 +16,7 @@ pub use cloud_assessments::{CLOUD_ANSWERS, CLOUD_ASSESSMENTS, CLOUD_QUESTIONS, C
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
+pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
 pub use risks::{
     RISK_LEVELS, RISK_MOVES, RISK_SCALE, RISK_STATUSES, RISK_TREATMENTS, RISKS, RiskMatrix,
     acceptance_expired,
@@ -42,6 +44,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &COMMITTEE_MEMBERS,
     &RISKS,
     &CLOUD_ASSESSMENTS,
+    &REQUIREMENT_ASSESSMENTS,
     &ALERTS,
 ];
 
