@@ -163,6 +163,10 @@ pub struct RegisterSpec {
     pub title_fields: &'static [&'static str],
     /// Whether reading one record is written to the audit chain (personal data).
     pub audit_reads: bool,
+    /// Whether every state of a record is kept (`record_history`), so the
+    /// register can be read as it stood on a past date (the Statement of
+    /// Applicability, risks). Off for registers of personal data.
+    pub history: bool,
     /// Whether people create records (API, form, import). Alerts are raised
     /// by mamori's detection alone.
     pub people_create: bool,

@@ -381,10 +381,30 @@ pub async fn adopt_form(
     }
 }
 
-/// `GET /api/v1/frameworks/{id}/soa?company=<id>&format=xlsx|csv`: the
+/// An `as_of` parameter: an instant (RFC 3339), or a date meaning the end
+/// of that day in the viewer's time zone.
+fn as_of(ctx: &Ctx, value: &str) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let value = value.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&chrono::Utc));
+    }
+    let day = chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| {
+        ApiError::BadRequest(
+            "as_of must be a date (2026-03-31) or an instant (2026-03-31T18:00:00+09:00)".into(),
+        )
+    })?;
+    let end = day
+        .and_hms_opt(23, 59, 59)
+        .and_then(|t| t.and_local_timezone(ctx.tz).latest())
+        .ok_or_else(|| ApiError::BadRequest("as_of is not a time in your zone".into()))?;
+    Ok(end.with_timezone(&chrono::Utc))
+}
+
+/// `GET /api/v1/frameworks/{id}/soa?company=<id>&format=xlsx|csv[&as_of=]`: the
 /// company's Statement of Applicability for the framework, in the
 /// framework's order: control, title, applicable, justification,
-/// implementation, owner, next review. Audited as an export.
+/// implementation, owner, next review; with `as_of`, as the assessments
+/// stood then (from their kept history). Audited as an export.
 pub async fn soa(
     State(state): State<AppState>,
     ApiUser(ctx, p): ApiUser,
@@ -406,56 +426,90 @@ pub async fn soa(
         return Err(ApiError::BadRequest("format must be xlsx or csv".into()));
     }
     let company = company_for(&p, &ctx, Action::Export, param("company"))?;
+    let as_of = param("as_of").map(|v| as_of(&ctx, v)).transpose()?;
     let (f, nodes) = framework(&state, &ctx, &p, &id).await?;
-    let mut q = crate::kernel::list_query(
-        &state,
-        &ASSESSMENTS,
-        Scope::Companies(vec![company]),
-        &[("framework".to_owned(), f.id.to_string())],
-        false,
-    )?;
-    q.limit = 500;
-    let mut rows = Vec::new();
-    loop {
-        let page = state.store.list_records(&ASSESSMENTS, &q).await?;
-        rows.extend(page.items);
-        match page.next {
-            Some(next) => q.after = Some(next),
-            None => break,
+    // Each requirement's assessment, now or as it stood then: its fields.
+    let states: Vec<Json> = match as_of {
+        None => {
+            let mut q = crate::kernel::list_query(
+                &state,
+                &ASSESSMENTS,
+                Scope::Companies(vec![company]),
+                &[("framework".to_owned(), f.id.to_string())],
+                false,
+            )?;
+            q.limit = 500;
+            let mut out = Vec::new();
+            loop {
+                let page = state.store.list_records(&ASSESSMENTS, &q).await?;
+                out.extend(
+                    page.items
+                        .iter()
+                        .map(|s| mamori_store::records::fields_json(&s.record)),
+                );
+                match page.next {
+                    Some(next) => q.after = Some(next),
+                    None => break,
+                }
+            }
+            out
         }
+        Some(at) => state
+            .store
+            .states_as_of(&ASSESSMENTS, company, at)
+            .await?
+            .into_iter()
+            .filter(|s| !s.archived && s.fields["framework"] == json!(f.id))
+            .map(|s| s.fields)
+            .collect(),
+    };
+    if states.is_empty() {
+        return Err(ApiError::BadRequest(match as_of {
+            None => "the company has not adopted this framework; adopt it first".into(),
+            Some(at) => format!(
+                "the company had not adopted this framework on {}",
+                ctx.local(at)
+            ),
+        }));
     }
-    if rows.is_empty() {
-        return Err(ApiError::BadRequest(
-            "the company has not adopted this framework; adopt it first".into(),
-        ));
-    }
+    let by_node: std::collections::HashMap<String, &Json> = states
+        .iter()
+        .filter_map(|s| s["requirement"].as_str().map(|r| (r.to_owned(), s)))
+        .collect();
     let t = ctx.t(&state);
     let ja = ctx.lang == crate::i18n::Lang::Ja;
-    let label = |field: &str, s: &mamori_store::records::Stored| {
-        s.record
-            .text(field)
+    let text = |s: &Json, field: &str| s[field].as_str().unwrap_or_default().to_owned();
+    let label = |s: &Json, field: &str| {
+        s[field]
+            .as_str()
             .map(|v| t.tk(&["enum", ASSESSMENTS.name, field, v]))
             .unwrap_or_default()
     };
-    let by_urn: std::collections::HashMap<&str, &mamori_store::records::Stored> = rows
-        .iter()
-        .filter_map(|s| s.refs.get("requirement").map(|r| (r.key.as_str(), s)))
-        .collect();
+    // Owners by name (as named today).
+    let mut owners: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    for s in &states {
+        if let Some(id) = s["owner"].as_str().and_then(|o| Uuid::parse_str(o).ok())
+            && !owners.contains_key(&id.to_string())
+        {
+            let name = match state
+                .store
+                .get_record(&mamori_domain::registers::PEOPLE, id, &Scope::All)
+                .await
+            {
+                Ok(p) => format!(
+                    "{} {}",
+                    p.record.text("family_name").unwrap_or_default(),
+                    p.record.text("given_name").unwrap_or_default()
+                ),
+                Err(_) => String::new(),
+            };
+            owners.insert(id.to_string(), name);
+        }
+    }
     let data: Vec<Vec<String>> = nodes
         .iter()
-        .filter_map(|n| by_urn.get(n.urn.as_str()).map(|s| (n, *s)))
+        .filter_map(|n| by_node.get(&n.id.to_string()).map(|s| (n, *s)))
         .map(|(n, s)| {
-            let owner = s
-                .refs
-                .get("owner")
-                .map(|r| {
-                    if ja {
-                        r.name_ja.clone()
-                    } else {
-                        r.name_en.clone()
-                    }
-                })
-                .unwrap_or_default();
             vec![
                 n.ref_id.clone().unwrap_or_default(),
                 n.name_ja
@@ -463,19 +517,11 @@ pub async fn soa(
                     .filter(|_| ja)
                     .or_else(|| n.name.clone())
                     .unwrap_or_default(),
-                label("applicability", s),
-                s.record
-                    .text("justification")
-                    .unwrap_or_default()
-                    .to_owned(),
-                label("implementation", s),
-                owner,
-                s.record
-                    .get("review_date")
-                    .to_json()
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
+                label(s, "applicability"),
+                text(s, "justification"),
+                label(s, "implementation"),
+                owners.get(&text(s, "owner")).cloned().unwrap_or_default(),
+                text(s, "review_date"),
             ]
         })
         .collect();

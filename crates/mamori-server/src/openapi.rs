@@ -221,7 +221,8 @@ fn compliance_paths(paths: &mut Map<String, Json>) {
     paths.insert("/api/v1/frameworks/{id}/soa".into(), json!({ "get": {
         "tags": ["libraries"], "summary": "A company's Statement of Applicability for the framework (XLSX or CSV), in the framework's order; audited",
         "parameters": [id, { "name": "company", "in": "query", "required": true, "schema": { "type": "string", "format": "uuid" } },
-                       { "name": "format", "in": "query", "schema": { "enum": ["xlsx", "csv"] } }],
+                       { "name": "format", "in": "query", "schema": { "enum": ["xlsx", "csv"] } },
+                       { "name": "as_of", "in": "query", "schema": { "type": "string" }, "description": "a date (end of that day in the viewer's zone) or an RFC 3339 instant: the SoA as it stood then" }],
         "responses": { "200": { "description": "the file" }, "400": error, "403": error, "404": error } } }));
     paths.insert("/api/v1/frameworks/{id}".into(), json!({ "get": {
         "tags": ["libraries"], "summary": "A framework and its requirement tree, in the library's order",

@@ -3126,6 +3126,8 @@ async fn soa_flow(b: Backend) {
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
     assert_eq!(first.json()["created"], iso["assessable"]);
     assert_eq!(adopt(&officer).await.json()["created"], 0);
+    let adopted_at = Utc::now();
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     let list = app
         .api(
             &officer,
@@ -3255,6 +3257,52 @@ async fn soa_flow(b: Backend) {
         .status,
         StatusCode::BAD_REQUEST,
         "GND has not adopted it"
+    );
+    // As it stood before the exclusion: from the kept history.
+    let before = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!(
+                "/api/v1/frameworks/{id}/soa?company={air}&format=csv&as_of={}",
+                adopted_at.to_rfc3339().replace('+', "%2B")
+            ),
+            None,
+        )
+        .await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.text());
+    let then = String::from_utf8(before.body[3..].to_vec()).expect("UTF-8");
+    let a830_then = then
+        .lines()
+        .find(|l| l.starts_with("A.8.30,"))
+        .expect("A.8.30 then");
+    assert!(
+        !a830_then.contains("開発を外部に委託していない"),
+        "{a830_then}"
+    );
+    assert_eq!(then.lines().count(), lines.len());
+    assert_eq!(
+        app.api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={air}&as_of=2020-01-01"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST,
+        "not adopted yet then"
+    );
+    assert_eq!(
+        app.api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/frameworks/{id}/soa?company={air}&as_of=yesterday"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
     );
     // The framework page offers adoption and the SoA.
     let (cookie, _) = app.login("air-soa", PASSWORD).await;

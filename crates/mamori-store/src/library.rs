@@ -35,6 +35,7 @@ pub struct FrameworkRow {
 /// One node of a framework's tree, in the order the library gave.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct NodeRow {
+    pub id: Uuid,
     pub urn: String,
     pub parent_urn: Option<String>,
     pub ref_id: Option<String>,
@@ -252,7 +253,7 @@ impl Store {
     /// A framework's requirement tree, in the library's order.
     pub async fn framework_nodes(&self, framework_id: Uuid) -> Result<Vec<NodeRow>> {
         Ok(with_pool!(self, pool => {
-            sqlx::query_as("SELECT urn, parent_urn, ref_id, name, name_ja, description, assessable, depth FROM requirement_nodes WHERE framework_id = $1 ORDER BY position")
+            sqlx::query_as("SELECT id, urn, parent_urn, ref_id, name, name_ja, description, assessable, depth FROM requirement_nodes WHERE framework_id = $1 ORDER BY position")
                 .bind(framework_id)
                 .fetch_all(pool)
                 .await?

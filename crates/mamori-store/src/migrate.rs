@@ -59,6 +59,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0008_requirement_assessments.sql"),
         postgres: include_str!("../migrations/postgres/0008_requirement_assessments.sql"),
     },
+    Migration {
+        version: 9,
+        name: "record_history",
+        sqlite: include_str!("../migrations/sqlite/0009_record_history.sql"),
+        postgres: include_str!("../migrations/postgres/0009_record_history.sql"),
+    },
 ];
 
 impl Store {

@@ -309,14 +309,30 @@ fn sort_key(field: Option<&FieldSpec>, s: &Stored) -> SqlValue {
 
 /// Digest of a record's state for the audit chain.
 pub fn state_digest(company_id: Uuid, record: &Record, archived: bool) -> String {
-    let fields: serde_json::Map<String, serde_json::Value> = record
-        .values
-        .iter()
-        .map(|(k, v)| ((*k).to_owned(), v.to_json()))
-        .collect();
-    let state =
-        serde_json::json!({ "company_id": company_id, "fields": fields, "archived": archived });
+    let state = serde_json::json!({ "company_id": company_id, "fields": fields_json(record), "archived": archived });
     sha256_hex(state.to_string().as_bytes())
+}
+
+/// A record's field values as a JSON object (API shapes: ids, dates and
+/// instants as text).
+pub fn fields_json(record: &Record) -> serde_json::Value {
+    serde_json::Value::Object(
+        record
+            .values
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.to_json()))
+            .collect(),
+    )
+}
+
+/// One state of a record as kept in `record_history`.
+#[derive(Debug, Clone)]
+pub struct PastState {
+    pub record_id: Uuid,
+    pub version: i64,
+    pub archived: bool,
+    /// [`fields_json`] of that version.
+    pub fields: serde_json::Value,
 }
 
 fn escape_like(s: &str) -> String {
@@ -410,6 +426,41 @@ impl Store {
         Ok(with_pool!(self, pool => {
             bind_values!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.values).fetch_all(pool).await?
         }))
+    }
+
+    /// The states of a company's records of `spec` as they stood at `at`
+    /// (records made later are absent). Only for registers that keep history.
+    pub async fn states_as_of(
+        &self,
+        spec: &RegisterSpec,
+        company_id: Uuid,
+        at: DateTime<Utc>,
+    ) -> Result<Vec<PastState>> {
+        let rows: Vec<(Uuid, i64, bool, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT h.record_id, h.version, h.archived, h.state FROM record_history h \
+                 WHERE h.register = $1 AND h.company_id = $2 AND h.changed_at <= $3 \
+                 AND h.version = (SELECT MAX(h2.version) FROM record_history h2 WHERE h2.record_id = h.record_id AND h2.changed_at <= $3)",
+            )
+            .bind(spec.name)
+            .bind(company_id)
+            .bind(at)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter()
+            .map(|(record_id, version, archived, state)| {
+                let fields = serde_json::from_str(&state).map_err(|e| {
+                    StoreError::Invalid(vec![FieldError::new("record_history", e.to_string())])
+                })?;
+                Ok(PastState {
+                    record_id,
+                    version,
+                    archived,
+                    fields,
+                })
+            })
+            .collect()
     }
 
     /// A page of records matching `q`, in its order.
@@ -571,6 +622,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            keep_history!(spec, &mut tx, id, current.company_id, current.version + 1, now, archive, &current.record)?;
             let mut entry = actor.entry(if archive { "archive" } else { "restore" }, spec.name, Some(id));
             entry.company_id = Some(current.company_id);
             entry.before_digest = Some(before);
@@ -722,6 +774,29 @@ macro_rules! resolve_and_check {
     }};
 }
 
+/// Keeps a state of a record, for registers that keep history.
+macro_rules! keep_history {
+    ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $version:expr, $now:expr, $archived:expr, $record:expr) => {{
+        let spec: &mamori_domain::register::RegisterSpec = $spec;
+        if spec.history {
+            sqlx::query("INSERT INTO record_history (register, record_id, company_id, version, changed_at, archived, state) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(spec.name)
+                .bind($id)
+                .bind($company_id)
+                .bind($version)
+                .bind($now)
+                .bind($archived)
+                .bind($crate::records::fields_json($record).to_string())
+                .execute(&mut **$conn)
+                .await
+                .map(|_| ())
+                .map_err($crate::StoreError::from)
+        } else {
+            Ok(())
+        }
+    }};
+}
+
 /// Inserts a new record with the next reference number and audits it;
 /// evaluates to the reference number.
 macro_rules! insert_record {
@@ -781,7 +856,19 @@ macro_rules! insert_record {
                 let mut entry = $actor.entry("create", spec.name, Some($id));
                 entry.company_id = Some($company_id);
                 entry.after_digest = Some(state_digest($company_id, record, false));
-                $conn.append_audit(&entry, $now).await.map(|_| ref_no)
+                match $crate::records::keep_history!(
+                    spec,
+                    $conn,
+                    $id,
+                    $company_id,
+                    1i64,
+                    $now,
+                    false,
+                    record
+                ) {
+                    Err(e) => Err(e),
+                    Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ref_no),
+                }
             }
         }
     }};
@@ -829,7 +916,10 @@ macro_rules! update_stored {
                             entry.company_id = Some(current.company_id);
                             entry.before_digest = Some(state_digest(current.company_id, &current.record, archived));
                             entry.after_digest = Some(state_digest(current.company_id, &merged, archived));
-                            $conn.append_audit(&entry, $now).await.map(|_| ())
+                            match keep_history!(spec, $conn, current.id, current.company_id, current.version + 1, $now, archived, &merged) {
+                                Err(e) => Err(e),
+                                Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ()),
+                            }
                         }
                     }
                 }
@@ -838,7 +928,7 @@ macro_rules! update_stored {
     }};
 }
 
-pub(crate) use insert_record;
+pub(crate) use {insert_record, keep_history};
 use {resolve_and_check, update_stored};
 
 /// Cursor text: URL-safe base64 of a small JSON array.

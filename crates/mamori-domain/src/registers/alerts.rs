@@ -77,6 +77,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["title"],
     audit_reads: false,
+    history: false,
     people_create: false,
     default_sort: "-last_seen",
     derive: |_| {},

@@ -38,6 +38,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["name"],
     audit_reads: false,
+    history: false,
     people_create: true,
     default_sort: "",
     derive: |_| {},

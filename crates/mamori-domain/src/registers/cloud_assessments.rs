@@ -64,6 +64,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["data_location"],
     audit_reads: false,
+    history: false,
     people_create: true,
     default_sort: "expiry",
     derive: |_| {},

@@ -23,6 +23,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["name_ja"],
     audit_reads: false,
+    history: false,
     people_create: true,
     default_sort: "",
     derive: |_| {},

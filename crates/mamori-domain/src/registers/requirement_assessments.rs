@@ -43,6 +43,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &[],
     audit_reads: false,
+    history: true,
     people_create: false,
     default_sort: "",
     derive: |_| {},

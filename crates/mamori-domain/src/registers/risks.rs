@@ -115,6 +115,7 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     ],
     title_fields: &["title"],
     audit_reads: false,
+    history: true,
     people_create: true,
     default_sort: "-inherent_score",
     derive,
