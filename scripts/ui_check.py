@@ -137,6 +137,12 @@ with sync_playwright() as p:
           "requirement_assessments" in page.url and statuses and all(s == "Not started" for s in statuses),
           page.url + " " + str(statuses[:3]))
 
+    page.goto(BASE + "/")
+    page.screenshot(path=os.environ.get("UI_SHOTS", "/tmp") + "/dashboard.png", full_page=True)
+    check("the dashboard shows implementation by framework, top risks and what is overdue",
+          page.locator("td[data-percent]").count() >= 1 and page.locator(".tile.alert").count() >= 1
+          and "標的型メール" in page.locator("main").inner_text())
+
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()
 

@@ -761,6 +761,27 @@ pub struct Tile {
     pub count: i64,
 }
 
+/// A company's progress with a framework, as the dashboard shows it.
+pub struct ComplianceRow {
+    pub company: String,
+    pub framework: String,
+    pub percent: i64,
+    pub implemented: i64,
+    pub partial: i64,
+    pub applicable: i64,
+    pub href: String,
+}
+
+/// A risk among the highest.
+pub struct TopRisk {
+    pub href: String,
+    pub ref_no: String,
+    pub title: String,
+    pub company: String,
+    pub level: String,
+    pub score: String,
+}
+
 #[derive(Template)]
 #[template(path = "dashboard.html")]
 struct DashboardPage<'a> {
@@ -768,6 +789,123 @@ struct DashboardPage<'a> {
     tiles: Vec<Tile>,
     companies: Vec<String>,
     fiscal_year: i32,
+    compliance: Vec<ComplianceRow>,
+    top_risks: Vec<TopRisk>,
+    overdue: Vec<Tile>,
+}
+
+/// The dashboard's compliance, top risks and overdue items, each only where
+/// the viewer may read that register.
+async fn program_state(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<(Vec<ComplianceRow>, Vec<TopRisk>, Vec<Tile>), ApiError> {
+    use mamori_domain::registers::{CLOUD_ASSESSMENTS, REQUIREMENT_ASSESSMENTS, RISKS};
+    let t = ctx.t(state);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let companies = state.store.companies(&Scope::All).await?;
+    let company_code = |id: Uuid| {
+        companies
+            .iter()
+            .find(|c| c.id == id)
+            .map(|c| c.code.clone())
+            .unwrap_or_default()
+    };
+    let mut compliance = Vec::new();
+    let scope = p.scope(REQUIREMENT_ASSESSMENTS.name, Action::Read, ctx.now);
+    if !scope.is_empty() {
+        let frameworks = state.store.frameworks().await?;
+        for c in state.store.compliance(&scope).await? {
+            let framework = frameworks.iter().find(|f| f.id == c.framework_id);
+            compliance.push(ComplianceRow {
+                company: company_code(c.company_id),
+                framework: framework
+                    .map(|f| {
+                        f.name_ja
+                            .clone()
+                            .filter(|_| ja)
+                            .unwrap_or_else(|| f.name.clone())
+                    })
+                    .unwrap_or_default(),
+                percent: c.percent(),
+                implemented: c.implemented,
+                partial: c.partial,
+                applicable: c.applicable,
+                href: format!(
+                    "/r/requirement_assessments?framework={}&company={}",
+                    c.framework_id, c.company_id
+                ),
+            });
+        }
+        compliance.sort_by(|a, b| (&a.company, &a.framework).cmp(&(&b.company, &b.framework)));
+    }
+    let mut top_risks = Vec::new();
+    let mut overdue = Vec::new();
+    let today = ctx.now.with_timezone(&ctx.tz).date_naive();
+    let risks_scope = p.scope(RISKS.name, Action::Read, ctx.now);
+    if !risks_scope.is_empty() {
+        let mut q = kernel::list_query(state, &RISKS, risks_scope.clone(), &[], false)?;
+        q.limit = 5;
+        for s in state.store.list_records(&RISKS, &q).await?.items {
+            top_risks.push(TopRisk {
+                href: format!("/r/risks/{}", s.id),
+                ref_no: s.ref_no.clone(),
+                title: s.record.text("title").unwrap_or_default().to_owned(),
+                company: company_code(s.company_id),
+                level: s
+                    .record
+                    .text("inherent_level")
+                    .map(|l| t.tk(&["enum", "risks", "inherent_level", l]))
+                    .unwrap_or_default(),
+                score: kernel::text_value(
+                    RISKS.field("inherent_score").ok_or(ApiError::NotFound)?,
+                    &s,
+                    ctx.tz,
+                ),
+            });
+        }
+        let field = |name: &str| RISKS.field(name).ok_or(ApiError::NotFound);
+        let reviews = state
+            .store
+            .count_before(&RISKS, field("review_date")?, today, None, &risks_scope)
+            .await?;
+        let acceptances = state
+            .store
+            .count_before(
+                &RISKS,
+                field("acceptance_expiry")?,
+                today,
+                Some((field("status")?, "accepted")),
+                &risks_scope,
+            )
+            .await?;
+        overdue.push(Tile {
+            label: t.t("dashboard.overdue_reviews").to_owned(),
+            href: "/r/risks?sort=review_date".into(),
+            count: reviews,
+        });
+        overdue.push(Tile {
+            label: t.t("dashboard.expired_acceptances").to_owned(),
+            href: "/r/risks?status=accepted&sort=acceptance_expiry".into(),
+            count: acceptances,
+        });
+    }
+    let cloud_scope = p.scope(CLOUD_ASSESSMENTS.name, Action::Read, ctx.now);
+    if !cloud_scope.is_empty() {
+        let expiry = CLOUD_ASSESSMENTS
+            .field("expiry")
+            .ok_or(ApiError::NotFound)?;
+        overdue.push(Tile {
+            label: t.t("dashboard.expired_cloud").to_owned(),
+            href: "/r/cloud_assessments".into(),
+            count: state
+                .store
+                .count_before(&CLOUD_ASSESSMENTS, expiry, today, None, &cloud_scope)
+                .await?,
+        });
+    }
+    Ok((compliance, top_risks, overdue))
 }
 
 pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) -> Response {
@@ -800,11 +938,18 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
     };
     let fiscal_year =
         mamori_domain::fiscal::fiscal_year(ctx.now.with_timezone(&ctx.tz).date_naive());
+    let (compliance, top_risks, overdue) = match program_state(&state, &ctx, &p).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
     render(DashboardPage {
         f: frame(&state, &ctx, "dashboard.title"),
         tiles,
         companies,
         fiscal_year,
+        compliance,
+        top_risks,
+        overdue,
     })
 }
 

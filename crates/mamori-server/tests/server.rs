@@ -2832,6 +2832,22 @@ async fn risks_flow(b: Backend) {
             || risk_page.contains("The risk acceptance has expired"),
         "{risk_page}"
     );
+    // The dashboard counts it among the overdue and lists the top risks.
+    let dashboard = app.page("/", Some(&cookie)).await.text();
+    assert!(
+        dashboard.contains(r#"<span class="count">1</span><span>受容期限を過ぎたリスク</span>"#)
+            || dashboard
+                .contains(r#"<span class="count">1</span><span>Risk acceptances expired</span>"#),
+        "{dashboard}"
+    );
+    assert!(
+        dashboard.contains("標的型メールによる端末感染"),
+        "AIR's top risk"
+    );
+    assert!(
+        !dashboard.contains("委託先からの顧客情報"),
+        "TRV's risks stay out"
+    );
     app.finish().await;
 }
 on_every_backend!(risk_register_scores_and_heat_map, risks_flow);
@@ -3304,8 +3320,17 @@ async fn soa_flow(b: Backend) {
         .status,
         StatusCode::BAD_REQUEST
     );
-    // The framework page offers adoption and the SoA.
+    // The dashboard shows how far AIR has come: one implemented of the
+    // applicable requirements (all assessable ones but the excluded).
+    let applicable = iso["assessable"].as_i64().expect("n") - 1;
     let (cookie, _) = app.login("air-soa", PASSWORD).await;
+    let dashboard = app.page("/", Some(&cookie)).await.text();
+    assert!(
+        dashboard.contains(&format!(r#"data-percent="{}""#, 100 / applicable)),
+        "{dashboard}"
+    );
+    assert!(dashboard.contains(&format!("1 / {applicable}")));
+    // The framework page offers adoption and the SoA.
     let page = app
         .page(&format!("/frameworks/{id}"), Some(&cookie))
         .await

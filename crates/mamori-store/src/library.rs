@@ -305,3 +305,70 @@ impl Store {
         })
     }
 }
+
+/// How far a company has come with a framework it adopted.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Compliance {
+    pub company_id: Uuid,
+    pub framework_id: Uuid,
+    /// Requirements assessed, applicable ones, and applicable ones
+    /// implemented or partly implemented.
+    pub total: i64,
+    pub applicable: i64,
+    pub implemented: i64,
+    pub partial: i64,
+}
+
+impl Compliance {
+    /// Implemented share of the applicable requirements, in whole percent.
+    pub fn percent(&self) -> i64 {
+        if self.applicable == 0 {
+            100
+        } else {
+            self.implemented * 100 / self.applicable
+        }
+    }
+}
+
+impl Store {
+    /// Per company (in `scope`) and framework adopted: the counts that make
+    /// the compliance percentage.
+    pub async fn compliance(&self, scope: &mamori_domain::authz::Scope) -> Result<Vec<Compliance>> {
+        let mut sql = "SELECT company_id, framework, COUNT(*), \
+            SUM(CASE WHEN applicability = 'applicable' THEN 1 ELSE 0 END), \
+            SUM(CASE WHEN applicability = 'applicable' AND implementation = 'implemented' THEN 1 ELSE 0 END), \
+            SUM(CASE WHEN applicability = 'applicable' AND implementation = 'partial' THEN 1 ELSE 0 END) \
+            FROM requirement_assessments WHERE archived_at IS NULL"
+            .to_owned();
+        let ids = match scope {
+            mamori_domain::authz::Scope::All => Vec::new(),
+            mamori_domain::authz::Scope::Companies(ids) if ids.is_empty() => return Ok(Vec::new()),
+            mamori_domain::authz::Scope::Companies(ids) => ids.clone(),
+        };
+        if !ids.is_empty() {
+            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+            sql.push_str(&format!(" AND company_id IN ({})", marks.join(", ")));
+        }
+        sql.push_str(" GROUP BY company_id, framework");
+        let rows: Vec<(Uuid, Uuid, i64, i64, i64, i64)> = with_pool!(self, pool => {
+            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(company_id, framework_id, total, applicable, implemented, partial)| Compliance {
+                    company_id,
+                    framework_id,
+                    total,
+                    applicable,
+                    implemented,
+                    partial,
+                },
+            )
+            .collect())
+    }
+}

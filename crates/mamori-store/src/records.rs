@@ -428,6 +428,35 @@ impl Store {
         }))
     }
 
+    /// How many active records of `spec` in `scope` have `field` (a date)
+    /// before `day`, and `equals` (a field and its text value) when given:
+    /// overdue reviews, expired acceptances.
+    pub async fn count_before(
+        &self,
+        spec: &RegisterSpec,
+        field: &FieldSpec,
+        day: NaiveDate,
+        equals: Option<(&FieldSpec, &str)>,
+        scope: &Scope,
+    ) -> Result<i64> {
+        let mut w = Where {
+            clauses: vec!["t.archived_at IS NULL".to_owned()],
+            values: Vec::new(),
+        };
+        scope_clause(scope, &mut w);
+        w.push(|n| format!("t.{} < ${n}", field.name), SqlValue::Date(day));
+        if let Some((f, v)) = equals {
+            w.push(
+                |n| format!("t.{} = ${n}", f.name),
+                SqlValue::Text(v.to_owned()),
+            );
+        }
+        let sql = format!("SELECT COUNT(*) FROM {} t{}", spec.table, w.sql());
+        Ok(with_pool!(self, pool => {
+            bind_values!(sqlx::query_scalar(AssertSqlSafe(sql.as_str())), &w.values).fetch_one(pool).await?
+        }))
+    }
+
     /// The states of a company's records of `spec` as they stood at `at`
     /// (records made later are absent). Only for registers that keep history.
     pub async fn states_as_of(
