@@ -137,6 +137,18 @@ with sync_playwright() as p:
           "requirement_assessments" in page.url and statuses and all(s == "Not started" for s in statuses),
           page.url + " " + str(statuses[:3]))
 
+    page.click("table.list tbody tr td a")
+    evidence_file = os.path.join(os.environ.get("UI_SHOTS", "/tmp"), "証跡-backup.pdf")
+    with open(evidence_file, "wb") as f:
+        f.write(b"%PDF-1.7\n% mamori ui check\n")
+    page.set_input_files("section.evidence input[name=file]", evidence_file)
+    page.click("section.evidence button")
+    page.wait_for_load_state("networkidle")
+    check("evidence attaches on the record page with its SHA-256",
+          "証跡-backup.pdf" in page.locator("section.evidence").inner_text()
+          and page.locator("section.evidence code").count() == 1,
+          page.locator("main").inner_text()[-300:])
+
     page.goto(BASE + "/")
     page.screenshot(path=os.environ.get("UI_SHOTS", "/tmp") + "/dashboard.png", full_page=True)
     check("the dashboard shows implementation by framework, top risks and what is overdue",

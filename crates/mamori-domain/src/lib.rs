@@ -8,6 +8,7 @@ pub mod authz;
 pub mod classification;
 pub mod demo;
 pub mod error;
+pub mod evidence;
 pub mod fiscal;
 pub mod library;
 pub mod library_format;

@@ -224,7 +224,7 @@ pub async fn create(
 
 /// Checks that the record is visible (404) and that `action` is allowed in
 /// its company (403).
-async fn visible_and_allowed(
+pub(crate) async fn visible_and_allowed(
     state: &AppState,
     ctx: &Ctx,
     p: &Principal,

@@ -12,6 +12,7 @@ pub mod config;
 mod context;
 pub mod detection;
 pub mod error;
+mod evidence;
 pub mod i18n;
 pub mod kernel;
 mod library;
@@ -130,6 +131,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))
         .route("/v1/{register}/{id}", get(api::get).patch(api::update))
+        .route(
+            "/v1/{register}/{id}/evidence",
+            get(evidence::list).post(evidence::create),
+        )
+        .route("/v1/evidence/{id}", get(evidence::download))
         .route("/v1/{register}/{id}/archive", post(api::archive))
         .route("/v1/{register}/{id}/restore", post(api::restore));
     let app = Router::new()
@@ -158,6 +164,7 @@ pub fn router(state: AppState) -> Router {
             get(web::import_page).post(web::import),
         )
         .route("/r/{register}/{id}", get(web::edit_page).post(web::update))
+        .route("/r/{register}/{id}/evidence", post(evidence::upload_form))
         .route("/r/{register}/{id}/archive", post(web::archive))
         .route("/r/{register}/{id}/restore", post(web::restore))
         .route("/soon/{area}", get(web::coming_soon))

@@ -429,7 +429,7 @@ pub async fn soa(
     let as_of = param("as_of").map(|v| as_of(&ctx, v)).transpose()?;
     let (f, nodes) = framework(&state, &ctx, &p, &id).await?;
     // Each requirement's assessment, now or as it stood then: its fields.
-    let states: Vec<Json> = match as_of {
+    let states: Vec<(Uuid, Json)> = match as_of {
         None => {
             let mut q = crate::kernel::list_query(
                 &state,
@@ -445,7 +445,7 @@ pub async fn soa(
                 out.extend(
                     page.items
                         .iter()
-                        .map(|s| mamori_store::records::fields_json(&s.record)),
+                        .map(|s| (s.id, mamori_store::records::fields_json(&s.record))),
                 );
                 match page.next {
                     Some(next) => q.after = Some(next),
@@ -460,7 +460,7 @@ pub async fn soa(
             .await?
             .into_iter()
             .filter(|s| !s.archived && s.fields["framework"] == json!(f.id))
-            .map(|s| s.fields)
+            .map(|s| (s.record_id, s.fields))
             .collect(),
     };
     if states.is_empty() {
@@ -472,10 +472,26 @@ pub async fn soa(
             ),
         }));
     }
-    let by_node: std::collections::HashMap<String, &Json> = states
+    let by_node: std::collections::HashMap<String, &(Uuid, Json)> = states
         .iter()
-        .filter_map(|s| s["requirement"].as_str().map(|r| (r.to_owned(), s)))
+        .filter_map(|s| s.1["requirement"].as_str().map(|r| (r.to_owned(), s)))
         .collect();
+    // Evidence kept then: file name and the start of its SHA-256.
+    let mut evidence: std::collections::HashMap<Uuid, Vec<String>> =
+        std::collections::HashMap::new();
+    for e in state
+        .store
+        .evidence_of_company(ASSESSMENTS.name, company)
+        .await?
+    {
+        if as_of.is_none_or(|at| e.uploaded_at <= at) {
+            evidence.entry(e.record_id).or_default().push(format!(
+                "{} (sha256:{})",
+                e.filename,
+                &e.sha256[..12]
+            ));
+        }
+    }
     let t = ctx.t(&state);
     let ja = ctx.lang == crate::i18n::Lang::Ja;
     let text = |s: &Json, field: &str| s[field].as_str().unwrap_or_default().to_owned();
@@ -487,7 +503,7 @@ pub async fn soa(
     };
     // Owners by name (as named today).
     let mut owners: std::collections::HashMap<String, String> = std::collections::HashMap::new();
-    for s in &states {
+    for (_, s) in &states {
         if let Some(id) = s["owner"].as_str().and_then(|o| Uuid::parse_str(o).ok())
             && !owners.contains_key(&id.to_string())
         {
@@ -509,7 +525,7 @@ pub async fn soa(
     let data: Vec<Vec<String>> = nodes
         .iter()
         .filter_map(|n| by_node.get(&n.id.to_string()).map(|s| (n, *s)))
-        .map(|(n, s)| {
+        .map(|(n, (record_id, s))| {
             vec![
                 n.ref_id.clone().unwrap_or_default(),
                 n.name_ja
@@ -522,6 +538,10 @@ pub async fn soa(
                 label(s, "implementation"),
                 owners.get(&text(s, "owner")).cloned().unwrap_or_default(),
                 text(s, "review_date"),
+                evidence
+                    .get(record_id)
+                    .map(|files| files.join("; "))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
@@ -547,6 +567,7 @@ pub async fn soa(
         "soa.implementation",
         "soa.owner",
         "soa.review_date",
+        "soa.evidence",
     ]
     .iter()
     .map(|k| t.t(k).to_owned())

@@ -1347,6 +1347,18 @@ struct FormPage<'a> {
     errors: Vec<String>,
     id: String,
     meta: String,
+    /// Evidence files kept for the record, and whether one may be added.
+    evidence: Vec<EvidenceView>,
+    can_attach: bool,
+}
+
+/// An evidence file as the record page lists it.
+pub struct EvidenceView {
+    pub href: String,
+    pub filename: String,
+    pub size: String,
+    pub sha256: String,
+    pub added: String,
 }
 
 struct FormInput<'r> {
@@ -1523,6 +1535,8 @@ pub async fn new_page(
             errors: Vec::new(),
             id: String::new(),
             meta: String::new(),
+            evidence: Vec::new(),
+            can_attach: false,
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -1639,6 +1653,8 @@ async fn redisplay(
         errors: general,
         id: stored.map(|s| s.id.to_string()).unwrap_or_default(),
         meta: String::new(),
+        evidence: Vec::new(),
+        can_attach: false,
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -1680,6 +1696,23 @@ pub async fn edit_page(
         t.t("common.updated_at"),
         ctx.local(stored.updated_at)
     );
+    let evidence = state
+        .store
+        .evidence_for(spec.name, stored.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|e| EvidenceView {
+            href: format!("/api/v1/evidence/{}", e.id),
+            size: format!("{:.1} KB", e.size as f64 / 1024.0),
+            sha256: e.sha256,
+            added: format!("{} · {}", ctx.local(e.uploaded_at), e.uploaded_by),
+            filename: e.filename,
+        })
+        .collect();
+    let can_edit = p
+        .scope(spec.name, Action::Update, ctx.now)
+        .contains(stored.company_id);
     let today = ctx.now.with_timezone(&ctx.tz).date_naive();
     let notices: Vec<String> = (spec.notices)(&stored.record, today)
         .into_iter()
@@ -1707,6 +1740,8 @@ pub async fn edit_page(
         errors: notices,
         id: stored.id.to_string(),
         meta,
+        evidence,
+        can_attach: can_edit,
     })
 }
 

@@ -3204,6 +3204,83 @@ async fn soa_flow(b: Backend) {
         )
         .await;
     assert_eq!(done.status, StatusCode::OK);
+    // Evidence on the implemented control: kept with its SHA-256, every
+    // download audited; files that are not what they say are refused.
+    let backup_id = backup["id"].as_str().expect("id");
+    let pdf = b"%PDF-1.7\n% backup procedure\n".to_vec();
+    let attached = app
+        .raw(
+            &officer,
+            Method::POST,
+            &format!(
+                "/api/v1/requirement_assessments/{backup_id}/evidence?filename=%E3%83%90%E3%83%83%E3%82%AF%E3%82%A2%E3%83%83%E3%83%97%E6%89%8B%E9%A0%86.pdf"
+            ),
+            "application/pdf",
+            pdf.clone(),
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+    let meta = attached.json();
+    assert_eq!(meta["sha256"], mamori_store::audit::sha256_hex(&pdf));
+    assert_eq!(meta["filename"], "バックアップ手順.pdf");
+    let disguised = app
+        .raw(
+            &officer,
+            Method::POST,
+            &format!("/api/v1/requirement_assessments/{backup_id}/evidence?filename=report.pdf"),
+            "application/pdf",
+            b"MZ\x90\x00 not a pdf".to_vec(),
+        )
+        .await;
+    assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        app.raw(
+            &gnd_officer,
+            Method::POST,
+            &format!("/api/v1/requirement_assessments/{backup_id}/evidence?filename=x.pdf"),
+            "application/pdf",
+            pdf.clone(),
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND,
+        "another company's record is not there for them"
+    );
+    let listed = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/requirement_assessments/{backup_id}/evidence"),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+    let file = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/evidence/{}", meta["id"].as_str().expect("id")),
+            None,
+        )
+        .await;
+    assert_eq!(file.body, pdf);
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (last.3.as_str(), last.4.as_str()),
+        ("read", "requirement_assessments")
+    );
+    assert_eq!(
+        app.api(
+            &gnd_officer,
+            Method::GET,
+            &format!("/api/v1/evidence/{}", meta["id"].as_str().expect("id")),
+            None,
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
     // The SoA: every control in the framework's order, as the auditor reads it.
     let csv = app
         .api(
@@ -3227,6 +3304,11 @@ async fn soa_flow(b: Backend) {
         .find(|l| l.starts_with("A.8.30,"))
         .expect("A.8.30");
     assert!(a830.contains("開発を外部に委託していない"), "{a830}");
+    let a813 = lines
+        .iter()
+        .find(|l| l.starts_with("A.8.13,"))
+        .expect("A.8.13");
+    assert!(a813.contains("バックアップ手順.pdf (sha256:"), "{a813}");
     let a5 = lines
         .iter()
         .position(|l| l.starts_with("A.5.2,"))
@@ -3295,6 +3377,10 @@ async fn soa_flow(b: Backend) {
     assert!(
         !a830_then.contains("開発を外部に委託していない"),
         "{a830_then}"
+    );
+    assert!(
+        !then.contains("バックアップ手順.pdf"),
+        "the evidence came later"
     );
     assert_eq!(then.lines().count(), lines.len());
     assert_eq!(

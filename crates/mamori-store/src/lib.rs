@@ -9,6 +9,7 @@
 pub mod alerts;
 pub mod audit;
 mod error;
+pub mod evidence;
 pub mod library;
 mod migrate;
 pub mod org;

@@ -65,6 +65,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_record_history.sql"),
         postgres: include_str!("../migrations/postgres/0009_record_history.sql"),
     },
+    Migration {
+        version: 10,
+        name: "evidence",
+        sqlite: include_str!("../migrations/sqlite/0010_evidence.sql"),
+        postgres: include_str!("../migrations/postgres/0010_evidence.sql"),
+    },
 ];
 
 impl Store {
