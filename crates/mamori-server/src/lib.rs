@@ -127,6 +127,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/frameworks/{id}", get(library::requirements))
         .route("/v1/frameworks/{id}/adopt", post(library::adopt))
         .route("/v1/frameworks/{id}/soa", get(library::soa))
+        .route("/v1/mapping_sets", get(library::mapping_sets))
+        .route("/v1/mapping_sets/{id}/coverage", get(library::coverage))
         .route("/v1/{register}", get(api::list).post(api::create))
         .route("/v1/{register}/export", get(api::export))
         .route("/v1/{register}/import", post(api::import))

@@ -575,3 +575,119 @@ pub async fn soa(
     let header_row: Vec<&str> = headers.iter().map(String::as_str).collect();
     crate::transfer::download("soa", format, &ctx, &header_row, &data)
 }
+
+/// `GET /api/v1/mapping_sets`: the mapping sets loaded.
+pub async fn mapping_sets(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+) -> Result<JsonBody<Json>, ApiError> {
+    allowed(&p, &ctx, Action::Read)?;
+    Ok(JsonBody(
+        json!({ "items": state.store.mapping_sets().await? }),
+    ))
+}
+
+/// How far a source requirement is met through its mapped targets: the
+/// best of the company's assessments of them.
+fn coverage_of(implementations: &[Option<&str>]) -> &'static str {
+    let has = |v: &str| implementations.contains(&Some(v));
+    if implementations.is_empty() {
+        "unmapped"
+    } else if has("implemented") {
+        "implemented"
+    } else if has("partial") {
+        "partial"
+    } else {
+        "open"
+    }
+}
+
+/// `GET /api/v1/mapping_sets/{id}/coverage?company=<id>`: the source
+/// framework's requirements seen through the company's assessments of the
+/// target framework (one it adopted): per requirement the best status of
+/// its mapped targets (`implemented`, `partial`, `open`, or `unmapped`),
+/// with a summary.
+pub async fn coverage(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<JsonBody<Json>, ApiError> {
+    allowed(&p, &ctx, Action::Read)?;
+    let params = query
+        .as_deref()
+        .map(crate::context::url_pairs)
+        .unwrap_or_default();
+    let company = company_for(
+        &p,
+        &ctx,
+        Action::Read,
+        params
+            .iter()
+            .find(|(k, _)| k == "company")
+            .map(|(_, v)| v.as_str()),
+    )?;
+    let set_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+    let set = state
+        .store
+        .mapping_sets()
+        .await?
+        .into_iter()
+        .find(|s| s.id == set_id)
+        .ok_or(ApiError::NotFound)?;
+    let frameworks = state.store.frameworks().await?;
+    let source = frameworks
+        .iter()
+        .find(|f| f.urn == set.source_framework_urn)
+        .ok_or(ApiError::NotFound)?;
+    let statuses = state.store.mapped_statuses(set.id, company).await?;
+    let mut by_source: std::collections::HashMap<&str, Vec<&mamori_store::library::MappedStatus>> =
+        std::collections::HashMap::new();
+    for s in &statuses {
+        by_source.entry(s.source_urn.as_str()).or_default().push(s);
+    }
+    let mut summary: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    let mut items = Vec::new();
+    for n in state
+        .store
+        .framework_nodes(source.id)
+        .await?
+        .into_iter()
+        .filter(|n| n.assessable)
+    {
+        let targets = by_source.get(n.urn.as_str()).cloned().unwrap_or_default();
+        // Only applicable targets count towards coverage.
+        let implementations: Vec<Option<&str>> = targets
+            .iter()
+            .map(|t| {
+                (t.applicability.as_deref() == Some("applicable"))
+                    .then_some(t.implementation.as_deref())
+                    .flatten()
+            })
+            .collect();
+        let status = if targets.is_empty() {
+            "unmapped"
+        } else {
+            coverage_of(&implementations)
+        };
+        *summary.entry(status).or_default() += 1;
+        items.push(json!({
+            "ref_id": n.ref_id,
+            "name": n.name,
+            "name_ja": n.name_ja,
+            "status": status,
+            "targets": targets.iter().map(|t| json!({
+                "ref_id": t.target_ref_id,
+                "relationship": t.relationship,
+                "applicability": t.applicability,
+                "implementation": t.implementation,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(JsonBody(json!({
+        "mapping_set": set,
+        "company": company,
+        "summary": summary,
+        "items": items,
+    })))
+}

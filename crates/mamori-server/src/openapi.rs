@@ -224,6 +224,14 @@ fn compliance_paths(paths: &mut Map<String, Json>) {
                        { "name": "format", "in": "query", "schema": { "enum": ["xlsx", "csv"] } },
                        { "name": "as_of", "in": "query", "schema": { "type": "string" }, "description": "a date (end of that day in the viewer's zone) or an RFC 3339 instant: the SoA as it stood then" }],
         "responses": { "200": { "description": "the file" }, "400": error, "403": error, "404": error } } }));
+    paths.insert("/api/v1/mapping_sets".into(), json!({ "get": {
+        "tags": ["libraries"], "summary": "The mapping sets loaded (source and target frameworks, mapping counts)",
+        "responses": { "200": { "description": "`items`" }, "403": error } } }));
+    paths.insert("/api/v1/mapping_sets/{id}/coverage".into(), json!({ "get": {
+        "tags": ["libraries"], "summary": "The source framework's requirements seen through a company's assessments of the target framework",
+        "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } },
+                       { "name": "company", "in": "query", "required": true, "schema": { "type": "string", "format": "uuid" } }],
+        "responses": { "200": { "description": "`summary` (implemented, partial, open, unmapped) and `items` (ref_id, name, status, targets)" }, "400": error, "403": error, "404": error } } }));
     paths.insert("/api/v1/frameworks/{id}".into(), json!({ "get": {
         "tags": ["libraries"], "summary": "A framework and its requirement tree, in the library's order",
         "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "format": "uuid" } }],

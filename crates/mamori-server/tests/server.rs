@@ -3002,6 +3002,102 @@ async fn library_flow(b: Backend) {
         .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(refused.text().contains("objects: holds no framework"));
+    // Coverage of NIST CSF through the company's ISO/IEC 27001 work.
+    let air = app.company_id("AIR").await;
+    let adopted = app
+        .api(
+            &ciso,
+            Method::POST,
+            &format!("/api/v1/frameworks/{id}/adopt"),
+            Some(json!({ "company_id": air })),
+        )
+        .await;
+    assert_eq!(adopted.status, StatusCode::OK, "{}", adopted.text());
+    let assessments = app
+        .api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/requirement_assessments?company={air}&framework={id}&limit=500"),
+            None,
+        )
+        .await
+        .json();
+    let context = assessments["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| {
+            a["references"]["requirement"]["key"] == "urn:intuitem:risk:req_node:iso27001-2022:4.1"
+        })
+        .expect("4.1")
+        .clone();
+    let done = app
+        .api(
+            &ciso,
+            Method::PATCH,
+            &format!(
+                "/api/v1/requirement_assessments/{}",
+                context["id"].as_str().expect("id")
+            ),
+            Some(json!({ "implementation": "implemented", "version": 1 })),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text());
+    let sets = app
+        .api(&ciso, Method::GET, "/api/v1/mapping_sets", None)
+        .await
+        .json();
+    let forward = sets["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["source_framework_urn"] == "urn:intuitem:risk:framework:nist-csf-2.0")
+        .expect("NIST to ISO")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let coverage = app
+        .api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/mapping_sets/{forward}/coverage?company={air}"),
+            None,
+        )
+        .await;
+    assert_eq!(coverage.status, StatusCode::OK, "{}", coverage.text());
+    let coverage = coverage.json();
+    let gv_oc_01 = coverage["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["ref_id"] == "GV.OC-01")
+        .expect("GV.OC-01")
+        .clone();
+    assert_eq!(gv_oc_01["status"], "implemented", "{gv_oc_01}");
+    let nist_assessable = items
+        .iter()
+        .find(|f| f["urn"] == "urn:intuitem:risk:framework:nist-csf-2.0")
+        .expect("NIST")["assessable"]
+        .as_i64()
+        .expect("n");
+    let counted: i64 = coverage["summary"]
+        .as_object()
+        .expect("summary")
+        .values()
+        .filter_map(Value::as_i64)
+        .sum();
+    assert_eq!(counted, nist_assessable);
+    assert_eq!(
+        app.api(
+            &employee,
+            Method::GET,
+            &format!("/api/v1/mapping_sets/{forward}/coverage?company={air}"),
+            None
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     // mamori's own format loads the same way.
     let ours = app
         .raw(

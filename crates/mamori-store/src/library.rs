@@ -372,3 +372,66 @@ impl Store {
             .collect())
     }
 }
+
+/// A loaded mapping set.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct MappingSetRow {
+    pub id: Uuid,
+    pub urn: String,
+    pub name: Option<String>,
+    pub source_framework_urn: String,
+    pub target_framework_urn: String,
+    pub mappings: i64,
+}
+
+/// One mapping seen from a company: the source requirement, the target it
+/// maps to, and the company's assessment of the target (if adopted).
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MappedStatus {
+    pub source_urn: String,
+    pub relationship: String,
+    pub target_urn: String,
+    pub target_ref_id: Option<String>,
+    pub applicability: Option<String>,
+    pub implementation: Option<String>,
+}
+
+impl Store {
+    /// The mapping sets loaded.
+    pub async fn mapping_sets(&self) -> Result<Vec<MappingSetRow>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT s.id, s.urn, s.name, s.source_framework_urn, s.target_framework_urn, \
+                 (SELECT COUNT(*) FROM requirement_mappings m WHERE m.mapping_set_id = s.id) AS mappings \
+                 FROM mapping_sets s ORDER BY s.urn",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// Every mapping of a set with the company's assessment of its target
+    /// requirement (in no particular order).
+    pub async fn mapped_statuses(
+        &self,
+        mapping_set_id: Uuid,
+        company_id: Uuid,
+    ) -> Result<Vec<MappedStatus>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT m.source_requirement_urn AS source_urn, m.relationship, m.target_requirement_urn AS target_urn, \
+                 n.ref_id AS target_ref_id, a.applicability, a.implementation \
+                 FROM requirement_mappings m \
+                 JOIN mapping_sets s ON s.id = m.mapping_set_id \
+                 JOIN frameworks f ON f.urn = s.target_framework_urn \
+                 LEFT JOIN requirement_nodes n ON n.framework_id = f.id AND n.urn = m.target_requirement_urn \
+                 LEFT JOIN requirement_assessments a ON a.requirement = n.id AND a.company_id = $2 AND a.archived_at IS NULL \
+                 WHERE m.mapping_set_id = $1",
+            )
+            .bind(mapping_set_id)
+            .bind(company_id)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}
