@@ -4,20 +4,17 @@
 //!
 //! `cargo run --release -p mamori-server --example bench_list [-- ROWS ITERATIONS]`
 
+mod support;
+
 use std::time::Instant;
 
-use axum::body::Body;
-use axum::http::{Request, header};
-use chrono::{Duration, Utc};
-use http_body_util::BodyExt;
-use mamori_domain::org::Role;
+use chrono::Utc;
 use mamori_domain::register::{Record, RefValue, Value};
 use mamori_domain::registers::ASSETS;
-use mamori_server::{AppState, Config, auth, seed};
+use mamori_server::{AppState, Config, seed};
 use mamori_store::Store;
 use mamori_store::records::ImportRow;
-use mamori_store::users::{Actor, NewToken, Session};
-use tower::ServiceExt;
+use mamori_store::users::Actor;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -84,75 +81,7 @@ async fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let cred = seed::create_user_with_otp(
-        &store,
-        &seed::Account {
-            username: "bench",
-            display_name: "bench",
-            role: Role::CisoOffice,
-            company: None,
-            expires: None,
-        },
-        &actor,
-        now,
-    )
-    .await
-    .expect("user");
-    let user = store
-        .user_by_username(&cred.username)
-        .await
-        .expect("q")
-        .expect("user");
-    store
-        .set_password(
-            user.id,
-            &auth::hash_password("bench-password-123").expect("hash"),
-            false,
-            &actor,
-            now,
-        )
-        .await
-        .expect("pw");
-    // A real session has enrolled a second factor (required by default).
-    store
-        .set_totp(
-            user.id,
-            Some(&auth::totp::new_secret()),
-            true,
-            &[],
-            &actor,
-            now,
-        )
-        .await
-        .expect("totp");
-    let token = auth::new_api_token();
-    store
-        .create_token(
-            &NewToken {
-                user_id: user.id,
-                name: "bench",
-                token_hash: &auth::digest(&token),
-                scopes: &["*".to_owned()],
-                expires_at: now + Duration::days(1),
-            },
-            &actor,
-            now,
-        )
-        .await
-        .expect("token");
-    let raw = auth::random_token();
-    store
-        .create_session(&Session {
-            id_hash: auth::digest(&raw),
-            user_id: user.id,
-            csrf_token: auth::random_token(),
-            mfa_pending: false,
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::hours(12),
-        })
-        .await
-        .expect("session");
+    let access = support::access(&store, now).await;
     let any = store
         .list_records(
             &ASSETS,
@@ -191,61 +120,21 @@ async fn main() {
         ),
         ("API get one record", format!("/api/v1/assets/{any}"), true),
     ];
-    let first = call(&router, &cases[0].1, true, &token, &raw).await;
+    let first = support::call(&router, &cases[0].1, true, &access).await;
     let next: serde_json::Value = serde_json::from_slice(&first).expect("json");
     let second = format!(
         "/api/v1/assets?{filtered}&after={}",
         next["next"].as_str().expect("a second page")
     );
-    println!(
-        "{:<42} {:>9} {:>9} {:>9}",
-        "case", "p50 ms", "p99 ms", "max ms"
-    );
+    support::header();
     for (name, path, api) in cases {
         let path = if path.is_empty() {
             second.clone()
         } else {
             path
         };
-        for _ in 0..100 {
-            call(&router, &path, api, &token, &raw).await;
-        }
-        let mut times = Vec::with_capacity(iterations);
-        for _ in 0..iterations {
-            let t = Instant::now();
-            call(&router, &path, api, &token, &raw).await;
-            times.push(t.elapsed().as_secs_f64() * 1000.0);
-        }
-        times.sort_by(|a, b| a.total_cmp(b));
-        let pct = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
-        println!(
-            "{name:<42} {:>9.2} {:>9.2} {:>9.2}",
-            pct(0.50),
-            pct(0.99),
-            times[times.len() - 1]
-        );
+        support::time(&router, name, &path, api, &access, iterations).await;
     }
     store.close().await;
     let _ = std::fs::remove_dir_all(dir);
-}
-
-async fn call(router: &axum::Router, path: &str, api: bool, token: &str, session: &str) -> Vec<u8> {
-    let mut b = Request::builder().uri(path);
-    b = if api {
-        b.header(header::AUTHORIZATION, format!("Bearer {token}"))
-    } else {
-        b.header(header::COOKIE, format!("mamori_session={session}"))
-    };
-    let res = router
-        .clone()
-        .oneshot(b.body(Body::empty()).expect("request"))
-        .await
-        .expect("answer");
-    assert!(res.status().is_success(), "{path}: {}", res.status());
-    res.into_body()
-        .collect()
-        .await
-        .expect("body")
-        .to_bytes()
-        .to_vec()
 }
