@@ -459,16 +459,18 @@ fn mapping_set(
     }
 }
 
+/// A CISO Assistant library fixture from the shared test data.
+#[cfg(test)]
+pub(crate) fn fixture(name: &str) -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data/ciso-assistant-library")
+        .join(name);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/ciso-assistant-library")
-            .join(name);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
 
     /// Counts `prefix` lines in the file's text: an independent count of
     /// what the importer should have read.

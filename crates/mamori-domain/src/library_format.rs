@@ -471,13 +471,7 @@ pub fn to_mamori_yaml(lib: &Library) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn fixture(name: &str) -> String {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../../../shared/data/ciso-assistant-library")
-            .join(name);
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    }
+    use crate::library::fixture;
 
     /// The same library, nodes in a canonical order (mamori's format writes
     /// them depth first, which a file may not have).

@@ -169,16 +169,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             }
         })
         .collect();
-    let outcome = store
-        .import_records(&DEPARTMENTS, departments, false, &actor, now)
-        .await
-        .map_err(err)?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo departments rejected: {:?}",
-            outcome.errors.first()
-        ));
-    }
+    import_demo(store, &DEPARTMENTS, departments, &actor, now, "departments").await?;
     let people: Vec<ImportRow> = g
         .people
         .iter()
@@ -206,16 +197,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             }
         })
         .collect();
-    let outcome = store
-        .import_records(&PEOPLE, people, false, &actor, now)
-        .await
-        .map_err(err)?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo people rejected: {:?}",
-            outcome.errors.first()
-        ));
-    }
+    import_demo(store, &PEOPLE, people, &actor, now, "people").await?;
     let assets: Vec<ImportRow> = g
         .assets
         .iter()
@@ -243,16 +225,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             }
         })
         .collect();
-    let outcome = store
-        .import_records(&ASSETS, assets, false, &actor, now)
-        .await
-        .map_err(err)?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo assets rejected: {:?}",
-            outcome.errors.first()
-        ));
-    }
+    import_demo(store, &ASSETS, assets, &actor, now, "assets").await?;
     // Committees of the holding company and their members from across the group.
     let hd = ids
         .get("HD")
@@ -287,16 +260,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             2,
         ),
     ];
-    let outcome = store
-        .import_records(&COMMITTEES, committees, false, &actor, now)
-        .await
-        .map_err(err)?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo committees rejected: {:?}",
-            outcome.errors.first()
-        ));
-    }
+    import_demo(store, &COMMITTEES, committees, &actor, now, "committees").await?;
     let user_person = |username: &str| {
         g.users
             .iter()
@@ -349,16 +313,15 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
             }
         })
         .collect();
-    let outcome = store
-        .import_records(&COMMITTEE_MEMBERS, rows, false, &actor, now)
-        .await
-        .map_err(err)?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo committee members rejected: {:?}",
-            outcome.errors.first()
-        ));
-    }
+    import_demo(
+        store,
+        &COMMITTEE_MEMBERS,
+        rows,
+        &actor,
+        now,
+        "committee members",
+    )
+    .await?;
 
     let approver = g
         .people
@@ -630,13 +593,7 @@ async fn demo_risks(
             },
         )
         .collect();
-    let outcome = store
-        .import_records(&RISKS, rows, false, actor, now)
-        .await
-        .map_err(|e| e.to_string())?;
-    if !outcome.errors.is_empty() {
-        return Err(format!("demo risks rejected: {:?}", outcome.errors.first()));
-    }
+    import_demo(store, &RISKS, rows, actor, now, "risks").await?;
     Ok(())
 }
 
@@ -746,15 +703,34 @@ async fn demo_cloud_assessments(
             },
         )
         .collect();
+    import_demo(
+        store,
+        &CLOUD_ASSESSMENTS,
+        rows,
+        actor,
+        now,
+        "cloud assessments",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Imports demo rows all or nothing; a refusal names what and the first
+/// bad row.
+async fn import_demo(
+    store: &Store,
+    spec: &mamori_domain::register::RegisterSpec,
+    rows: Vec<ImportRow>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    what: &str,
+) -> Result<(), String> {
     let outcome = store
-        .import_records(&CLOUD_ASSESSMENTS, rows, false, actor, now)
+        .import_records(spec, rows, false, actor, now)
         .await
         .map_err(|e| e.to_string())?;
-    if !outcome.errors.is_empty() {
-        return Err(format!(
-            "demo cloud assessments rejected: {:?}",
-            outcome.errors.first()
-        ));
+    match outcome.errors.first() {
+        None => Ok(()),
+        Some(first) => Err(format!("demo {what} rejected: {first:?}")),
     }
-    Ok(())
 }
