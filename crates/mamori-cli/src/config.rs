@@ -24,7 +24,9 @@ pub fn load(file: Option<&Path>, db: &DbArgs) -> Result<Config> {
         .as_object()
         .map(|d| d.keys().cloned().collect())
         .unwrap_or_default();
-    for key in keys.iter().filter(|k| *k != "classification") {
+    // Tables (the classification, the risk matrix, the questionnaire) are
+    // set in the file only.
+    for key in keys.iter().filter(|k| !defaults[k.as_str()].is_object()) {
         if let Ok(raw) = std::env::var(format!("MAMORI_{}", key.to_uppercase())) {
             map.insert(key.clone(), env_value(&raw, &defaults[key.as_str()]));
         }
@@ -71,4 +73,58 @@ fn read(path: &Path) -> Result<Value> {
     })?;
     serde_json::to_value(table)
         .with_context(|| format!("the configuration file {} is not valid", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_text(text: &str) -> Result<Config> {
+        let dir = std::env::temp_dir().join(format!("mamori-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("mamori.toml");
+        std::fs::write(&path, text).expect("write");
+        let loaded = load(Some(&path), &DbArgs::default());
+        let _ = std::fs::remove_dir_all(&dir);
+        loaded
+    }
+
+    /// The README's example file is a valid configuration and means what it says.
+    #[test]
+    fn the_readme_example_loads() {
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+                .expect("README");
+        let start = readme.find("```toml\nlisten").expect("the example") + "```toml\n".len();
+        let end = start + readme[start..].find("```").expect("its end");
+        let cfg = load_text(&readme[start..end]).expect("valid");
+        assert_eq!(
+            cfg.risk_matrix,
+            mamori_domain::registers::RiskMatrix::default()
+        );
+        assert_eq!(cfg.cloud_questionnaire.questions.len(), 1);
+        assert_eq!(cfg.classification.levels.len(), 4);
+    }
+
+    #[test]
+    fn a_bad_matrix_or_questionnaire_is_named() {
+        let bad = load_text("[risk_matrix]\nthresholds = [5, 4, 17]\n").expect_err("refused");
+        assert!(
+            format!("{bad:#}").contains("risk_matrix: thresholds"),
+            "{bad:#}"
+        );
+        let bad = load_text(
+            "[[cloud_questionnaire.questions]]\nid = \"Where?\"\nkind = \"text\"\nja = \"場所\"\nen = \"Where\"\n",
+        )
+        .expect_err("refused");
+        assert!(
+            format!("{bad:#}").contains("cloud_questionnaire: question 1"),
+            "{bad:#}"
+        );
+        let bad = load_text(
+            "[[cloud_questionnaire.questions]]\nid = \"x\"\nkind = \"essay\"\nja = \"場所\"\nen = \"Where\"\n",
+        )
+        .expect_err("refused");
+        assert!(format!("{bad:#}").contains("essay"), "{bad:#}");
+    }
 }

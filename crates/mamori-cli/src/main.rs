@@ -246,7 +246,7 @@ async fn open_store(cfg: &mamori_server::Config) -> Result<Store> {
         )
     })?;
     store.migrate().await.context("database migration failed")?;
-    Ok(store)
+    Ok(store.with_settings(cfg.register_settings()))
 }
 
 /// Errors print as one readable chain (`error: … : cause`), never a backtrace.

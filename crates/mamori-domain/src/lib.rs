@@ -16,5 +16,6 @@ pub mod org;
 pub mod password;
 pub mod register;
 pub mod registers;
+pub mod settings;
 
 pub use error::{DomainError, FieldError};

@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use crate::classification::Scheme;
 use crate::error::FieldError;
+use crate::settings::{Choice, RegisterSettings};
 
 /// What a field holds, and so how it is parsed, stored, filtered and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,6 +41,11 @@ pub enum FieldKind {
     DateTime,
     /// Another record of the same company.
     Reference(RefTarget),
+    /// Answers to the register's configured questionnaire
+    /// ([`RegisterSettings::questionnaire`]): one JSON object of question id
+    /// to answer in the API, one column per question (`answers.<id>`) in
+    /// forms and files.
+    Answers,
 }
 
 /// What a reference field points at. In CSV a reference is written by the
@@ -174,13 +180,18 @@ pub struct RegisterSpec {
     /// for descending; empty for the reference number.
     pub default_sort: &'static str,
     /// Fills the fields mamori computes from others (a risk's scores and
-    /// levels) on every create, update and import, before the checks.
-    pub derive: fn(&mut Record),
+    /// levels on the configured matrix) on every create, update and
+    /// import, before the checks.
+    pub derive: fn(&mut Record, &RegisterSettings),
     /// What a stored record should tell the person reading it on `today`
     /// (an expired risk acceptance is overdue): message keys.
     pub notices: fn(&Record, NaiveDate) -> Vec<&'static str>,
     /// Rules across fields, run on the complete record.
-    pub check: fn(&Record) -> Vec<FieldError>,
+    pub check: fn(&Record, &RegisterSettings) -> Vec<FieldError>,
+    /// The choices of a field whose choices are configured (a risk's
+    /// likelihood and impact are the matrix's steps), by field name;
+    /// `None` for the others.
+    pub choices: fn(&str, &RegisterSettings) -> Option<Vec<Choice>>,
 }
 
 /// A field's value once parsed.
@@ -251,6 +262,7 @@ impl Record {
 #[derive(Debug, Clone, Copy)]
 pub struct ParseContext<'a> {
     pub classification: &'a Scheme,
+    pub settings: &'a RegisterSettings,
 }
 
 /// Keys in an API body that are not register fields.
@@ -286,7 +298,12 @@ impl RegisterSpec {
                 ));
                 continue;
             }
-            match parse_json_value(field, raw, ctx) {
+            let parsed = if field.kind == FieldKind::Answers {
+                self.questionnaire(ctx).and_then(|q| q.parse_json(raw))
+            } else {
+                parse_json_value(field, raw, ctx)
+            };
+            match parsed {
                 Ok(v) => {
                     record.values.insert(field.name, v);
                 }
@@ -311,6 +328,24 @@ impl RegisterSpec {
         let mut record = Record::default();
         let mut errors = Vec::new();
         for field in self.fields.iter().filter(|f| !f.system) {
+            if field.kind == FieldKind::Answers {
+                let mut given = false;
+                let parsed = self.questionnaire(ctx).and_then(|q| {
+                    q.parse_text(|id| {
+                        let text = get(&format!("{}.{id}", field.name));
+                        given |= text.is_some();
+                        text
+                    })
+                });
+                match parsed {
+                    Ok(_) if !given => {}
+                    Ok(v) => {
+                        record.values.insert(field.name, v);
+                    }
+                    Err(message) => errors.push(FieldError::new(field.name, message)),
+                }
+                continue;
+            }
             let Some(raw) = get(field.name) else { continue };
             match parse_text_value(field, raw, ctx) {
                 Ok(v) => {
@@ -337,8 +372,18 @@ impl RegisterSpec {
         parse_text_value(field, raw, ctx).map_err(|message| FieldError::new(field.name, message))
     }
 
+    /// The questionnaire this register's answers field answers.
+    fn questionnaire<'c>(
+        &self,
+        ctx: ParseContext<'c>,
+    ) -> Result<&'c crate::registers::Questionnaire, String> {
+        ctx.settings
+            .questionnaire(self.name)
+            .ok_or_else(|| format!("{} has no questionnaire", self.name))
+    }
+
     /// Rules on a complete record: required fields, then the register's own.
-    pub fn check_complete(&self, record: &Record) -> Vec<FieldError> {
+    pub fn check_complete(&self, record: &Record, settings: &RegisterSettings) -> Vec<FieldError> {
         let mut errors: Vec<FieldError> = self
             .fields
             .iter()
@@ -347,7 +392,7 @@ impl RegisterSpec {
             .filter(|f| f.required && !f.system && *record.get(f.name) == Value::Null)
             .map(|f| FieldError::new(f.name, "is required"))
             .collect();
-        errors.extend((self.check)(record));
+        errors.extend((self.check)(record, settings));
         errors
     }
 
@@ -455,6 +500,7 @@ fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Resu
             .map_err(|_| {
                 "must be a date and time with its offset, such as 2026-04-01T09:00:00+09:00".into()
             }),
+        FieldKind::Answers => Err("answers are not searched or filtered".into()),
         FieldKind::Reference(_) => Ok(Value::Ref(match Uuid::parse_str(s) {
             Ok(id) => RefValue::Id(id),
             Err(_) => {
@@ -504,8 +550,10 @@ mod tests {
     #[test]
     fn json_input_is_checked_field_by_field() {
         let (scheme,) = ctx();
+        let settings = RegisterSettings::default();
         let ctx = ParseContext {
             classification: &scheme,
+            settings: &settings,
         };
         let body = serde_json::json!({
             "name": "予約システム",
@@ -527,8 +575,10 @@ mod tests {
     #[test]
     fn text_input_parses_dates_emails_and_references() {
         let (scheme,) = ctx();
+        let settings = RegisterSettings::default();
         let ctx = ParseContext {
             classification: &scheme,
+            settings: &settings,
         };
         let cells = [
             ("employee_no", "JA001"),
@@ -549,7 +599,11 @@ mod tests {
             *record.get("department"),
             Value::Ref(RefValue::Key("AIR-IT".into()))
         );
-        assert!(registers::PEOPLE.check_complete(&record).is_empty());
+        assert!(
+            registers::PEOPLE
+                .check_complete(&record, &settings)
+                .is_empty()
+        );
         let bad = registers::PEOPLE
             .parse_text(|f| (f == "email").then_some("not-an-address"), ctx)
             .expect_err("bad email");

@@ -4,6 +4,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use mamori_domain::classification::Scheme;
+use mamori_domain::registers::{Questionnaire, RiskMatrix};
+use mamori_domain::settings::RegisterSettings;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -48,6 +50,10 @@ pub struct Config {
     pub alert_webhook_secret: String,
     /// Handling classification levels (情報取り扱い区分).
     pub classification: Scheme,
+    /// The risk matrix: steps, labels, the level of each cell.
+    pub risk_matrix: RiskMatrix,
+    /// The questions every cloud-service assessment answers.
+    pub cloud_questionnaire: Questionnaire,
 }
 
 impl Default for Config {
@@ -73,6 +79,8 @@ impl Default for Config {
             alert_webhook: String::new(),
             alert_webhook_secret: String::new(),
             classification: Scheme::default(),
+            risk_matrix: RiskMatrix::default(),
+            cloud_questionnaire: Questionnaire::default(),
         }
     }
 }
@@ -96,8 +104,17 @@ impl Config {
         }
     }
 
+    /// The methodology the registers compute and check against.
+    pub fn register_settings(&self) -> RegisterSettings {
+        RegisterSettings {
+            risk_matrix: self.risk_matrix.clone(),
+            cloud_questionnaire: self.cloud_questionnaire.clone(),
+        }
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         self.classification.validate()?;
+        self.register_settings().validate()?;
         self.time_zone.parse::<chrono_tz::Tz>().map_err(|_| {
             format!(
                 "unknown time zone {:?} (use an IANA name such as Asia/Tokyo)",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use mamori_domain::authz::{Action, Principal, Scope};
 use mamori_domain::register::{FieldKind, FieldSpec, ParseContext, Record, RegisterSpec, Value};
-use mamori_domain::registers;
+use mamori_domain::registers::{self, stored_answers};
 use mamori_store::audit::Entry;
 use mamori_store::records::{Archived, Cursor, ListQuery, Stored};
 use serde_json::{Map, Value as Json, json};
@@ -85,6 +85,7 @@ pub fn require(
 pub fn parse_ctx(state: &AppState) -> ParseContext<'_> {
     ParseContext {
         classification: &state.config.classification,
+        settings: state.store.settings(),
     }
 }
 
@@ -287,7 +288,11 @@ pub fn to_json(spec: &RegisterSpec, s: &Stored) -> Json {
     obj.insert("updated_at".into(), json!(s.updated_at));
     obj.insert("archived_at".into(), json!(s.archived_at));
     for f in spec.fields {
-        obj.insert(f.name.into(), s.record.get(f.name).to_json());
+        let value = match (f.kind, s.record.get(f.name)) {
+            (FieldKind::Answers, v @ Value::Text(_)) => Json::Object(stored_answers(v)),
+            (_, v) => v.to_json(),
+        };
+        obj.insert(f.name.into(), value);
     }
     let refs: Map<String, Json> = s
         .refs

@@ -94,7 +94,8 @@ impl AppState {
             config.login_max_failures_per_address,
         );
         Ok(AppState(Arc::new(Inner {
-            store,
+            // The configured methodology is the one every write uses.
+            store: store.with_settings(config.register_settings()),
             config,
             catalogues,
             throttle,

@@ -28,6 +28,11 @@ fn field_schema(state: &AppState, kind: FieldKind) -> Json {
         FieldKind::Integer => json!({ "type": ["integer", "null"] }),
         FieldKind::DateTime => json!({ "type": ["string", "null"], "format": "date-time" }),
         FieldKind::Reference(_) => json!({ "type": ["string", "null"], "format": "uuid" }),
+        FieldKind::Answers => json!({
+            "type": ["object", "null"],
+            "additionalProperties": { "type": "string" },
+            "description": "question id to answer, for the configured questionnaire",
+        }),
     }
 }
 

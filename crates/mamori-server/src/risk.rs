@@ -1,5 +1,5 @@
-//! The risk heat map: how many risks sit in each cell of the 5 × 5 matrix
-//! (likelihood across, impact up), inherent beside residual, for one company
+//! The risk heat map: how many risks sit in each cell of the configured
+//! matrix (likelihood across, impact up), inherent beside residual, for one company
 //! or every company the viewer may read. Drawn on the server as SVG; each
 //! cell links to the risks list filtered to it.
 
@@ -8,7 +8,7 @@ use axum::Json as JsonBody;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use mamori_domain::authz::{Action, Principal};
-use mamori_domain::registers::{RISK_SCALE, RISKS, RiskMatrix};
+use mamori_domain::registers::{RISKS, RiskMatrix};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -18,7 +18,7 @@ use crate::kernel::require;
 use crate::{AppState, Ctx};
 
 /// Counts per cell: `[impact - 1][likelihood - 1]`.
-type Grid = [[i64; 5]; 5];
+type Grid = Vec<Vec<i64>>;
 
 /// The two maps of a scope.
 struct Maps {
@@ -53,7 +53,9 @@ async fn maps(
             .field(name)
             .ok_or_else(|| ApiError::Internal(format!("no field {name}")))
     };
-    let mut grids = [[[0i64; 5]; 5]; 2];
+    let matrix = &state.store.settings().risk_matrix;
+    let empty = vec![vec![0i64; matrix.likelihood.len()]; matrix.impact.len()];
+    let mut grids = [empty.clone(), empty];
     for (grid, prefix) in grids.iter_mut().zip(["inherent", "residual"]) {
         let pair = (
             field(&format!("{prefix}_likelihood"))?,
@@ -64,16 +66,20 @@ async fn maps(
             .pair_counts(&RISKS, pair, &scope, company)
             .await?
         {
-            let at = |v: Option<String>| v.and_then(|v| RISK_SCALE.iter().position(|s| *s == v));
-            if let (Some(l), Some(i)) = (at(l), at(i)) {
-                grid[i][l] += n;
+            // Steps beyond a matrix made smaller since are not drawn.
+            let at = |v: Option<String>| v.and_then(|v| v.parse::<usize>().ok()?.checked_sub(1));
+            if let (Some(l), Some(i)) = (at(l), at(i))
+                && let Some(cell) = grid.get_mut(i).and_then(|row| row.get_mut(l))
+            {
+                *cell += n;
             }
         }
     }
+    let [inherent, residual] = grids;
     Ok(Maps {
         company,
-        inherent: grids[0],
-        residual: grids[1],
+        inherent,
+        residual,
     })
 }
 
@@ -106,6 +112,8 @@ struct Cell {
 struct Map {
     title: String,
     cells: Vec<Cell>,
+    width: i64,
+    height: i64,
 }
 
 #[derive(Template)]
@@ -114,7 +122,8 @@ struct HeatmapPage<'a> {
     f: crate::web::Frame<'a>,
     maps: Vec<Map>,
     companies: Vec<(String, String, bool)>,
-    /// Axis labels: likelihood 1–5 (left to right), impact 5–1 (top down).
+    /// Axis labels: likelihood from 1 (left to right), impact from the
+    /// highest (top down).
     likelihood: Vec<String>,
     impact: Vec<String>,
 }
@@ -133,8 +142,14 @@ fn fill(level: &str) -> &'static str {
     }
 }
 
-fn draw(title: String, grid: &Grid, prefix: &str, company: Option<Uuid>) -> Map {
-    let matrix = RiskMatrix::default();
+fn draw(
+    matrix: &RiskMatrix,
+    title: String,
+    grid: &Grid,
+    prefix: &str,
+    company: Option<Uuid>,
+) -> Map {
+    let rows = grid.len() as i64;
     let mut cells = Vec::new();
     for (i, row) in grid.iter().enumerate() {
         for (l, count) in row.iter().enumerate() {
@@ -148,15 +163,20 @@ fn draw(title: String, grid: &Grid, prefix: &str, company: Option<Uuid>) -> Map 
             }
             cells.push(Cell {
                 x: LEFT + l as i64 * CELL,
-                y: TOP + (4 - i as i64) * CELL,
+                y: TOP + (rows - 1 - i as i64) * CELL,
                 count: *count,
-                fill: fill(matrix.level(RiskMatrix::score(likelihood, impact))),
+                fill: fill(matrix.level(likelihood, impact)),
                 href: format!("/r/risks?{}", crate::web::query_string(&pairs)),
                 key: format!("{likelihood}-{impact}"),
             });
         }
     }
-    Map { title, cells }
+    Map {
+        title,
+        cells,
+        width: 2 * LEFT + grid.first().map_or(0, Vec::len) as i64 * CELL,
+        height: 2 * TOP + rows * CELL,
+    }
 }
 
 /// `/risks/heatmap?company=<id>`: the page.
@@ -181,17 +201,27 @@ pub async fn heatmap_page(
     };
     let t = ctx.t(&state);
     let ja = ctx.lang == crate::i18n::Lang::Ja;
-    let label = |field: &str, v: &str| t.tk(&["enum", "risks", field, v]);
+    let matrix = &state.store.settings().risk_matrix;
+    let steps = |axis: &str| -> Vec<String> {
+        matrix
+            .steps(axis)
+            .iter()
+            .enumerate()
+            .map(|(n, l)| format!("{} {}", n + 1, l.get(ja)))
+            .collect()
+    };
     let page = HeatmapPage {
         f: crate::web::frame(&state, &ctx, "heatmap.title"),
         maps: vec![
             draw(
+                matrix,
                 t.t("heatmap.inherent").to_owned(),
                 &m.inherent,
                 "inherent",
                 m.company,
             ),
             draw(
+                matrix,
                 t.t("heatmap.residual").to_owned(),
                 &m.residual,
                 "residual",
@@ -209,15 +239,8 @@ pub async fn heatmap_page(
                 )
             })
             .collect(),
-        likelihood: RISK_SCALE
-            .iter()
-            .map(|v| label("inherent_likelihood", v))
-            .collect(),
-        impact: RISK_SCALE
-            .iter()
-            .rev()
-            .map(|v| label("inherent_impact", v))
-            .collect(),
+        likelihood: steps("likelihood"),
+        impact: steps("impact").into_iter().rev().collect(),
     };
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),

@@ -566,6 +566,22 @@ async fn demo_risks(
                 ] {
                     r.values.insert(field, text(value));
                 }
+                // On a configured matrix smaller than the demo's 5 × 5, the
+                // demo's steps are brought within it.
+                let matrix = &store.settings().risk_matrix;
+                for (name, axis) in [
+                    ("inherent_likelihood", "likelihood"),
+                    ("inherent_impact", "impact"),
+                    ("residual_likelihood", "likelihood"),
+                    ("residual_impact", "impact"),
+                ] {
+                    let top = matrix.steps(axis).len();
+                    if let Some(step) = r.text(name).and_then(|v| v.parse::<usize>().ok())
+                        && step > top
+                    {
+                        r.values.insert(name, Value::Text(top.to_string()));
+                    }
+                }
                 r.values.insert(
                     "review_date",
                     Value::Date(now.date_naive() + chrono::Duration::days(30 * (i as i64 + 1))),
@@ -638,7 +654,8 @@ async fn demo_cloud_assessments(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
-    use mamori_domain::registers::{ASSETS, CLOUD_ASSESSMENTS, CLOUD_QUESTIONS};
+    use mamori_domain::registers::{ASSETS, AnswerKind, CLOUD_ASSESSMENTS};
+    let questionnaire = &store.settings().cloud_questionnaire;
     let kind = ASSETS.field("kind").ok_or("assets have no kind")?;
     let query = mamori_store::records::ListQuery {
         scope: mamori_domain::authz::Scope::All,
@@ -681,14 +698,26 @@ async fn demo_cloud_assessments(
                 r.values.insert("asset", Value::Ref(RefValue::Id(asset.id)));
                 r.values.insert("verdict", text(verdict));
                 r.values.insert("max_classification", text(class));
-                r.values.insert("data_location", text(location));
                 r.values.insert("conditions", text(conditions));
-                r.values
-                    .insert("iso27001", Value::Bool(answer != "not_met"));
-                r.values.insert("ismap", Value::Bool(answer == "met"));
-                for q in CLOUD_QUESTIONS {
-                    r.values.insert(q, text(answer));
-                }
+                // Whatever questionnaire is configured: text questions get
+                // the location, yes/no a yes unless the service failed.
+                let answers: serde_json::Map<String, serde_json::Value> = questionnaire
+                    .questions
+                    .iter()
+                    .map(|q| {
+                        let a = match q.kind {
+                            AnswerKind::Text => location,
+                            AnswerKind::YesNo if answer == "not_met" => "no",
+                            AnswerKind::YesNo => "yes",
+                            AnswerKind::Rating => answer,
+                        };
+                        (q.id.clone(), serde_json::Value::from(a))
+                    })
+                    .collect();
+                let answers = questionnaire
+                    .parse_json(&serde_json::Value::Object(answers))
+                    .unwrap_or(Value::Null);
+                r.values.insert("answers", answers);
                 let assessed = today - chrono::Duration::days(30);
                 r.values.insert("assessed_on", Value::Date(assessed));
                 // The last one ran out ten days ago.

@@ -5,7 +5,9 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use mamori_domain::authz::{Action, Principal, Scope};
-use mamori_domain::register::RegisterSpec;
+use mamori_domain::register::{FieldKind, RegisterSpec};
+use mamori_domain::registers::stored_answers;
+use mamori_domain::settings::RegisterSettings;
 use mamori_store::records::{ImportOutcome, ImportRow, RowError, Stored};
 use rust_xlsxwriter::{Format, Workbook};
 use uuid::Uuid;
@@ -19,9 +21,20 @@ pub const EXPORT_MAX: usize = 200_000;
 /// Most data rows one import takes.
 pub const IMPORT_MAX_ROWS: usize = 50_000;
 
-pub fn columns(spec: &RegisterSpec) -> Vec<&'static str> {
-    let mut cols = vec!["ref_no", "company"];
-    cols.extend(spec.fields.iter().map(|f| f.name));
+/// The file's columns: an answers field is one column per question
+/// (`answers.<question id>`).
+pub fn columns(spec: &RegisterSpec, settings: &RegisterSettings) -> Vec<String> {
+    let mut cols = vec!["ref_no".to_owned(), "company".to_owned()];
+    for f in spec.fields {
+        match (f.kind, settings.questionnaire(spec.name)) {
+            (FieldKind::Answers, Some(q)) => cols.extend(
+                q.questions
+                    .iter()
+                    .map(|question| format!("{}.{}", f.name, question.id)),
+            ),
+            _ => cols.push(f.name.to_owned()),
+        }
+    }
     cols
 }
 
@@ -61,6 +74,7 @@ async fn collect(
 fn rows(
     state_companies: &[mamori_store::org::Company],
     spec: &RegisterSpec,
+    settings: &RegisterSettings,
     items: &[Stored],
     tz: chrono_tz::Tz,
 ) -> Vec<Vec<String>> {
@@ -73,7 +87,21 @@ fn rows(
                 .map(|c| c.code.clone())
                 .unwrap_or_default();
             let mut row = vec![s.ref_no.clone(), company];
-            row.extend(spec.fields.iter().map(|f| kernel::text_value(f, s, tz)));
+            for f in spec.fields {
+                match (f.kind, settings.questionnaire(spec.name)) {
+                    (FieldKind::Answers, Some(q)) => {
+                        let answers = stored_answers(s.record.get(f.name));
+                        row.extend(q.questions.iter().map(|question| {
+                            answers
+                                .get(&question.id)
+                                .and_then(|a| a.as_str())
+                                .unwrap_or_default()
+                                .to_owned()
+                        }));
+                    }
+                    _ => row.push(kernel::text_value(f, s, tz)),
+                }
+            }
             row
         })
         .collect()
@@ -105,8 +133,10 @@ pub async fn export_response(
     };
     state.store.audit(&entry, ctx.now).await?;
     let companies = state.store.companies(&Scope::All).await?;
-    let header_row = columns(spec);
-    let data = rows(&companies, spec, &items, ctx.tz);
+    let settings = state.store.settings();
+    let header_row = columns(spec, settings);
+    let header_row: Vec<&str> = header_row.iter().map(String::as_str).collect();
+    let data = rows(&companies, spec, settings, &items, ctx.tz);
     download(spec.name, format, ctx, &header_row, &data)
 }
 
@@ -228,10 +258,10 @@ pub async fn import_csv(
         .iter()
         .map(|h| h.trim().to_owned())
         .collect();
-    let known = columns(spec);
+    let known = columns(spec, state.store.settings());
     let mut errors = Vec::new();
     for h in &headers {
-        if !known.contains(&h.as_str()) {
+        if !known.contains(h) {
             errors.push(row_error(
                 1,
                 h,

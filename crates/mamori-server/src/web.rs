@@ -1045,7 +1045,10 @@ fn label_of(
     let t = ctx.t(state);
     match (f.kind, s.record.get(f.name)) {
         (_, Value::Null) => String::new(),
-        (FieldKind::Enum(_), Value::Text(v)) => t.tk(&["enum", spec.name, f.name, v]),
+        (FieldKind::Enum(_), Value::Text(v)) => (spec.choices)(f.name, state.store.settings())
+            .and_then(|choices| choices.into_iter().find(|c| c.value == *v))
+            .map(|c| c.label.get(ctx.lang == crate::i18n::Lang::Ja).to_owned())
+            .unwrap_or_else(|| t.tk(&["enum", spec.name, f.name, v])),
         (FieldKind::Classification, Value::Text(v)) => state
             .config
             .classification
@@ -1107,6 +1110,18 @@ fn choice_options(
 ) -> Option<Vec<(String, String, bool)>> {
     let t = ctx.t(state);
     let ja = ctx.lang == crate::i18n::Lang::Ja;
+    if let Some(choices) = (spec.choices)(f.name, state.store.settings()) {
+        return Some(
+            choices
+                .into_iter()
+                .map(|c| {
+                    let label = c.label.get(ja).to_owned();
+                    let chosen = selected == c.value;
+                    (c.value, label, chosen)
+                })
+                .collect(),
+        );
+    }
     Some(match f.kind {
         FieldKind::Enum(options) => options
             .iter()
@@ -1366,6 +1381,63 @@ struct FormInput<'r> {
     errors: &'r [FieldError],
 }
 
+/// An answers field as one input per configured question
+/// (`answers.<question id>`), each labelled with its question.
+fn answer_fields(
+    state: &AppState,
+    ctx: &Ctx,
+    spec: &RegisterSpec,
+    f: &mamori_domain::register::FieldSpec,
+    stored: Option<&Stored>,
+    input: Option<&FormInput<'_>>,
+) -> Vec<FormField> {
+    let t = ctx.t(state);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let Some(questionnaire) = state.store.settings().questionnaire(spec.name) else {
+        return Vec::new();
+    };
+    let saved = stored
+        .map(|s| mamori_domain::registers::stored_answers(s.record.get(f.name)))
+        .unwrap_or_default();
+    // Errors name the question; they show under the first one.
+    let mut error = input
+        .and_then(|i| i.errors.iter().find(|e| e.field == f.name))
+        .map(|e| e.message.clone())
+        .unwrap_or_default();
+    questionnaire
+        .questions
+        .iter()
+        .map(|q| {
+            let name = format!("{}.{}", f.name, q.id);
+            let value = match input {
+                Some(i) => field(i.values, &name).to_owned(),
+                None => saved
+                    .get(&q.id)
+                    .and_then(|a| a.as_str())
+                    .unwrap_or_default()
+                    .to_owned(),
+            };
+            let options: Vec<(String, String, bool)> = q
+                .kind
+                .options()
+                .iter()
+                .map(|o| ((*o).to_owned(), t.tk(&["answer", o]), value == *o))
+                .collect();
+            FormField {
+                name,
+                label: q.label(ja).to_owned(),
+                input: if options.is_empty() { "text" } else { "select" },
+                value,
+                options,
+                required: false,
+                readonly: false,
+                error: std::mem::take(&mut error),
+                hint: String::new(),
+            }
+        })
+        .collect()
+}
+
 async fn form_fields(
     state: &AppState,
     ctx: &Ctx,
@@ -1415,6 +1487,10 @@ async fn form_fields(
     };
     let mut out = Vec::new();
     for f in spec.fields {
+        if f.kind == FieldKind::Answers {
+            out.extend(answer_fields(state, ctx, spec, f, stored, input.as_ref()));
+            continue;
+        }
         let stored_value = stored.map(|s| match f.kind {
             // What mamori set is shown by name, as the list shows it.
             FieldKind::Reference(_) if f.system => s
@@ -1486,6 +1562,7 @@ async fn form_fields(
             FieldKind::Reference(RefTarget::Framework | RefTarget::Requirement) => {
                 ("text", vec![], String::new())
             }
+            FieldKind::Answers => continue,
         };
         out.push(FormField {
             name: f.name.into(),
@@ -1851,7 +1928,7 @@ pub async fn import_page(
     render(ImportPage {
         f: frame(&state, &ctx, "import.title"),
         register: spec.name,
-        columns: transfer::columns(spec).join(","),
+        columns: transfer::columns(spec, state.store.settings()).join(","),
         errors: Vec::new(),
         done: String::new(),
         text: String::new(),
@@ -1957,7 +2034,7 @@ pub async fn import(
         render(ImportPage {
             f: frame(&state, &ctx, "import.title"),
             register: spec.name,
-            columns: transfer::columns(spec).join(","),
+            columns: transfer::columns(spec, state.store.settings()).join(","),
             errors,
             done,
             text,

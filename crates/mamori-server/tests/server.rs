@@ -12,7 +12,7 @@ use http_body_util::BodyExt;
 use mamori_domain::authz::{Action, allows};
 use mamori_domain::org::Role;
 use mamori_domain::register::RegisterSpec;
-use mamori_domain::registers;
+use mamori_domain::registers::{self, AnswerKind};
 use mamori_server::{AppState, Config, auth, seed};
 use mamori_store::Store;
 use mamori_store::users::{Actor, NewUser};
@@ -111,7 +111,10 @@ impl TestApp {
                 (format!("{base}/{name}"), Some((admin, name)))
             }
         };
-        let store = Store::connect(&url).await.expect("connect");
+        let store = Store::connect(&url)
+            .await
+            .expect("connect")
+            .with_settings(config.register_settings());
         store.migrate().await.expect("migrate");
         seed::load_demo(&store, Utc::now())
             .await
@@ -1906,7 +1909,10 @@ fn every_generated_message_key_exists_in_both_languages() {
         keys.push(format!("nav.{}", spec.name));
         for f in spec.fields {
             keys.push(format!("field.{}.{}", spec.name, f.name));
-            if let mamori_domain::register::FieldKind::Enum(options) = f.kind {
+            let configured = (spec.choices)(f.name, &Default::default()).is_some();
+            if let mamori_domain::register::FieldKind::Enum(options) = f.kind
+                && !configured
+            {
                 keys.extend(
                     options
                         .iter()
@@ -1914,6 +1920,9 @@ fn every_generated_message_key_exists_in_both_languages() {
                 );
             }
         }
+    }
+    for kind in [AnswerKind::YesNo, AnswerKind::Rating] {
+        keys.extend(kind.options().iter().map(|o| format!("answer.{o}")));
     }
     for rule in ["too_short", "too_long", "contains_username", "too_simple"] {
         keys.push(format!("password.{rule}"));
@@ -3167,6 +3176,9 @@ async fn cloud_flow(b: Backend) {
         page.contains("有効期限が過ぎています") || page.contains("This assessment has expired"),
         "{page}"
     );
+    // The questions are the configured questionnaire's, in the page.
+    assert!(page.contains("name=\"answers.ismap\""), "{page}");
+    assert!(page.contains("ISMAP"));
     // An approval must answer every question and say what the service may hold.
     let incomplete = app
         .api(
@@ -3175,25 +3187,204 @@ async fn cloud_flow(b: Backend) {
             "/api/v1/cloud_assessments",
             Some(json!({
                 "company_id": first["company_id"], "asset": first["asset"], "verdict": "approved",
-                "assessed_on": "2026-04-01", "expiry": "2027-03-31", "encryption": "met"
+                "assessed_on": "2026-04-01", "expiry": "2027-03-31",
+                "answers": { "encryption": "met", "ismap": true }
             })),
         )
         .await;
     assert_eq!(incomplete.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<String> = incomplete.json()["error"]["fields"]
+    let errors = incomplete.json()["error"]["fields"].clone();
+    let fields: Vec<&str> = errors
         .as_array()
         .expect("fields")
         .iter()
-        .filter_map(|f| f["field"].as_str().map(str::to_owned))
+        .filter_map(|f| f["field"].as_str())
         .collect();
+    assert_eq!(fields, ["max_classification", "answers"], "{errors}");
+    let unanswered = errors[1]["message"].as_str().expect("message");
     assert!(
-        fields.contains(&"max_classification".to_owned()) && fields.contains(&"logging".to_owned()),
-        "{fields:?}"
+        unanswered.contains("logging") && !unanswered.contains("encryption"),
+        "{unanswered}"
     );
-    assert!(!fields.contains(&"encryption".to_owned()));
+    // A question that is not asked, or an answer it does not take, is named.
+    for (answers, named) in [
+        (json!({ "colour": "red" }), "colour: no such question"),
+        (json!({ "logging": "perfect" }), "logging: must be one of"),
+        (json!("met"), "must be an object"),
+    ] {
+        let bad = app
+            .api(
+                &ciso,
+                Method::POST,
+                "/api/v1/cloud_assessments",
+                Some(json!({
+                    "company_id": first["company_id"], "asset": first["asset"], "verdict": "rejected",
+                    "assessed_on": "2026-04-01", "expiry": "2027-03-31", "answers": answers
+                })),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.text().contains(named), "{}", bad.text());
+    }
+    // Answers come back as an object, and go out one column per question.
+    let full: serde_json::Map<String, Value> = app
+        .state
+        .store
+        .settings()
+        .cloud_questionnaire
+        .questions
+        .iter()
+        .map(|q| {
+            let a = match q.kind {
+                AnswerKind::Text => "東京リージョン",
+                AnswerKind::YesNo => "yes",
+                AnswerKind::Rating => "partial",
+            };
+            (q.id.clone(), json!(a))
+        })
+        .collect();
+    let created = app
+        .api(
+            &ciso,
+            Method::POST,
+            "/api/v1/cloud_assessments",
+            Some(json!({
+                "company_id": first["company_id"], "asset": first["asset"],
+                "verdict": "approved_with_conditions", "conditions": "顧客データは置かない",
+                "max_classification": "internal",
+                "assessed_on": "2026-04-01", "expiry": "2027-03-31", "answers": full
+            })),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let created = created.json();
+    assert_eq!(created["answers"]["data_location"], "東京リージョン");
+    assert_eq!(created["answers"]["logging"], "partial");
+    let csv = app
+        .api(
+            &ciso,
+            Method::GET,
+            "/api/v1/cloud_assessments/export?format=csv",
+            None,
+        )
+        .await
+        .text();
+    let header = csv
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .expect("header");
+    assert!(
+        header.contains("answers.data_location,answers.iso27001") && !header.contains(",answers,"),
+        "{header}"
+    );
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with(created["ref_no"].as_str().expect("ref")))
+        .expect("the new row");
+    assert!(row.contains("東京リージョン,yes,yes"), "{row}");
     app.finish().await;
 }
 on_every_backend!(cloud_service_assessments_check_approvals, cloud_flow);
+
+/// A group that configures its own matrix: three likelihood steps, four
+/// impact steps, a level per cell.
+async fn configured_matrix_flow(b: Backend) {
+    let step =
+        |n: usize| mamori_domain::settings::Label::new(&format!("段階{n}"), &format!("Step {n}"));
+    let matrix = registers::RiskMatrix {
+        likelihood: (1..=3).map(step).collect(),
+        impact: (1..=4).map(step).collect(),
+        thresholds: [3, 6, 9],
+        cells: [
+            "high critical critical",
+            "medium high critical",
+            "low medium high",
+            "low low medium",
+        ]
+        .iter()
+        .map(|row| row.split(' ').map(str::to_owned).collect())
+        .collect(),
+    };
+    let app = TestApp::with_config(
+        b,
+        Config {
+            require_totp: false,
+            risk_matrix: matrix,
+            ..Config::default()
+        },
+    )
+    .await;
+    let (_, ciso) = app
+        .user("hd-matrix", Role::CisoOffice, None, PASSWORD)
+        .await;
+    let air = app.company_id("AIR").await;
+    let risk = |l: &str, i: &str| {
+        json!({
+            "company_id": air, "title": "構成済みマトリクスの試験", "status": "identified",
+            "inherent_likelihood": l, "inherent_impact": i
+        })
+    };
+    let created = app
+        .api(&ciso, Method::POST, "/api/v1/risks", Some(risk("3", "4")))
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let created = created.json();
+    assert_eq!(created["inherent_score"], 12);
+    assert_eq!(created["inherent_level"], "critical");
+    let low = app
+        .api(&ciso, Method::POST, "/api/v1/risks", Some(risk("3", "1")))
+        .await
+        .json();
+    assert_eq!(
+        low["inherent_level"], "medium",
+        "from the cell, not the score"
+    );
+    let beyond = app
+        .api(&ciso, Method::POST, "/api/v1/risks", Some(risk("4", "2")))
+        .await;
+    assert_eq!(beyond.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        beyond
+            .text()
+            .contains("beyond the risk matrix's 3 likelihood steps"),
+        "{}",
+        beyond.text()
+    );
+    // The heat map has the matrix's shape; the form offers its steps.
+    let map = app
+        .api(&ciso, Method::GET, "/api/v1/risks/heatmap", None)
+        .await
+        .json();
+    let rows = map["inherent"].as_array().expect("rows");
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|r| r.as_array().map(Vec::len) == Some(3)));
+    let (cookie, _) = app.login("hd-matrix", PASSWORD).await;
+    let page = app.page("/risks/heatmap", Some(&cookie)).await.text();
+    assert_eq!(page.matches("data-cell=").count(), 2 * 12, "two 3 × 4 maps");
+    assert!(page.contains("4 段階4") || page.contains("4 Step 4"));
+    let form = app
+        .page(
+            &format!("/r/risks/{}", created["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        form.contains("<option value=\"3\" selected>3 段階3</option>")
+            || form.contains("<option value=\"3\" selected>3 Step 3</option>"),
+        "{form}"
+    );
+    assert!(
+        !form.contains("<option value=\"5\""),
+        "no step beyond the matrix"
+    );
+    app.finish().await;
+}
+on_every_backend!(
+    a_configured_risk_matrix_drives_levels_and_maps,
+    configured_matrix_flow
+);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

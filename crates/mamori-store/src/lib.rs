@@ -17,8 +17,10 @@ pub mod records;
 pub mod users;
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
+use mamori_domain::settings::RegisterSettings;
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -45,6 +47,10 @@ pub enum Dialect {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// The methodology registers compute and check against (the risk
+    /// matrix, the cloud questionnaire): the configured one, else the
+    /// default.
+    settings: Arc<RegisterSettings>,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool, so one body of
@@ -141,7 +147,20 @@ impl Store {
                 redact_url(url)
             )));
         };
-        Ok(Store { db })
+        Ok(Store {
+            db,
+            settings: Arc::default(),
+        })
+    }
+
+    /// The store with `settings` in force for every write.
+    pub fn with_settings(mut self, settings: RegisterSettings) -> Store {
+        self.settings = Arc::new(settings);
+        self
+    }
+
+    pub fn settings(&self) -> &RegisterSettings {
+        &self.settings
     }
 
     pub fn dialect(&self) -> Dialect {

@@ -71,6 +71,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_evidence.sql"),
         postgres: include_str!("../migrations/postgres/0010_evidence.sql"),
     },
+    Migration {
+        version: 11,
+        name: "cloud_answers",
+        sqlite: include_str!("../migrations/sqlite/0011_cloud_answers.sql"),
+        postgres: include_str!("../migrations/postgres/0011_cloud_answers.sql"),
+    },
 ];
 
 impl Store {
@@ -209,17 +215,62 @@ mod tests {
         store.close().await;
     }
 
-    #[tokio::test]
-    async fn alerts_get_references_on_sqlite() {
+    /// Cloud assessments kept one column per question before the
+    /// questionnaire was configurable; their answers move into one object.
+    async fn cloud_answers_move_into_one_object(store: Store) {
+        assert_eq!(store.migrate_up_to(10).await.expect("0001 to 0010"), 10);
+        let (company, asset, assessment) = (Uuid::now_v7(), Uuid::now_v7(), Uuid::now_v7());
+        let now = Utc::now();
+        with_pool!(store, pool => {
+            sqlx::query("INSERT INTO companies (id, code, name_ja, name_en, is_holding, created_at) VALUES ($1, 'AIR', '航空', 'Air', $2, $3)")
+                .bind(company).bind(false).bind(now).execute(pool).await.expect("company");
+            sqlx::query("INSERT INTO assets (id, ref_no, company_id, version, created_at, updated_at, name, kind, classification) VALUES ($1, 'AST-000001', $2, 1, $3, $3, 'クラウド', 'cloud_service', 'internal')")
+                .bind(asset).bind(company).bind(now).execute(pool).await.expect("asset");
+            sqlx::query("INSERT INTO cloud_assessments (id, ref_no, company_id, version, created_at, updated_at, asset, verdict, expiry, assessed_on, data_location, iso27001, ismap, encryption, logging) VALUES ($1, 'CSA-000001', $2, 1, $3, $3, $4, 'approved', '2027-03-31', '2026-04-01', '東京', $5, $6, 'met', NULL)")
+                .bind(assessment).bind(company).bind(now).bind(asset).bind(true).bind(false)
+                .execute(pool).await.expect("assessment");
+        });
+        store.migrate().await.expect("the rest");
+        let stored = store
+            .get_record(
+                &mamori_domain::registers::CLOUD_ASSESSMENTS,
+                assessment,
+                &Scope::All,
+            )
+            .await
+            .expect("kept");
+        let answers = mamori_domain::registers::stored_answers(stored.record.get("answers"));
+        let pairs: Vec<(&str, &str)> = answers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                ("data_location", "東京"),
+                ("encryption", "met"),
+                ("ismap", "no"),
+                ("iso27001", "yes"),
+                ("iso27017", "no"),
+                ("soc2", "no"),
+            ],
+            "unanswered questions stay unanswered"
+        );
+        store.close().await;
+    }
+
+    /// Runs `check` on a fresh SQLite database, and on a fresh PostgreSQL
+    /// one when `MAMORI_TEST_POSTGRES_URL` is set.
+    async fn on_each_backend<F, Fut>(check: F)
+    where
+        F: Fn(Store) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
         let dir = std::env::temp_dir().join(format!("mamori-migrate-{}", Uuid::now_v7()));
         std::fs::create_dir_all(&dir).expect("dir");
         let url = format!("sqlite://{}", dir.join("m.db").display());
-        alerts_get_references(Store::connect(&url).await.expect("open")).await;
+        check(Store::connect(&url).await.expect("open")).await;
         let _ = std::fs::remove_dir_all(&dir);
-    }
-
-    #[tokio::test]
-    async fn alerts_get_references_on_postgres() {
         let Ok(admin) = std::env::var("MAMORI_TEST_POSTGRES_URL") else {
             return;
         };
@@ -232,7 +283,7 @@ mod tests {
             .await
             .expect("create db");
         let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
-        alerts_get_references(
+        check(
             Store::connect(&format!("{base}/{name}"))
                 .await
                 .expect("open"),
@@ -242,5 +293,15 @@ mod tests {
             .execute(&pool)
             .await
             .expect("drop db");
+    }
+
+    #[tokio::test]
+    async fn alerts_get_references_on_each_backend() {
+        on_each_backend(alerts_get_references).await;
+    }
+
+    #[tokio::test]
+    async fn cloud_answers_move_on_each_backend() {
+        on_each_backend(cloud_answers_move_into_one_object).await;
     }
 }

@@ -596,7 +596,7 @@ impl Store {
         let id = Uuid::now_v7();
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
-            let record = resolve_and_check!(spec, &mut tx, company_id, record)?;
+            let record = resolve_and_check!(spec, &self.settings, &mut tx, company_id, record)?;
             insert_record!(spec, &mut tx, id, company_id, &record, actor, now)?;
             Ok(())
         })?;
@@ -619,7 +619,7 @@ impl Store {
             let sql = format!("{} WHERE t.id = $1", select_sql(spec));
             let row = sqlx::query(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
             let current = decode_stored!(spec, &row);
-            update_stored!(spec, &mut tx, current, expected_version, changes, actor, now)
+            update_stored!(spec, &self.settings, &mut tx, current, expected_version, changes, actor, now)
         })?;
         self.get_record(spec, id, &Scope::All).await
     }
@@ -690,10 +690,10 @@ impl Store {
                 let result = match existing {
                     Some(current) if current.company_id == row.company_id => {
                         let version = current.version;
-                        update_stored!(spec, &mut sp, current, version, row.record, actor, now).map(|_| false)
+                        update_stored!(spec, &self.settings, &mut sp, current, version, row.record, actor, now).map(|_| false)
                     }
                     Some(_) => Err(StoreError::Invalid(vec![FieldError::new("ref_no", "belongs to another company")])),
-                    None => match resolve_and_check!(spec, &mut sp, row.company_id, row.record) {
+                    None => match resolve_and_check!(spec, &self.settings, &mut sp, row.company_id, row.record) {
                         Ok(record) => insert_record!(spec, &mut sp, Uuid::now_v7(), row.company_id, &record, actor, now).map(|_| true),
                         Err(e) => Err(e),
                     },
@@ -747,7 +747,7 @@ fn row_errors(line: usize, e: StoreError) -> Result<Vec<RowError>> {
 /// Resolves reference keys to ids within the company, checks that every
 /// referenced id belongs to it, then runs the register's completeness rules.
 macro_rules! resolve_and_check {
-    ($spec:expr, $conn:expr, $company_id:expr, $record:expr) => {{
+    ($spec:expr, $settings:expr, $conn:expr, $company_id:expr, $record:expr) => {{
         let mut record: Record = $record;
         let mut errors = Vec::new();
         for f in $spec.fields {
@@ -793,8 +793,8 @@ macro_rules! resolve_and_check {
                 record.values.insert(f.name, Value::Ref(RefValue::Id(id)));
             }
         }
-        ($spec.derive)(&mut record);
-        errors.extend($spec.check_complete(&record));
+        ($spec.derive)(&mut record, $settings);
+        errors.extend($spec.check_complete(&record, $settings));
         if errors.is_empty() {
             Ok(record)
         } else {
@@ -904,7 +904,7 @@ macro_rules! insert_record {
 }
 
 macro_rules! update_stored {
-    ($spec:expr, $conn:expr, $current:expr, $expected_version:expr, $changes:expr, $actor:expr, $now:expr) => {{
+    ($spec:expr, $settings:expr, $conn:expr, $current:expr, $expected_version:expr, $changes:expr, $actor:expr, $now:expr) => {{
         let spec: &RegisterSpec = $spec;
         let current: Stored = $current;
         if current.version != $expected_version {
@@ -912,7 +912,7 @@ macro_rules! update_stored {
         } else {
             let mut merged = current.record.clone();
             merged.merge($changes);
-            let checked = resolve_and_check!(spec, $conn, current.company_id, merged).and_then(|merged| {
+            let checked = resolve_and_check!(spec, $settings, $conn, current.company_id, merged).and_then(|merged| {
                 let errors = spec.check_change(&current.record, &merged);
                 if errors.is_empty() { Ok(merged) } else { Err(StoreError::Invalid(errors)) }
             });

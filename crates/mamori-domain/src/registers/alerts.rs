@@ -80,9 +80,10 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     history: false,
     people_create: false,
     default_sort: "-last_seen",
-    derive: |_| {},
+    derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check: |_| Vec::new(),
+    check: |_, _| Vec::new(),
+    choices: |_, _| None,
 };
 
 /// Whether a status closes the alert.

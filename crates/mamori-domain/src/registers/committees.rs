@@ -28,9 +28,10 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
     history: false,
     people_create: true,
     default_sort: "",
-    derive: |_| {},
+    derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check: check_committee,
+    check: |r, _| check_committee(r),
+    choices: |_, _| None,
 };
 
 fn check_committee(record: &Record) -> Vec<FieldError> {
@@ -64,7 +65,8 @@ pub const COMMITTEE_MEMBERS: RegisterSpec = RegisterSpec {
     history: false,
     people_create: true,
     default_sort: "",
-    derive: |_| {},
+    derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check: |_| Vec::new(),
+    check: |_, _| Vec::new(),
+    choices: |_, _| None,
 };

@@ -12,7 +12,10 @@ mod risks;
 
 pub use alerts::{ALERT_LEVELS, ALERT_MOVES, ALERT_STATUSES, ALERTS, is_closed};
 pub use assets::{ASSET_KINDS, ASSETS};
-pub use cloud_assessments::{CLOUD_ANSWERS, CLOUD_ASSESSMENTS, CLOUD_QUESTIONS, CLOUD_VERDICTS};
+pub use cloud_assessments::{
+    ANSWER_TEXT_MAX, AnswerKind, CLOUD_ASSESSMENTS, CLOUD_VERDICTS, Question, Questionnaire,
+    stored_answers,
+};
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;

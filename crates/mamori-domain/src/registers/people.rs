@@ -43,9 +43,10 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     history: false,
     people_create: true,
     default_sort: "",
-    derive: |_| {},
+    derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check,
+    check: |r, _| check(r),
+    choices: |_, _| None,
 };
 
 fn check(record: &Record) -> Vec<FieldError> {

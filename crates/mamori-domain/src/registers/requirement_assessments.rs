@@ -46,9 +46,10 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     history: true,
     people_create: false,
     default_sort: "",
-    derive: |_| {},
+    derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check,
+    check: |r, _| check(r),
+    choices: |_, _| None,
 };
 
 fn check(record: &Record) -> Vec<FieldError> {
