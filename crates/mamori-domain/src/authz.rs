@@ -141,6 +141,21 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     ),
     (Role::Employee, "requirement_assessments", NOTHING),
     (Role::Hr, "requirement_assessments", NOTHING),
+    // Compliance assessments come from campaigns the CISO office launches
+    // (Create); each company's officers work and submit their own.
+    (Role::Admin, "compliance_assessments", EVERYTHING),
+    (Role::CisoOffice, "compliance_assessments", EVERYTHING),
+    (
+        Role::SecurityOfficer,
+        "compliance_assessments",
+        &[Read, Update, Export],
+    ),
+    (Role::CommitteeMember, "compliance_assessments", READ_EXPORT),
+    (Role::Csirt, "compliance_assessments", NOTHING),
+    (Role::InternalAuditor, "compliance_assessments", READ_EXPORT),
+    (Role::ExternalAuditor, "compliance_assessments", READ_EXPORT),
+    (Role::Employee, "compliance_assessments", NOTHING),
+    (Role::Hr, "compliance_assessments", NOTHING),
     // Framework libraries are group-wide reference data: loaded by the CISO
     // office (Import), read by everyone who works on compliance.
     (Role::Admin, "libraries", EVERYTHING),

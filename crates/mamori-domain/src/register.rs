@@ -65,6 +65,8 @@ pub enum RefTarget {
     Framework,
     /// A requirement node of a loaded framework (group-wide; by URN).
     Requirement,
+    /// An assessment campaign (group-wide; by name).
+    Campaign,
 }
 
 impl RefTarget {
@@ -72,7 +74,10 @@ impl RefTarget {
     pub fn same_company(self) -> bool {
         !matches!(
             self,
-            RefTarget::GroupPerson | RefTarget::Framework | RefTarget::Requirement
+            RefTarget::GroupPerson
+                | RefTarget::Framework
+                | RefTarget::Requirement
+                | RefTarget::Campaign
         )
     }
 }
@@ -173,6 +178,12 @@ pub struct RegisterSpec {
     /// register can be read as it stood on a past date (the Statement of
     /// Applicability, risks). Off for registers of personal data.
     pub history: bool,
+    /// Counts mamori keeps up to date in the same transaction as every
+    /// write, per company: of the active records (always), and by the
+    /// values of each group of fields listed here (at most three fields of
+    /// enum, classification, text or reference kind), so dashboards and
+    /// heat maps read a few counts instead of every record.
+    pub rollups: &'static [&'static [&'static str]],
     /// Whether people create records (API, form, import). Alerts are raised
     /// by mamori's detection alone.
     pub people_create: bool,

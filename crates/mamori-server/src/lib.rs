@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod auth;
+mod campaign;
 pub mod config;
 mod context;
 pub mod detection;
@@ -128,6 +129,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/frameworks/{id}", get(library::requirements))
         .route("/v1/frameworks/{id}/adopt", post(library::adopt))
         .route("/v1/frameworks/{id}/soa", get(library::soa))
+        .route("/v1/campaigns", get(campaign::list).post(campaign::create))
+        .route("/v1/campaigns/{id}", get(campaign::get))
         .route("/v1/mapping_sets", get(library::mapping_sets))
         .route("/v1/mapping_sets/{id}/coverage", get(library::coverage))
         .route("/v1/{register}", get(api::list).post(api::create))
@@ -174,6 +177,11 @@ pub fn router(state: AppState) -> Router {
         .route("/alerts", get(detection::page))
         .route("/rules", get(detection::rules_page))
         .route("/risks/heatmap", get(risk::heatmap_page))
+        .route(
+            "/campaigns",
+            get(campaign::page).post(campaign::launch_form),
+        )
+        .route("/campaigns/{id}", get(campaign::campaign_page))
         .route("/frameworks", get(library::page).post(library::upload))
         .route("/frameworks/{id}", get(library::framework_page))
         .route("/frameworks/{id}/adopt", post(library::adopt_form))

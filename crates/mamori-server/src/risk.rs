@@ -48,30 +48,19 @@ async fn maps(
     company: Option<Uuid>,
 ) -> Result<Maps, ApiError> {
     let scope = require(p, &RISKS, Action::Read, ctx.now)?;
-    let field = |name: &str| {
-        RISKS
-            .field(name)
-            .ok_or_else(|| ApiError::Internal(format!("no field {name}")))
-    };
     let matrix = &state.store.settings().risk_matrix;
     let empty = vec![vec![0i64; matrix.likelihood.len()]; matrix.impact.len()];
     let mut grids = [empty.clone(), empty];
-    for (grid, prefix) in grids.iter_mut().zip(["inherent", "residual"]) {
-        let pair = (
-            field(&format!("{prefix}_likelihood"))?,
-            field(&format!("{prefix}_impact"))?,
-        );
-        for (l, i, n) in state
-            .store
-            .pair_counts(&RISKS, pair, &scope, company)
-            .await?
-        {
+    // Rollups 1 and 2 of the risk register count its active risks by
+    // inherent and by residual (likelihood, impact).
+    for (n, grid) in grids.iter_mut().enumerate() {
+        for c in state.store.rollup(&RISKS, n + 1, &scope, company).await? {
             // Steps beyond a matrix made smaller since are not drawn.
-            let at = |v: Option<String>| v.and_then(|v| v.parse::<usize>().ok()?.checked_sub(1));
-            if let (Some(l), Some(i)) = (at(l), at(i))
+            let at = |v: &str| v.parse::<usize>().ok()?.checked_sub(1);
+            if let (Some(l), Some(i)) = (at(&c.key[0]), at(&c.key[1]))
                 && let Some(cell) = grid.get_mut(i).and_then(|row| row.get_mut(l))
             {
-                *cell += n;
+                *cell += c.n;
             }
         }
     }

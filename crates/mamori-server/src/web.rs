@@ -50,6 +50,7 @@ const AREAS: &[&str] = &[
     "cloud_assessments",
     "controls",
     "requirement_assessments",
+    "compliance_assessments",
     "assurance",
     "monitoring",
     "rules",
@@ -119,7 +120,7 @@ pub(crate) fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Fram
     }
 }
 
-fn render(t: impl Template) -> Response {
+pub(crate) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
         Err(e) => ApiError::Internal(format!("template: {e}")).into_response(),
@@ -916,18 +917,11 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         if scope.is_empty() {
             continue;
         }
-        let q = match kernel::list_query(&state, spec, scope, &[], true) {
-            Ok(mut q) => {
-                q.limit = 1;
-                q
-            }
-            Err(e) => return error_page(&state, &ctx, e),
-        };
-        match state.store.list_records(spec, &q).await {
-            Ok(page) => tiles.push(Tile {
+        match state.store.count_active(spec, &scope).await {
+            Ok(count) => tiles.push(Tile {
                 label: t.tk(&["nav", spec.name]),
                 href: format!("/r/{}", spec.name),
-                count: page.total.unwrap_or(0),
+                count,
             }),
             Err(e) => return error_page(&state, &ctx, e.into()),
         }
@@ -1021,6 +1015,9 @@ fn related(register: &str) -> &'static [(&'static str, &'static str)] {
     match register {
         "risks" => &[("/risks/heatmap", "heatmap.title")],
         "alerts" => &[("/rules", "nav.rules")],
+        "compliance_assessments" | "requirement_assessments" => {
+            &[("/campaigns", "campaigns.title")]
+        }
         _ => &[],
     }
 }
@@ -1559,9 +1556,9 @@ async fn form_fields(
                 ("text", vec![], t.t("form.asset_hint").to_owned())
             }
             // Set by mamori where they appear (adopting a framework).
-            FieldKind::Reference(RefTarget::Framework | RefTarget::Requirement) => {
-                ("text", vec![], String::new())
-            }
+            FieldKind::Reference(
+                RefTarget::Framework | RefTarget::Requirement | RefTarget::Campaign,
+            ) => ("text", vec![], String::new()),
             FieldKind::Answers => continue,
         };
         out.push(FormField {

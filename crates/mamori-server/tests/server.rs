@@ -129,6 +129,26 @@ impl TestApp {
     }
 
     async fn finish(self) {
+        // Whatever the test wrote, the counts kept with each write equal
+        // the counts made afresh from the records.
+        let all_counts = || async {
+            let mut out = Vec::new();
+            for spec in registers::ALL {
+                for rollup in 0..=spec.rollups.len() {
+                    let mut counts = self
+                        .store
+                        .rollup(spec, rollup, &mamori_domain::authz::Scope::All, None)
+                        .await
+                        .expect("rollup");
+                    counts.sort_by(|a, b| (a.company_id, &a.key).cmp(&(b.company_id, &b.key)));
+                    out.push((spec.name, rollup, counts));
+                }
+            }
+            out
+        };
+        let kept = all_counts().await;
+        self.store.rebuild_rollups().await.expect("rebuild");
+        assert_eq!(kept, all_counts().await, "rollups drifted from the records");
         self.store.close().await;
         if let Some((admin, name)) = self.pg_admin {
             let pool = sqlx::PgPool::connect(&admin)
@@ -977,6 +997,38 @@ async fn make_record(spec: &RegisterSpec, company: Uuid, app: &TestApp, admin: &
             .json()["items"][0]
             .clone();
     }
+    if spec.name == "compliance_assessments" {
+        // Made by launching a campaign for the company.
+        seed::builtin_libraries(&app.store, Utc::now())
+            .await
+            .expect("libraries");
+        let launched = app
+            .api(
+                admin,
+                Method::POST,
+                "/api/v1/campaigns",
+                Some(json!({
+                    "name": format!("walk {company}"),
+                    "framework": "urn:mamori:framework:group-basic-policy",
+                    "companies": [company], "due_date": "2027-03-31"
+                })),
+            )
+            .await;
+        assert_eq!(launched.status, StatusCode::CREATED, "{}", launched.text());
+        let id = launched.json()["companies"][0]["assessment_id"].clone();
+        return app
+            .api(
+                admin,
+                Method::GET,
+                &format!(
+                    "/api/v1/compliance_assessments/{}",
+                    id.as_str().expect("id")
+                ),
+                None,
+            )
+            .await
+            .json();
+    }
     if !spec.people_create {
         let alert = mamori_store::alerts::NewAlert {
             dedup_key: format!("walk|{company}"),
@@ -1038,6 +1090,7 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "compliance_assessments" => json!({ "company_id": company, "status": "not_started" }),
         "requirement_assessments" => {
             json!({ "company_id": company, "applicability": "applicable" })
         }
@@ -1109,6 +1162,7 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
         }
         "alerts" => format!("company,status\n{company},new\n"),
         "requirement_assessments" => format!("company,applicability\n{company},applicable\n"),
+        "compliance_assessments" => format!("company,status\n{company},not_started\n"),
         "risks" => format!(
             "company,title,inherent_likelihood,inherent_impact,status\n{company},取込リスク,2,2,identified\n"
         ),
@@ -3385,6 +3439,187 @@ on_every_backend!(
     a_configured_risk_matrix_drives_levels_and_maps,
     configured_matrix_flow
 );
+/// A campaign across companies: one assessment each, progress per company.
+async fn campaign_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-camp", Role::CisoOffice, None, PASSWORD).await;
+    let (_, officer) = app
+        .user("air-camp", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    seed::builtin_libraries(&app.store, Utc::now())
+        .await
+        .expect("libraries");
+    let urn = "urn:mamori:framework:iso27001-2022";
+    let launch = |token: &str, body: Value| {
+        let (app, token) = (&app, token.to_owned());
+        async move {
+            app.api(&token, Method::POST, "/api/v1/campaigns", Some(body))
+                .await
+        }
+    };
+    // Officers work a campaign; they do not launch one.
+    let body = json!({ "name": "2026年度 ISMS 自己評価", "framework": urn, "companies": ["AIR", "GND"], "due_date": "2027-01-31" });
+    assert_eq!(
+        launch(&officer, body.clone()).await.status,
+        StatusCode::FORBIDDEN
+    );
+    // Every problem is named, and nothing is made.
+    let bad = launch(
+        &ciso,
+        json!({ "name": " ", "framework": "urn:nothing", "companies": ["XXX"], "due_date": "31/01/2027" }),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<String> = bad.json()["error"]["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["field"].as_str().map(str::to_owned))
+        .collect();
+    assert_eq!(fields, ["name", "due_date", "framework", "companies"]);
+    assert_eq!(
+        app.api(&ciso, Method::GET, "/api/v1/campaigns", None)
+            .await
+            .json()["items"],
+        json!([])
+    );
+    let created = launch(&ciso, body.clone()).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let campaign = created.json();
+    let companies = campaign["companies"].as_array().expect("companies");
+    assert_eq!(companies.len(), 2);
+    let assessable = companies[0]["requirements"].as_i64().expect("count");
+    assert!(
+        assessable >= 93,
+        "ISO/IEC 27001's clauses and controls: {assessable}"
+    );
+    assert!(
+        companies
+            .iter()
+            .all(|c| c["status"] == "not_started" && c["reviewed"] == 0)
+    );
+    // The same name again is refused.
+    assert_eq!(
+        launch(&ciso, body).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // The AIR officer reviews two requirements and starts the assessment.
+    let id = campaign["id"].as_str().expect("id");
+    let framework = campaign["framework_id"].as_str().expect("framework");
+    let air = app.company_id("AIR").await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let list = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/requirement_assessments?framework={framework}&limit=2"),
+            None,
+        )
+        .await
+        .json();
+    for item in list["items"].as_array().expect("items") {
+        let changed = app
+            .api(
+                &officer,
+                Method::PATCH,
+                &format!(
+                    "/api/v1/requirement_assessments/{}",
+                    item["id"].as_str().expect("id")
+                ),
+                Some(json!({ "version": item["version"], "implementation": "implemented" })),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::OK, "{}", changed.text());
+    }
+    let mine = companies
+        .iter()
+        .find(|c| c["company_id"] == json!(air))
+        .expect("AIR's");
+    let path = format!(
+        "/api/v1/compliance_assessments/{}",
+        mine["assessment_id"].as_str().expect("id")
+    );
+    let current = app.api(&officer, Method::GET, &path, None).await.json();
+    let skipped = app
+        .api(
+            &officer,
+            Method::PATCH,
+            &path,
+            Some(json!({ "version": current["version"], "status": "approved" })),
+        )
+        .await;
+    assert_eq!(
+        skipped.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "submitted before approved"
+    );
+    let started = app
+        .api(
+            &officer,
+            Method::PATCH,
+            &path,
+            Some(json!({ "version": current["version"], "status": "in_progress" })),
+        )
+        .await;
+    assert_eq!(started.status, StatusCode::OK, "{}", started.text());
+    // The officer sees AIR's part alone; the CISO office every company.
+    let seen = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/campaigns/{id}"),
+            None,
+        )
+        .await
+        .json();
+    let rows = seen["companies"].as_array().expect("companies");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["reviewed"], 2);
+    assert_eq!(rows[0]["status"], "in_progress");
+    assert_eq!(rows[0]["progress"], 2 * 100 / assessable);
+    let listed = app
+        .api(&ciso, Method::GET, "/api/v1/campaigns", None)
+        .await
+        .json();
+    assert_eq!(
+        listed["items"][0]["statuses"],
+        json!({ "in_progress": 1, "not_started": 1 })
+    );
+    // The pages: the list with its launch form, the campaign's progress.
+    let (cookie, csrf) = app.login("hd-camp", PASSWORD).await;
+    let page = app.page("/campaigns", Some(&cookie)).await.text();
+    assert!(
+        page.contains("2026年度 ISMS 自己評価") && page.contains("name=\"due_date\""),
+        "{page}"
+    );
+    let detail = app
+        .page(&format!("/campaigns/{id}"), Some(&cookie))
+        .await
+        .text();
+    assert_eq!(detail.matches("data-progress=").count(), 2);
+    assert!(detail.contains(&format!("data-progress=\"{}\"", 2 * 100 / assessable)));
+    let launched = app
+        .form(
+            "/campaigns",
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("name", "APPI 安全管理措置 点検"),
+                ("framework", framework),
+                ("company", "AIR"),
+                ("due_date", "2027-03-31"),
+            ],
+        )
+        .await;
+    assert_eq!(
+        launched.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        launched.text()
+    );
+    app.finish().await;
+}
+on_every_backend!(assessment_campaigns_across_companies, campaign_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

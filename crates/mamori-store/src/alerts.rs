@@ -7,13 +7,12 @@
 use chrono::{DateTime, Utc};
 use mamori_domain::register::{Record, RegisterSpec, Value};
 use mamori_domain::registers::ALERTS;
-use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use crate::audit::Append;
-use crate::records::{SqlValue, insert_record, sql_value, state_digest};
+use crate::records::insert_record;
 use crate::users::Actor;
-use crate::{Result, Store, StoreError, bind_values, with_tx};
+use crate::{Result, Store, with_tx};
 
 #[derive(Debug, Clone)]
 pub struct NewAlert {

@@ -8,12 +8,14 @@
 
 pub mod alerts;
 pub mod audit;
+pub mod campaigns;
 mod error;
 pub mod evidence;
 pub mod library;
 mod migrate;
 pub mod org;
 pub mod records;
+pub mod rollups;
 pub mod users;
 
 use std::str::FromStr;

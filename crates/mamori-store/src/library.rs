@@ -8,12 +8,9 @@ use mamori_domain::library::Library;
 use sqlx::Row;
 use uuid::Uuid;
 
-use sqlx::AssertSqlSafe;
-
 use crate::audit::{Append, sha256_hex};
-use crate::records::{SqlValue, insert_record, sql_value, state_digest};
 use crate::users::Actor;
-use crate::{Result, Store, StoreError, bind_values, with_pool, with_tx};
+use crate::{Result, Store, StoreError, with_pool, with_tx};
 
 /// A loaded framework, with how many requirement nodes it has and how many
 /// of them are assessed.
@@ -261,6 +258,44 @@ impl Store {
     }
 }
 
+/// Adopts a framework for a company inside a write transaction: one
+/// requirement assessment per assessable requirement it does not have yet
+/// (applicable, not started); evaluates to how many were made.
+macro_rules! adopt {
+    ($conn:expr, $company_id:expr, $framework_id:expr, $actor:expr, $now:expr) => {{
+        use mamori_domain::register::{Record, RefValue, RegisterSpec, Value};
+        let spec: &RegisterSpec = &mamori_domain::registers::REQUIREMENT_ASSESSMENTS;
+        let (company_id, framework_id): (uuid::Uuid, uuid::Uuid) = ($company_id, $framework_id);
+        let known: Option<uuid::Uuid> = sqlx::query_scalar("SELECT id FROM frameworks WHERE id = $1")
+            .bind(framework_id)
+            .fetch_optional(&mut **$conn)
+            .await?;
+        if known.is_none() {
+            return Err($crate::StoreError::NotFound);
+        }
+        let nodes: Vec<uuid::Uuid> = sqlx::query_scalar(
+            "SELECT n.id FROM requirement_nodes n WHERE n.framework_id = $1 AND n.assessable \
+             AND NOT EXISTS (SELECT 1 FROM requirement_assessments a WHERE a.company_id = $2 AND a.requirement = n.id) \
+             ORDER BY n.position",
+        )
+        .bind(framework_id)
+        .bind(company_id)
+        .fetch_all(&mut **$conn)
+        .await?;
+        for node in &nodes {
+            let mut record = Record::default();
+            record.values.insert("requirement", Value::Ref(RefValue::Id(*node)));
+            record.values.insert("framework", Value::Ref(RefValue::Id(framework_id)));
+            record.values.insert("applicability", Value::Text("applicable".into()));
+            record.values.insert("implementation", Value::Text("not_started".into()));
+            $crate::records::insert_record!(spec, $conn, uuid::Uuid::now_v7(), company_id, &record, $actor, $now)?;
+        }
+        let made: $crate::Result<usize> = Ok(nodes.len());
+        made
+    }};
+}
+pub(crate) use adopt;
+
 impl Store {
     /// Adopts a framework for a company: one requirement assessment
     /// (applicable, not started) per assessable requirement the company does
@@ -273,35 +308,9 @@ impl Store {
         actor: &Actor,
         now: DateTime<Utc>,
     ) -> Result<usize> {
-        use mamori_domain::register::{Record, RefValue, RegisterSpec, Value};
-        let spec: &RegisterSpec = &mamori_domain::registers::REQUIREMENT_ASSESSMENTS;
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
-            let known: Option<Uuid> = sqlx::query_scalar("SELECT id FROM frameworks WHERE id = $1")
-                .bind(framework_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if known.is_none() {
-                return Err(StoreError::NotFound);
-            }
-            let nodes: Vec<Uuid> = sqlx::query_scalar(
-                "SELECT n.id FROM requirement_nodes n WHERE n.framework_id = $1 AND n.assessable \
-                 AND NOT EXISTS (SELECT 1 FROM requirement_assessments a WHERE a.company_id = $2 AND a.requirement = n.id) \
-                 ORDER BY n.position",
-            )
-            .bind(framework_id)
-            .bind(company_id)
-            .fetch_all(&mut *tx)
-            .await?;
-            for node in &nodes {
-                let mut record = Record::default();
-                record.values.insert("requirement", Value::Ref(RefValue::Id(*node)));
-                record.values.insert("framework", Value::Ref(RefValue::Id(framework_id)));
-                record.values.insert("applicability", Value::Text("applicable".into()));
-                record.values.insert("implementation", Value::Text("not_started".into()));
-                insert_record!(spec, &mut tx, Uuid::now_v7(), company_id, &record, actor, now)?;
-            }
-            Ok(nodes.len())
+            adopt!(&mut tx, company_id, framework_id, actor, now)
         })
     }
 }
@@ -334,42 +343,50 @@ impl Store {
     /// Per company (in `scope`) and framework adopted: the counts that make
     /// the compliance percentage.
     pub async fn compliance(&self, scope: &mamori_domain::authz::Scope) -> Result<Vec<Compliance>> {
-        let mut sql = "SELECT company_id, framework, COUNT(*), \
-            SUM(CASE WHEN applicability = 'applicable' THEN 1 ELSE 0 END), \
-            SUM(CASE WHEN applicability = 'applicable' AND implementation = 'implemented' THEN 1 ELSE 0 END), \
-            SUM(CASE WHEN applicability = 'applicable' AND implementation = 'partial' THEN 1 ELSE 0 END) \
-            FROM requirement_assessments WHERE archived_at IS NULL"
-            .to_owned();
-        let ids = match scope {
-            mamori_domain::authz::Scope::All => Vec::new(),
-            mamori_domain::authz::Scope::Companies(ids) if ids.is_empty() => return Ok(Vec::new()),
-            mamori_domain::authz::Scope::Companies(ids) => ids.clone(),
-        };
-        if !ids.is_empty() {
-            let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
-            sql.push_str(&format!(" AND company_id IN ({})", marks.join(", ")));
-        }
-        sql.push_str(" GROUP BY company_id, framework");
-        let rows: Vec<(Uuid, Uuid, i64, i64, i64, i64)> = with_pool!(self, pool => {
-            let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
-            for id in &ids {
-                q = q.bind(*id);
-            }
-            q.fetch_all(pool).await?
-        });
-        Ok(rows
-            .into_iter()
-            .map(
-                |(company_id, framework_id, total, applicable, implemented, partial)| Compliance {
-                    company_id,
-                    framework_id,
-                    total,
-                    applicable,
-                    implemented,
-                    partial,
-                },
+        // From the rollup by (framework, applicability, implementation):
+        // a few counts per company instead of every assessment.
+        let counts = self
+            .rollup(
+                &mamori_domain::registers::REQUIREMENT_ASSESSMENTS,
+                1,
+                scope,
+                None,
             )
-            .collect())
+            .await?;
+        let mut out: Vec<Compliance> = Vec::new();
+        for c in counts {
+            let Ok(framework_id) = Uuid::parse_str(&c.key[0]) else {
+                continue;
+            };
+            let at = match out
+                .iter()
+                .position(|x| x.company_id == c.company_id && x.framework_id == framework_id)
+            {
+                Some(at) => at,
+                None => {
+                    out.push(Compliance {
+                        company_id: c.company_id,
+                        framework_id,
+                        total: 0,
+                        applicable: 0,
+                        implemented: 0,
+                        partial: 0,
+                    });
+                    out.len() - 1
+                }
+            };
+            let row = &mut out[at];
+            row.total += c.n;
+            if c.key[1] == "applicable" {
+                row.applicable += c.n;
+                match c.key[2].as_str() {
+                    "implemented" => row.implemented += c.n,
+                    "partial" => row.partial += c.n,
+                    _ => {}
+                }
+            }
+        }
+        Ok(out)
     }
 }
 

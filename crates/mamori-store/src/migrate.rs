@@ -77,12 +77,27 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_cloud_answers.sql"),
         postgres: include_str!("../migrations/postgres/0011_cloud_answers.sql"),
     },
+    Migration {
+        version: 12,
+        name: "rollups",
+        sqlite: include_str!("../migrations/sqlite/0012_rollups.sql"),
+        postgres: include_str!("../migrations/postgres/0012_rollups.sql"),
+    },
+    Migration {
+        version: 13,
+        name: "campaigns",
+        sqlite: include_str!("../migrations/sqlite/0013_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0013_campaigns.sql"),
+    },
 ];
 
 impl Store {
     /// Applies every migration not yet applied; returns how many ran.
+    /// Then builds the rollups if their definitions changed.
     pub async fn migrate(&self) -> Result<usize> {
-        self.migrate_up_to(i64::MAX).await
+        let ran = self.migrate_up_to(i64::MAX).await?;
+        self.ensure_rollups().await?;
+        Ok(ran)
     }
 
     /// Applies the migrations up to version `last` not yet applied.

@@ -158,6 +158,7 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
             "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name_ja, r.name, '')",
             "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
         ),
+        RefTarget::Campaign => ("campaigns", "name", "r.name", "r.name"),
     }
 }
 
@@ -348,18 +349,18 @@ fn escape_like(s: &str) -> String {
     out
 }
 
-struct Where {
-    clauses: Vec<String>,
-    values: Vec<SqlValue>,
+pub(crate) struct Where {
+    pub(crate) clauses: Vec<String>,
+    pub(crate) values: Vec<SqlValue>,
 }
 
 impl Where {
-    fn push(&mut self, clause: impl FnOnce(usize) -> String, value: SqlValue) {
+    pub(crate) fn push(&mut self, clause: impl FnOnce(usize) -> String, value: SqlValue) {
         self.values.push(value);
         self.clauses.push(clause(self.values.len()));
     }
 
-    fn sql(&self) -> String {
+    pub(crate) fn sql(&self) -> String {
         if self.clauses.is_empty() {
             String::new()
         } else {
@@ -368,7 +369,7 @@ impl Where {
     }
 }
 
-fn scope_clause(scope: &Scope, w: &mut Where) {
+pub(crate) fn scope_clause(scope: &Scope, w: &mut Where) {
     if let Scope::Companies(ids) = scope {
         if ids.is_empty() {
             w.clauses.push("1 = 0".to_owned());
@@ -398,34 +399,6 @@ impl Store {
             Some(s) if scope.contains(s.company_id) => Ok(s),
             _ => Err(StoreError::NotFound),
         }
-    }
-
-    /// How many active records of `spec` in `scope` (and `company`) hold
-    /// each pair of values of two text-valued fields (a heat map's cells).
-    pub async fn pair_counts(
-        &self,
-        spec: &RegisterSpec,
-        fields: (&FieldSpec, &FieldSpec),
-        scope: &Scope,
-        company: Option<Uuid>,
-    ) -> Result<Vec<(Option<String>, Option<String>, i64)>> {
-        let mut w = Where {
-            clauses: vec!["t.archived_at IS NULL".to_owned()],
-            values: Vec::new(),
-        };
-        scope_clause(scope, &mut w);
-        if let Some(company) = company {
-            w.push(|n| format!("t.company_id = ${n}"), SqlValue::Id(company));
-        }
-        let (a, b) = (fields.0.name, fields.1.name);
-        let sql = format!(
-            "SELECT t.{a}, t.{b}, COUNT(*) FROM {} t{} GROUP BY t.{a}, t.{b}",
-            spec.table,
-            w.sql()
-        );
-        Ok(with_pool!(self, pool => {
-            bind_values!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.values).fetch_all(pool).await?
-        }))
     }
 
     /// How many active records of `spec` in `scope` have `field` (a date)
@@ -652,6 +625,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             keep_history!(spec, &mut tx, id, current.company_id, current.version + 1, now, archive, &current.record)?;
+            let was_active = current.archived_at.is_none();
+            let (counted, counts) = (was_active.then_some(&current.record), (!archive).then_some(&current.record));
+            crate::rollups::apply_rollups!(spec, &mut tx, current.company_id, counted, counts)?;
             let mut entry = actor.entry(if archive { "archive" } else { "restore" }, spec.name, Some(id));
             entry.company_id = Some(current.company_id);
             entry.before_digest = Some(before);
@@ -830,8 +806,8 @@ macro_rules! keep_history {
 /// evaluates to the reference number.
 macro_rules! insert_record {
     ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
-        let spec: &RegisterSpec = $spec;
-        let record: &Record = $record;
+        let spec: &mamori_domain::register::RegisterSpec = $spec;
+        let record: &mamori_domain::register::Record = $record;
         let n: i64 = sqlx::query_scalar(
             "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
         )
@@ -850,12 +826,12 @@ macro_rules! insert_record {
         };
         let ref_no = format!("{}-{:06}", spec.ref_prefix, n);
         let mut values = vec![
-            SqlValue::Id($id),
-            SqlValue::Text(ref_no.clone()),
-            SqlValue::Id($company_id),
-            SqlValue::Int(1),
-            SqlValue::Time($now),
-            SqlValue::Time($now),
+            $crate::records::SqlValue::Id($id),
+            $crate::records::SqlValue::Text(ref_no.clone()),
+            $crate::records::SqlValue::Id($company_id),
+            $crate::records::SqlValue::Int(1),
+            $crate::records::SqlValue::Time($now),
+            $crate::records::SqlValue::Time($now),
         ];
         let mut cols = vec![
             "id",
@@ -867,7 +843,7 @@ macro_rules! insert_record {
         ];
         for f in spec.fields {
             cols.push(f.name);
-            values.push(sql_value(f, record.get(f.name)));
+            values.push($crate::records::sql_value(f, record.get(f.name)));
         }
         let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
         let sql = format!(
@@ -876,15 +852,17 @@ macro_rules! insert_record {
             cols.join(", "),
             marks.join(", ")
         );
-        let inserted = bind_values!(sqlx::query(AssertSqlSafe(sql.as_str())), &values)
-            .execute(&mut **$conn)
-            .await;
+        let inserted =
+            $crate::bind_values!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &values)
+                .execute(&mut **$conn)
+                .await;
         match inserted {
-            Err(e) => Err(StoreError::from_write(e)),
+            Err(e) => Err($crate::StoreError::from_write(e)),
             Ok(_) => {
                 let mut entry = $actor.entry("create", spec.name, Some($id));
                 entry.company_id = Some($company_id);
-                entry.after_digest = Some(state_digest($company_id, record, false));
+                entry.after_digest =
+                    Some($crate::records::state_digest($company_id, record, false));
                 match $crate::records::keep_history!(
                     spec,
                     $conn,
@@ -896,7 +874,16 @@ macro_rules! insert_record {
                     record
                 ) {
                     Err(e) => Err(e),
-                    Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ref_no),
+                    Ok(()) => match $crate::rollups::apply_rollups!(
+                        spec,
+                        $conn,
+                        $company_id,
+                        None,
+                        Some(record)
+                    ) {
+                        Err(e) => Err(e),
+                        Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ref_no),
+                    },
                 }
             }
         }
@@ -945,9 +932,14 @@ macro_rules! update_stored {
                             entry.company_id = Some(current.company_id);
                             entry.before_digest = Some(state_digest(current.company_id, &current.record, archived));
                             entry.after_digest = Some(state_digest(current.company_id, &merged, archived));
+                            // An archived record counts nowhere, whatever it holds.
+                            let (before, after) = if archived { (None, None) } else { (Some(&current.record), Some(&merged)) };
                             match keep_history!(spec, $conn, current.id, current.company_id, current.version + 1, $now, archived, &merged) {
                                 Err(e) => Err(e),
-                                Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ()),
+                                Ok(()) => match $crate::rollups::apply_rollups!(spec, $conn, current.company_id, before, after) {
+                                    Err(e) => Err(e),
+                                    Ok(()) => $conn.append_audit(&entry, $now).await.map(|_| ()),
+                                },
                             }
                         }
                     }

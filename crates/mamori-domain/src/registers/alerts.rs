@@ -78,6 +78,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     title_fields: &["title"],
     audit_reads: false,
     history: false,
+    rollups: &[],
     people_create: false,
     default_sort: "-last_seen",
     derive: |_, _| {},

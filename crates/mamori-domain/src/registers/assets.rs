@@ -39,6 +39,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     title_fields: &["name"],
     audit_reads: false,
     history: false,
+    rollups: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

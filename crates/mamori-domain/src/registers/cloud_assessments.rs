@@ -322,6 +322,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     title_fields: &[],
     audit_reads: false,
     history: false,
+    rollups: &[],
     people_create: true,
     default_sort: "expiry",
     derive: |_, _| {},

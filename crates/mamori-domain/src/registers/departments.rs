@@ -24,6 +24,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     title_fields: &["name_ja"],
     audit_reads: false,
     history: false,
+    rollups: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

@@ -5,6 +5,7 @@ mod alerts;
 mod assets;
 mod cloud_assessments;
 mod committees;
+mod compliance_assessments;
 mod departments;
 mod people;
 mod requirement_assessments;
@@ -17,6 +18,7 @@ pub use cloud_assessments::{
     stored_answers,
 };
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
+pub use compliance_assessments::{ASSESSMENT_MOVES, ASSESSMENT_STATUSES, COMPLIANCE_ASSESSMENTS};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
@@ -48,9 +50,42 @@ pub const ALL: &[&RegisterSpec] = &[
     &RISKS,
     &CLOUD_ASSESSMENTS,
     &REQUIREMENT_ASSESSMENTS,
+    &COMPLIANCE_ASSESSMENTS,
     &ALERTS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
     ALL.iter().copied().find(|r| r.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::register::FieldKind;
+
+    /// Rollups name real fields whose values are kept as text keys.
+    #[test]
+    fn rollups_group_by_up_to_three_keyable_fields() {
+        for spec in ALL {
+            for group in spec.rollups {
+                assert!((1..=3).contains(&group.len()), "{}: {group:?}", spec.name);
+                for name in *group {
+                    let field = spec
+                        .field(name)
+                        .unwrap_or_else(|| panic!("{}: no field {name}", spec.name));
+                    assert!(
+                        matches!(
+                            field.kind,
+                            FieldKind::Enum(_)
+                                | FieldKind::Classification
+                                | FieldKind::Text { .. }
+                                | FieldKind::Reference(_)
+                        ),
+                        "{}.{name} cannot key a rollup",
+                        spec.name
+                    );
+                }
+            }
+        }
+    }
 }

@@ -41,6 +41,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     title_fields: &["family_name", "given_name"],
     audit_reads: true,
     history: false,
+    rollups: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

@@ -44,6 +44,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     title_fields: &[],
     audit_reads: false,
     history: true,
+    rollups: &[&["framework", "applicability", "implementation"]],
     people_create: false,
     default_sort: "",
     derive: |_, _| {},

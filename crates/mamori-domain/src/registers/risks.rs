@@ -215,6 +215,10 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     title_fields: &["title"],
     audit_reads: false,
     history: true,
+    rollups: &[
+        &["inherent_likelihood", "inherent_impact"],
+        &["residual_likelihood", "residual_impact"],
+    ],
     people_create: true,
     default_sort: "-inherent_score",
     derive,
