@@ -141,6 +141,17 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     ),
     (Role::Employee, "requirement_assessments", NOTHING),
     (Role::Hr, "requirement_assessments", NOTHING),
+    // Controls: each company's officers keep their own; the CISO office
+    // the group's.
+    (Role::Admin, "controls", EVERYTHING),
+    (Role::CisoOffice, "controls", EVERYTHING),
+    (Role::SecurityOfficer, "controls", EVERYTHING),
+    (Role::CommitteeMember, "controls", READ_EXPORT),
+    (Role::Csirt, "controls", READ),
+    (Role::InternalAuditor, "controls", READ_EXPORT),
+    (Role::ExternalAuditor, "controls", READ_EXPORT),
+    (Role::Employee, "controls", NOTHING),
+    (Role::Hr, "controls", NOTHING),
     // Compliance assessments come from campaigns the CISO office launches
     // (Create); each company's officers work and submit their own.
     (Role::Admin, "compliance_assessments", EVERYTHING),

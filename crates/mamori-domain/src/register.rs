@@ -67,6 +67,8 @@ pub enum RefTarget {
     Requirement,
     /// An assessment campaign (group-wide; by name).
     Campaign,
+    /// A reference control of a loaded library (group-wide; by URN).
+    ReferenceControl,
 }
 
 impl RefTarget {
@@ -78,6 +80,7 @@ impl RefTarget {
                 | RefTarget::Framework
                 | RefTarget::Requirement
                 | RefTarget::Campaign
+                | RefTarget::ReferenceControl
         )
     }
 }
@@ -184,6 +187,11 @@ pub struct RegisterSpec {
     /// enum, classification, text or reference kind), so dashboards and
     /// heat maps read a few counts instead of every record.
     pub rollups: &'static [&'static [&'static str]],
+    /// Registers whose records this one's may be linked with, many to many
+    /// within a company (a control with the risks it treats and the
+    /// requirements it meets). A link is shown from both ends; either
+    /// register listing the other allows it.
+    pub links: &'static [&'static str],
     /// Whether people create records (API, form, import). Alerts are raised
     /// by mamori's detection alone.
     pub people_create: bool,
@@ -430,6 +438,11 @@ impl RegisterSpec {
             }
         }
         errors
+    }
+
+    /// Whether records of this register and of `other` may be linked.
+    pub fn links_with(&self, other: &RegisterSpec) -> bool {
+        self.links.contains(&other.name) || other.links.contains(&self.name)
     }
 
     /// The record's display title.

@@ -17,6 +17,7 @@ mod evidence;
 pub mod i18n;
 pub mod kernel;
 mod library;
+mod links;
 mod openapi;
 mod risk;
 pub mod seed;
@@ -142,6 +143,11 @@ pub fn router(state: AppState) -> Router {
             get(evidence::list).post(evidence::create),
         )
         .route("/v1/evidence/{id}", get(evidence::download))
+        .route(
+            "/v1/{register}/{id}/links",
+            get(links::list).post(links::create),
+        )
+        .route("/v1/links/{id}", axum::routing::delete(links::delete))
         .route("/v1/{register}/{id}/archive", post(api::archive))
         .route("/v1/{register}/{id}/restore", post(api::restore));
     let app = Router::new()
@@ -171,6 +177,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/r/{register}/{id}", get(web::edit_page).post(web::update))
         .route("/r/{register}/{id}/evidence", post(evidence::upload_form))
+        .route("/r/{register}/{id}/links", post(links::create_form))
+        .route(
+            "/r/{register}/{id}/links/{link}/delete",
+            post(links::delete_form),
+        )
         .route("/r/{register}/{id}/archive", post(web::archive))
         .route("/r/{register}/{id}/restore", post(web::restore))
         .route("/soon/{area}", get(web::coming_soon))

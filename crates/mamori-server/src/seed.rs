@@ -330,6 +330,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .map(|p| p.employee_no.clone())
         .ok_or("the demo group has no ground-handling staff")?;
     demo_risks(store, &ids, &approver, &actor, now).await?;
+    demo_controls(store, &ids, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -535,6 +536,100 @@ const DEMO_RISKS: &[DemoRisk] = &[
         "closed",
     ),
 ];
+
+/// The demo airline's controls against the two attacks it suffered: (name,
+/// category, status, the risk it treats).
+const DEMO_CONTROLS: &[(&str, &str, &str, &str)] = &[
+    (
+        "顧客ログインの多要素認証",
+        "technical",
+        "in_progress",
+        "リスト型攻撃によるマイレージ口座の乗っ取り",
+    ),
+    (
+        "ログイン試行の回数制限と検知",
+        "technical",
+        "active",
+        "リスト型攻撃によるマイレージ口座の乗っ取り",
+    ),
+    (
+        "標的型メール訓練(年2回)",
+        "people",
+        "active",
+        "標的型メールによる端末感染と顧客情報の流出",
+    ),
+    (
+        "顧客情報システムへの接続の分離",
+        "technical",
+        "planned",
+        "標的型メールによる端末感染と顧客情報の流出",
+    ),
+];
+
+/// Loads [`DEMO_CONTROLS`] in the airline and links each with its risk.
+async fn demo_controls(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::CONTROLS;
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let rows = DEMO_CONTROLS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, category, status, _))| {
+            let mut r = Record::default();
+            r.values.insert("name", text(name));
+            r.values.insert("category", text(category));
+            r.values.insert("status", text(status));
+            ImportRow {
+                line: i + 1,
+                company_id: air,
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    import_demo(store, &CONTROLS, rows, actor, now, "controls").await?;
+    let all = |spec| {
+        let query = mamori_store::records::ListQuery {
+            scope: mamori_domain::authz::Scope::Companies(vec![air]),
+            company: None,
+            filters: Vec::new(),
+            search: None,
+            archived: mamori_store::records::Archived::Active,
+            sort: None,
+            desc: false,
+            after: None,
+            limit: 100,
+            count: false,
+        };
+        async move {
+            store
+                .list_records(spec, &query)
+                .await
+                .map_err(|e| e.to_string())
+        }
+    };
+    let controls = all(&CONTROLS).await?.items;
+    let risks = all(&RISKS).await?.items;
+    for (name, _, _, risk) in DEMO_CONTROLS {
+        let find = |items: &[mamori_store::records::Stored], field: &str, value: &str| {
+            items
+                .iter()
+                .find(|s| s.record.text(field) == Some(value))
+                .map(|s| s.id)
+                .ok_or(format!("demo record {value} missing"))
+        };
+        let (control, risk) = (find(&controls, "name", name)?, find(&risks, "title", risk)?);
+        store
+            .link_records((&CONTROLS, control), (&RISKS, risk), actor, now)
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
 
 /// Loads [`DEMO_RISKS`]; the accepted one carries its acceptance.
 async fn demo_risks(

@@ -47,8 +47,9 @@ const AREAS: &[&str] = &[
     "committees",
     "committee_members",
     "risks",
-    "cloud_assessments",
     "controls",
+    "cloud_assessments",
+    "frameworks",
     "requirement_assessments",
     "compliance_assessments",
     "assurance",
@@ -71,7 +72,7 @@ const AREAS: &[&str] = &[
 fn page_of(area: &str) -> Option<&'static str> {
     match area {
         "monitoring" => Some("/r/alerts"),
-        "controls" => Some("/frameworks"),
+        "frameworks" => Some("/frameworks"),
         "rules" => Some("/rules"),
         _ => None,
     }
@@ -1362,6 +1363,21 @@ struct FormPage<'a> {
     /// Evidence files kept for the record, and whether one may be added.
     evidence: Vec<EvidenceView>,
     can_attach: bool,
+    /// Records linked with this one, the registers it may link with
+    /// (name, label) and whether the reader may link.
+    links: Vec<LinkView>,
+    link_registers: Vec<(String, String)>,
+}
+
+/// A linked record as the record page lists it.
+pub struct LinkView {
+    pub href: String,
+    pub register: String,
+    pub ref_no: String,
+    pub title: String,
+    pub archived: bool,
+    /// The remove button's action; empty when the reader may not remove it.
+    pub remove: String,
 }
 
 /// An evidence file as the record page lists it.
@@ -1555,6 +1571,11 @@ async fn form_fields(
             FieldKind::Reference(RefTarget::Asset) => {
                 ("text", vec![], t.t("form.asset_hint").to_owned())
             }
+            FieldKind::Reference(RefTarget::ReferenceControl) => (
+                "text",
+                vec![],
+                t.t("form.reference_control_hint").to_owned(),
+            ),
             // Set by mamori where they appear (adopting a framework).
             FieldKind::Reference(
                 RefTarget::Framework | RefTarget::Requirement | RefTarget::Campaign,
@@ -1611,6 +1632,8 @@ pub async fn new_page(
             meta: String::new(),
             evidence: Vec::new(),
             can_attach: false,
+            links: Vec::new(),
+            link_registers: Vec::new(),
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -1729,6 +1752,8 @@ async fn redisplay(
         meta: String::new(),
         evidence: Vec::new(),
         can_attach: false,
+        links: Vec::new(),
+        link_registers: Vec::new(),
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -1787,6 +1812,42 @@ pub async fn edit_page(
     let can_edit = p
         .scope(spec.name, Action::Update, ctx.now)
         .contains(stored.company_id);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let links = crate::links::visible_links(&state, &ctx, &p, spec, stored.id, stored.company_id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            let may_remove = [spec.name, l.register].iter().any(|r| {
+                p.scope(r, Action::Update, ctx.now)
+                    .contains(stored.company_id)
+            });
+            LinkView {
+                href: format!("/r/{}/{}", l.register, l.record_id),
+                register: t.tk(&["nav", l.register]),
+                title: if ja { l.title_ja } else { l.title_en },
+                archived: l.archived,
+                remove: if may_remove {
+                    format!("/r/{}/{}/links/{}/delete", spec.name, stored.id, l.link_id)
+                } else {
+                    String::new()
+                },
+                ref_no: l.ref_no,
+            }
+        })
+        .collect();
+    let link_registers = if can_edit {
+        crate::links::linkable(spec)
+            .into_iter()
+            .filter(|o| {
+                p.scope(o.name, Action::Read, ctx.now)
+                    .contains(stored.company_id)
+            })
+            .map(|o| (o.name.to_owned(), t.tk(&["nav", o.name])))
+            .collect()
+    } else {
+        Vec::new()
+    };
     let today = ctx.now.with_timezone(&ctx.tz).date_naive();
     let notices: Vec<String> = (spec.notices)(&stored.record, today)
         .into_iter()
@@ -1816,6 +1877,8 @@ pub async fn edit_page(
         meta,
         evidence,
         can_attach: can_edit,
+        links,
+        link_registers,
     })
 }
 

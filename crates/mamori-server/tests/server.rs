@@ -1090,6 +1090,9 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "controls" => {
+            json!({ "company_id": company, "name": format!("試験管理策 {}", &n[24..]), "status": "planned" })
+        }
         "compliance_assessments" => json!({ "company_id": company, "status": "not_started" }),
         "requirement_assessments" => {
             json!({ "company_id": company, "applicability": "applicable" })
@@ -1161,6 +1164,7 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "controls" => format!("company,name,status\n{company},取込管理策,planned\n"),
         "requirement_assessments" => format!("company,applicability\n{company},applicable\n"),
         "compliance_assessments" => format!("company,status\n{company},not_started\n"),
         "risks" => format!(
@@ -3620,6 +3624,210 @@ async fn campaign_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(assessment_campaigns_across_companies, campaign_flow);
+/// Controls linked with the risks they treat, from either end, within one
+/// company, audited.
+async fn links_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-link", Role::CisoOffice, None, PASSWORD).await;
+    let (_, officer) = app
+        .user("air-link", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (_, gnd) = app
+        .user("gnd-link", Role::SecurityOfficer, Some("GND"), PASSWORD)
+        .await;
+    let (air, gnd_id) = (app.company_id("AIR").await, app.company_id("GND").await);
+    let risks = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/risks?company={air}&limit=50"),
+            None,
+        )
+        .await
+        .json();
+    let stuffing = risks["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|r| r["title"] == "リスト型攻撃によるマイレージ口座の乗っ取り")
+        .expect("the demo's stuffing risk")
+        .clone();
+    let risk_links = format!(
+        "/api/v1/risks/{}/links",
+        stuffing["id"].as_str().expect("id")
+    );
+    let linked = app
+        .api(&officer, Method::GET, &risk_links, None)
+        .await
+        .json();
+    assert_eq!(
+        linked["items"].as_array().map(Vec::len),
+        Some(2),
+        "{linked}"
+    );
+    assert!(
+        linked["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|l| l["register"] == "controls")
+    );
+    // A new control, linked from its own end by the risk's reference.
+    let control = app
+        .api(
+            &officer,
+            Method::POST,
+            "/api/v1/controls",
+            Some(json!({ "company_id": air, "name": "パスワードリスト照合(漏えい済み認証情報)", "status": "planned", "category": "technical" })),
+        )
+        .await;
+    assert_eq!(control.status, StatusCode::CREATED, "{}", control.text());
+    let control = control.json();
+    let control_links = format!(
+        "/api/v1/controls/{}/links",
+        control["id"].as_str().expect("id")
+    );
+    let made = app
+        .api(
+            &officer,
+            Method::POST,
+            &control_links,
+            Some(json!({ "register": "risks", "record": stuffing["ref_no"] })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let link_id = made.json()["id"].as_str().expect("id").to_owned();
+    assert_eq!(
+        app.api(&officer, Method::GET, &risk_links, None)
+            .await
+            .json()["items"]
+            .as_array()
+            .map(Vec::len),
+        Some(3),
+        "seen from the risk too"
+    );
+    // Once per pair, whichever end; only registers that link; one company.
+    let again = app
+        .api(
+            &officer,
+            Method::POST,
+            &risk_links,
+            Some(json!({ "register": "controls", "record": control["ref_no"] })),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    let wrong = app
+        .api(
+            &officer,
+            Method::POST,
+            &control_links,
+            Some(json!({ "register": "people", "record": "JA0001" })),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        wrong
+            .text()
+            .contains("controls records link with: risks, requirement_assessments"),
+        "{}",
+        wrong.text()
+    );
+    let theirs = app
+        .api(
+            &ciso,
+            Method::POST,
+            "/api/v1/controls",
+            Some(
+                json!({ "company_id": gnd_id, "name": "地上支援の入退室管理", "status": "active" }),
+            ),
+        )
+        .await
+        .json();
+    let theirs_links = format!(
+        "/api/v1/controls/{}/links",
+        theirs["id"].as_str().expect("id")
+    );
+    let across = app
+        .api(
+            &ciso,
+            Method::POST,
+            &theirs_links,
+            Some(json!({ "register": "risks", "record": stuffing["ref_no"] })),
+        )
+        .await;
+    assert_eq!(across.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(across.text().contains("one company"), "{}", across.text());
+    let unseen = app
+        .api(
+            &gnd,
+            Method::POST,
+            &theirs_links,
+            Some(json!({ "register": "risks", "record": stuffing["ref_no"] })),
+        )
+        .await;
+    assert_eq!(
+        unseen.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "another company's risk is not named"
+    );
+    assert!(unseen.text().contains("that you may read"));
+    // Removing: not by another company's officer; then by AIR's, audited.
+    let path = format!("/api/v1/links/{link_id}");
+    assert_eq!(
+        app.api(&gnd, Method::DELETE, &path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.api(&officer, Method::DELETE, &path, None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        app.api(&officer, Method::DELETE, &path, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let actions: Vec<String> = app
+        .store
+        .recent_audit(5)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.3)
+        .collect();
+    assert_eq!(actions[0], "unlink");
+    assert!(actions.contains(&"link".to_owned()));
+    // The risk's page lists its controls and offers to link more.
+    let (cookie, csrf) = app.login("air-link", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/risks/{}", stuffing["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("顧客ログインの多要素認証") || page.contains("CTL-"),
+        "{page}"
+    );
+    assert!(page.contains("name=\"record\""));
+    let form = app
+        .form(
+            &format!("/r/controls/{}/links", control["id"].as_str().expect("id")),
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("register", "risks"),
+                ("record", stuffing["ref_no"].as_str().expect("ref")),
+            ],
+        )
+        .await;
+    assert_eq!(form.status, StatusCode::SEE_OTHER, "{}", form.text());
+    assert_eq!(
+        app.store.verify_audit_chain().await.expect("verify").broken,
+        None
+    );
+    app.finish().await;
+}
+on_every_backend!(controls_link_with_risks_from_either_end, links_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

@@ -12,6 +12,7 @@ pub mod campaigns;
 mod error;
 pub mod evidence;
 pub mod library;
+pub mod links;
 mod migrate;
 pub mod org;
 pub mod records;

@@ -89,6 +89,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_campaigns.sql"),
         postgres: include_str!("../migrations/postgres/0013_campaigns.sql"),
     },
+    Migration {
+        version: 14,
+        name: "controls_links",
+        sqlite: include_str!("../migrations/sqlite/0014_controls_links.sql"),
+        postgres: include_str!("../migrations/postgres/0014_controls_links.sql"),
+    },
 ];
 
 impl Store {

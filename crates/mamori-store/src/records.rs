@@ -159,6 +159,12 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
             "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
         ),
         RefTarget::Campaign => ("campaigns", "name", "r.name", "r.name"),
+        RefTarget::ReferenceControl => (
+            "reference_controls",
+            "urn",
+            "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name_ja, r.name, '')",
+            "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
+        ),
     }
 }
 

@@ -79,6 +79,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: false,
     rollups: &[],
+    links: &[],
     people_create: false,
     default_sort: "-last_seen",
     derive: |_, _| {},

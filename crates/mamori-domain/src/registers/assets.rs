@@ -40,6 +40,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: false,
     rollups: &[],
+    links: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

@@ -323,6 +323,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: false,
     rollups: &[],
+    links: &[],
     people_create: true,
     default_sort: "expiry",
     derive: |_, _| {},

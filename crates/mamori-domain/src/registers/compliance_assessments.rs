@@ -49,6 +49,7 @@ pub const COMPLIANCE_ASSESSMENTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: true,
     rollups: &[&["campaign", "status"]],
+    links: &[],
     people_create: false,
     default_sort: "due_date",
     derive: |_, _| {},

@@ -25,6 +25,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: false,
     rollups: &[],
+    links: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

@@ -6,6 +6,7 @@ mod assets;
 mod cloud_assessments;
 mod committees;
 mod compliance_assessments;
+mod controls;
 mod departments;
 mod people;
 mod requirement_assessments;
@@ -19,6 +20,7 @@ pub use cloud_assessments::{
 };
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use compliance_assessments::{ASSESSMENT_MOVES, ASSESSMENT_STATUSES, COMPLIANCE_ASSESSMENTS};
+pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS};
 pub use departments::DEPARTMENTS;
 pub use people::PEOPLE;
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
@@ -48,6 +50,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &COMMITTEES,
     &COMMITTEE_MEMBERS,
     &RISKS,
+    &CONTROLS,
     &CLOUD_ASSESSMENTS,
     &REQUIREMENT_ASSESSMENTS,
     &COMPLIANCE_ASSESSMENTS,
@@ -62,6 +65,22 @@ pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
 mod tests {
     use super::*;
     use crate::register::FieldKind;
+
+    /// Links name registers that exist.
+    #[test]
+    fn links_name_registers() {
+        for spec in ALL {
+            for other in spec.links {
+                assert!(
+                    by_name(other).is_some(),
+                    "{}: no register {other}",
+                    spec.name
+                );
+            }
+        }
+        assert!(RISKS.links_with(&CONTROLS) && CONTROLS.links_with(&RISKS));
+        assert!(!RISKS.links_with(&PEOPLE));
+    }
 
     /// Rollups name real fields whose values are kept as text keys.
     #[test]

@@ -42,6 +42,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     audit_reads: true,
     history: false,
     rollups: &[],
+    links: &[],
     people_create: true,
     default_sort: "",
     derive: |_, _| {},

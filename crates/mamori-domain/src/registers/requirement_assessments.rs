@@ -45,6 +45,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     audit_reads: false,
     history: true,
     rollups: &[&["framework", "applicability", "implementation"]],
+    links: &[],
     people_create: false,
     default_sort: "",
     derive: |_, _| {},

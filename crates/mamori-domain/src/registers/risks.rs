@@ -219,6 +219,7 @@ pub const RISKS: RegisterSpec = RegisterSpec {
         &["inherent_likelihood", "inherent_impact"],
         &["residual_likelihood", "residual_impact"],
     ],
+    links: &["assets"],
     people_create: true,
     default_sort: "-inherent_score",
     derive,

@@ -1,0 +1,33 @@
+-- Controls (管理策), and links between records of two registers (a control
+-- with the risks it treats and the requirements it meets). Keep in step
+-- with ../postgres/0014_controls_links.sql.
+CREATE TABLE controls (
+    id BLOB PRIMARY KEY,
+    ref_no TEXT NOT NULL UNIQUE,
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    archived_at TEXT,
+    name TEXT NOT NULL,
+    category TEXT,
+    status TEXT NOT NULL,
+    owner BLOB REFERENCES people(id),
+    due_date TEXT,
+    reference_control BLOB REFERENCES reference_controls(id),
+    description TEXT
+);
+CREATE INDEX controls_company_name ON controls(company_id, name) WHERE archived_at IS NULL;
+CREATE INDEX controls_name ON controls(name, id) WHERE archived_at IS NULL;
+CREATE TABLE record_links (
+    id BLOB PRIMARY KEY,
+    company_id BLOB NOT NULL REFERENCES companies(id),
+    from_register TEXT NOT NULL,
+    from_id BLOB NOT NULL,
+    to_register TEXT NOT NULL,
+    to_id BLOB NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    UNIQUE (from_register, from_id, to_register, to_id)
+);
+CREATE INDEX record_links_to ON record_links(to_register, to_id);
