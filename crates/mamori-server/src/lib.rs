@@ -195,6 +195,7 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}", get(campaign::campaign_page))
         .route("/frameworks", get(library::page).post(library::upload))
         .route("/frameworks/{id}", get(library::framework_page))
+        .route("/mapping_sets/{id}", get(library::coverage_page))
         .route("/frameworks/{id}/adopt", post(library::adopt_form))
         .nest("/api", api)
         .fallback(web::not_found);

@@ -135,6 +135,8 @@ struct FrameworkView {
 struct FrameworksPage<'a> {
     f: crate::web::Frame<'a>,
     items: Vec<FrameworkView>,
+    /// Mapping sets: (link to their coverage, name, source → target).
+    mappings: Vec<(String, String, String)>,
     can_load: bool,
     errors: Vec<String>,
     done: String,
@@ -148,11 +150,17 @@ async fn frameworks_page(
     done: String,
 ) -> Response {
     let items = match allowed(p, ctx, Action::Read) {
-        Ok(()) => state.store.frameworks().await.map_err(ApiError::from),
+        Ok(()) => match (
+            state.store.frameworks().await,
+            state.store.mapping_sets().await,
+        ) {
+            (Ok(f), Ok(m)) => Ok((f, m)),
+            (Err(e), _) | (_, Err(e)) => Err(ApiError::from(e)),
+        },
         Err(e) => Err(e),
     };
     match items {
-        Ok(items) => {
+        Ok((items, sets)) => {
             let status = if errors.is_empty() {
                 StatusCode::OK
             } else {
@@ -173,6 +181,19 @@ async fn frameworks_page(
                             "{} (v{}, {})",
                             i.library_urn, i.library_version, i.locale
                         ),
+                    })
+                    .collect(),
+                mappings: sets
+                    .into_iter()
+                    .map(|m| {
+                        (
+                            format!("/mapping_sets/{}", m.id),
+                            m.name.unwrap_or_else(|| m.urn.clone()),
+                            format!(
+                                "{} → {} ({})",
+                                m.source_framework_urn, m.target_framework_urn, m.mappings
+                            ),
+                        )
                     })
                     .collect(),
                 can_load: allowed(p, ctx, Action::Import).is_ok(),
@@ -602,32 +623,34 @@ fn coverage_of(implementations: &[Option<&str>]) -> &'static str {
     }
 }
 
-/// `GET /api/v1/mapping_sets/{id}/coverage?company=<id>`: the source
-/// framework's requirements seen through the company's assessments of the
-/// target framework (one it adopted): per requirement the best status of
-/// its mapped targets (`implemented`, `partial`, `open`, or `unmapped`),
-/// with a summary.
-pub async fn coverage(
-    State(state): State<AppState>,
-    ApiUser(ctx, p): ApiUser,
-    Path(id): Path<String>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
-) -> Result<JsonBody<Json>, ApiError> {
-    allowed(&p, &ctx, Action::Read)?;
-    let params = query
-        .as_deref()
-        .map(crate::context::url_pairs)
-        .unwrap_or_default();
-    let company = company_for(
-        &p,
-        &ctx,
-        Action::Read,
-        params
-            .iter()
-            .find(|(k, _)| k == "company")
-            .map(|(_, v)| v.as_str()),
-    )?;
-    let set_id = Uuid::parse_str(&id).map_err(|_| ApiError::NotFound)?;
+/// One source requirement seen through a mapping set.
+struct Covered {
+    ref_id: Option<String>,
+    name: Option<String>,
+    name_ja: Option<String>,
+    status: &'static str,
+    targets: Vec<mamori_store::library::MappedStatus>,
+}
+
+/// A mapping set's source framework seen through a company's assessments
+/// of the target framework.
+struct Coverage {
+    set: mamori_store::library::MappingSetRow,
+    company: Uuid,
+    summary: std::collections::BTreeMap<&'static str, i64>,
+    items: Vec<Covered>,
+}
+
+async fn coverage_for(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: &str,
+    company: Option<&str>,
+) -> Result<Coverage, ApiError> {
+    allowed(p, ctx, Action::Read)?;
+    let company = company_for(p, ctx, Action::Read, company)?;
+    let set_id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
     let set = state
         .store
         .mapping_sets()
@@ -641,12 +664,12 @@ pub async fn coverage(
         .find(|f| f.urn == set.source_framework_urn)
         .ok_or(ApiError::NotFound)?;
     let statuses = state.store.mapped_statuses(set.id, company).await?;
-    let mut by_source: std::collections::HashMap<&str, Vec<&mamori_store::library::MappedStatus>> =
+    let mut by_source: std::collections::HashMap<String, Vec<mamori_store::library::MappedStatus>> =
         std::collections::HashMap::new();
-    for s in &statuses {
-        by_source.entry(s.source_urn.as_str()).or_default().push(s);
+    for s in statuses {
+        by_source.entry(s.source_urn.clone()).or_default().push(s);
     }
-    let mut summary: std::collections::BTreeMap<&str, i64> = std::collections::BTreeMap::new();
+    let mut summary = std::collections::BTreeMap::new();
     let mut items = Vec::new();
     for n in state
         .store
@@ -655,7 +678,7 @@ pub async fn coverage(
         .into_iter()
         .filter(|n| n.assessable)
     {
-        let targets = by_source.get(n.urn.as_str()).cloned().unwrap_or_default();
+        let targets = by_source.remove(&n.urn).unwrap_or_default();
         // Only applicable targets count towards coverage.
         let implementations: Vec<Option<&str>> = targets
             .iter()
@@ -671,23 +694,162 @@ pub async fn coverage(
             coverage_of(&implementations)
         };
         *summary.entry(status).or_default() += 1;
-        items.push(json!({
-            "ref_id": n.ref_id,
-            "name": n.name,
-            "name_ja": n.name_ja,
-            "status": status,
-            "targets": targets.iter().map(|t| json!({
-                "ref_id": t.target_ref_id,
-                "relationship": t.relationship,
-                "applicability": t.applicability,
-                "implementation": t.implementation,
-            })).collect::<Vec<_>>(),
-        }));
+        items.push(Covered {
+            ref_id: n.ref_id,
+            name: n.name,
+            name_ja: n.name_ja,
+            status,
+            targets,
+        });
     }
+    Ok(Coverage {
+        set,
+        company,
+        summary,
+        items,
+    })
+}
+
+/// `GET /api/v1/mapping_sets/{id}/coverage?company=<id>`: the source
+/// framework's requirements seen through the company's assessments of the
+/// target framework (one it adopted): per requirement the best status of
+/// its mapped targets (`implemented`, `partial`, `open`, or `unmapped`),
+/// with a summary.
+pub async fn coverage(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Result<JsonBody<Json>, ApiError> {
+    let params = query
+        .as_deref()
+        .map(crate::context::url_pairs)
+        .unwrap_or_default();
+    let company = params
+        .iter()
+        .find(|(k, _)| k == "company")
+        .map(|(_, v)| v.as_str());
+    let c = coverage_for(&state, &ctx, &p, &id, company).await?;
+    let items: Vec<Json> = c
+        .items
+        .iter()
+        .map(|i| {
+            json!({
+                "ref_id": i.ref_id,
+                "name": i.name,
+                "name_ja": i.name_ja,
+                "status": i.status,
+                "targets": i.targets.iter().map(|t| json!({
+                    "ref_id": t.target_ref_id,
+                    "relationship": t.relationship,
+                    "applicability": t.applicability,
+                    "implementation": t.implementation,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
     Ok(JsonBody(json!({
-        "mapping_set": set,
-        "company": company,
-        "summary": summary,
+        "mapping_set": c.set,
+        "company": c.company,
+        "summary": c.summary,
         "items": items,
     })))
+}
+
+struct CoverageRow {
+    ref_id: String,
+    name: String,
+    status: &'static str,
+    status_label: String,
+    targets: String,
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+struct CoveragePage<'a> {
+    f: crate::web::Frame<'a>,
+    set: String,
+    companies: Vec<(String, String, bool)>,
+    summary: Vec<(String, i64)>,
+    rows: Vec<CoverageRow>,
+}
+
+/// `/mapping_sets/{id}?company=<id>`: the coverage as a page.
+pub async fn coverage_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let params = query
+        .as_deref()
+        .map(crate::context::url_pairs)
+        .unwrap_or_default();
+    let result = async {
+        let readable = state
+            .store
+            .companies(&p.scope(ASSESSMENTS.name, Action::Read, ctx.now))
+            .await?;
+        // The first company the reader may see, when none is asked for.
+        let company = params
+            .iter()
+            .find(|(k, _)| k == "company")
+            .map(|(_, v)| v.clone())
+            .or_else(|| readable.first().map(|c| c.id.to_string()));
+        let c = coverage_for(&state, &ctx, &p, &id, company.as_deref()).await?;
+        Ok::<_, ApiError>((c, readable))
+    }
+    .await;
+    let (c, readable) = match result {
+        Ok(r) => r,
+        Err(e) => return crate::web::error_page(&state, &ctx, e),
+    };
+    let t = ctx.t(&state);
+    let ja = ctx.lang == crate::i18n::Lang::Ja;
+    let label = |status: &str| t.tk(&["coverage", status]);
+    crate::web::render(CoveragePage {
+        f: crate::web::frame(&state, &ctx, "coverage.title"),
+        set: c.set.name.clone().unwrap_or_else(|| c.set.urn.clone()),
+        companies: readable
+            .iter()
+            .map(|x| {
+                let name = if ja { &x.name_ja } else { &x.name_en };
+                (
+                    x.id.to_string(),
+                    format!("{} {name}", x.code),
+                    x.id == c.company,
+                )
+            })
+            .collect(),
+        summary: ["implemented", "partial", "open", "unmapped"]
+            .iter()
+            .map(|s| (label(s), c.summary.get(s).copied().unwrap_or(0)))
+            .collect(),
+        rows: c
+            .items
+            .into_iter()
+            .map(|i| CoverageRow {
+                ref_id: i.ref_id.unwrap_or_default(),
+                name: i.name_ja.filter(|_| ja).or(i.name).unwrap_or_default(),
+                status: i.status,
+                status_label: label(i.status),
+                targets: i
+                    .targets
+                    .iter()
+                    .map(|m| {
+                        let status = m
+                            .implementation
+                            .as_deref()
+                            .filter(|_| m.applicability.as_deref() == Some("applicable"))
+                            .map(|v| {
+                                t.tk(&["enum", "requirement_assessments", "implementation", v])
+                            })
+                            .unwrap_or_else(|| "—".to_owned());
+                        format!("{} ({status})", m.target_ref_id.clone().unwrap_or_default())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+            .collect(),
+    })
 }

@@ -8,7 +8,7 @@ use axum::Json as JsonBody;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use mamori_domain::authz::{Action, Principal};
-use mamori_domain::registers::{RISKS, RiskMatrix};
+use mamori_domain::registers::{RISK_LEVELS, RISKS, RiskMatrix};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
@@ -20,11 +20,16 @@ use crate::{AppState, Ctx};
 /// Counts per cell: `[impact - 1][likelihood - 1]`.
 type Grid = Vec<Vec<i64>>;
 
-/// The two maps of a scope.
+/// Risks per level (low, medium, high, critical), inherent and residual.
+type Levels = [[i64; 4]; 2];
+
+/// The two maps of a scope, and the same counted per company and level
+/// (the group roll-up).
 struct Maps {
     company: Option<Uuid>,
     inherent: Grid,
     residual: Grid,
+    by_company: Vec<(Uuid, Levels)>,
 }
 
 fn company_param(query: &Option<String>) -> Result<Option<Uuid>, ApiError> {
@@ -51,17 +56,30 @@ async fn maps(
     let matrix = &state.store.settings().risk_matrix;
     let empty = vec![vec![0i64; matrix.likelihood.len()]; matrix.impact.len()];
     let mut grids = [empty.clone(), empty];
+    let mut by_company: Vec<(Uuid, Levels)> = Vec::new();
     // Rollups 1 and 2 of the risk register count its active risks by
     // inherent and by residual (likelihood, impact).
     for (n, grid) in grids.iter_mut().enumerate() {
         for c in state.store.rollup(&RISKS, n + 1, &scope, company).await? {
             // Steps beyond a matrix made smaller since are not drawn.
             let at = |v: &str| v.parse::<usize>().ok()?.checked_sub(1);
-            if let (Some(l), Some(i)) = (at(&c.key[0]), at(&c.key[1]))
-                && let Some(cell) = grid.get_mut(i).and_then(|row| row.get_mut(l))
-            {
-                *cell += c.n;
-            }
+            let (Some(l), Some(i)) = (at(&c.key[0]), at(&c.key[1])) else {
+                continue;
+            };
+            let Some(cell) = grid.get_mut(i).and_then(|row| row.get_mut(l)) else {
+                continue;
+            };
+            *cell += c.n;
+            let level = matrix.level(l as i64 + 1, i as i64 + 1);
+            let rank = RISK_LEVELS.iter().position(|r| *r == level).unwrap_or(0);
+            let at = match by_company.iter().position(|(id, _)| *id == c.company_id) {
+                Some(at) => at,
+                None => {
+                    by_company.push((c.company_id, [[0; 4]; 2]));
+                    by_company.len() - 1
+                }
+            };
+            by_company[at].1[n][rank] += c.n;
         }
     }
     let [inherent, residual] = grids;
@@ -69,21 +87,36 @@ async fn maps(
         company,
         inherent,
         residual,
+        by_company,
     })
 }
 
 /// `GET /api/v1/risks/heatmap?company=<id>`: the counts per cell,
-/// `inherent[impact - 1][likelihood - 1]`, and the same for `residual`.
+/// `inherent[impact - 1][likelihood - 1]`, the same for `residual`, and
+/// `companies`: per company, its risks per level (on the matrix in force).
 pub async fn heatmap(
     State(state): State<AppState>,
     ApiUser(ctx, p): ApiUser,
     RawQuery(query): RawQuery,
 ) -> Result<JsonBody<Json>, ApiError> {
     let m = maps(&state, &ctx, &p, company_param(&query)?).await?;
+    let per_level = |counts: &[i64; 4]| -> Json {
+        RISK_LEVELS
+            .iter()
+            .zip(counts)
+            .map(|(l, n)| ((*l).to_owned(), json!(n)))
+            .collect::<serde_json::Map<String, Json>>()
+            .into()
+    };
     Ok(JsonBody(json!({
         "company": m.company,
         "inherent": m.inherent,
         "residual": m.residual,
+        "companies": m.by_company.iter().map(|(id, levels)| json!({
+            "company_id": id,
+            "inherent": per_level(&levels[0]),
+            "residual": per_level(&levels[1]),
+        })).collect::<Vec<_>>(),
     })))
 }
 
@@ -115,6 +148,11 @@ struct HeatmapPage<'a> {
     /// highest (top down).
     likelihood: Vec<String>,
     impact: Vec<String>,
+    /// The group roll-up (shown for more than one company): level names,
+    /// then per company its label and, inherent then residual, each
+    /// level's count with the link to those risks.
+    levels: Vec<String>,
+    rollup: Vec<(String, Vec<(i64, String)>)>,
 }
 
 /// Cell size and the room left of and below the grid for labels.
@@ -230,6 +268,38 @@ pub async fn heatmap_page(
             .collect(),
         likelihood: steps("likelihood"),
         impact: steps("impact").into_iter().rev().collect(),
+        levels: RISK_LEVELS
+            .iter()
+            .map(|l| t.tk(&["enum", "risks", "inherent_level", l]))
+            .collect(),
+        rollup: if m.company.is_none() {
+            let mut rows: Vec<(String, Vec<(i64, String)>)> = visible
+                .iter()
+                .filter_map(|c| {
+                    let (_, levels) = m.by_company.iter().find(|(id, _)| *id == c.id)?;
+                    let name = if ja { &c.name_ja } else { &c.name_en };
+                    let cells = ["inherent_level", "residual_level"]
+                        .iter()
+                        .zip(levels)
+                        .flat_map(|(field, counts)| {
+                            RISK_LEVELS.iter().zip(counts).map(move |(level, n)| {
+                                let pairs = [
+                                    ((*field).to_owned(), (*level).to_owned()),
+                                    ("company".to_owned(), c.id.to_string()),
+                                ];
+                                (*n, format!("/r/risks?{}", crate::web::query_string(&pairs)))
+                            })
+                        })
+                        .collect();
+                    Some((format!("{} {name}", c.code), cells))
+                })
+                .collect();
+            rows.sort();
+            // A roll-up of one company says nothing the maps do not.
+            if rows.len() > 1 { rows } else { Vec::new() }
+        } else {
+            Vec::new()
+        },
     };
     match page.render() {
         Ok(html) => axum::response::Html(html).into_response(),

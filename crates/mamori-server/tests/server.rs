@@ -2820,6 +2820,26 @@ async fn risks_flow(b: Backend) {
         "ten demo risks and the new one"
     );
     assert_eq!(total(&map["inherent"]), 4);
+    // The group roll-up: per company, its risks per level, adding up.
+    let companies = group["companies"].as_array().expect("companies");
+    let sum = |c: &Value, side: &str| -> i64 {
+        c[side]
+            .as_object()
+            .expect("levels")
+            .values()
+            .filter_map(Value::as_i64)
+            .sum()
+    };
+    assert_eq!(
+        companies.iter().map(|c| sum(c, "inherent")).sum::<i64>(),
+        11
+    );
+    let air_row = companies
+        .iter()
+        .find(|c| c["company_id"] == json!(air))
+        .expect("AIR");
+    assert_eq!(sum(air_row, "inherent"), 4);
+    assert_eq!(sum(air_row, "residual"), total(&map["residual"]));
     let only_air = app
         .api(
             &ciso,
@@ -2872,6 +2892,15 @@ async fn risks_flow(b: Backend) {
         list_page.contains("/risks/heatmap"),
         "the list links its heat map"
     );
+    let (group_cookie, _) = app.login("hd-risk", PASSWORD).await;
+    let group_page = app.page("/risks/heatmap", Some(&group_cookie)).await.text();
+    assert!(group_page.contains("data-company=\"AIR "), "{group_page}");
+    assert!(
+        group_page.contains(&format!("inherent_level=critical&#38;company={air}"))
+            || group_page.contains(&format!("inherent_level=high&#38;company={air}")),
+        "a count links to its risks"
+    );
+    assert!(!html.contains("data-company="), "one company: no roll-up");
     // An acceptance that has run out shows as overdue on the risk's page.
     let person = app
         .api(
@@ -3154,6 +3183,30 @@ async fn library_flow(b: Backend) {
         .filter_map(Value::as_i64)
         .sum();
     assert_eq!(counted, nist_assessable);
+    // The same as a page, reached from the frameworks page.
+    let (cookie, _) = app.login("air-lib", PASSWORD).await;
+    let frameworks_page = app.page("/frameworks", Some(&cookie)).await.text();
+    assert!(
+        frameworks_page.contains(&format!("/mapping_sets/{forward}")),
+        "{frameworks_page}"
+    );
+    let page = app
+        .page(
+            &format!("/mapping_sets/{forward}?company={air}"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert_eq!(
+        page.matches("<tr data-status=").count() as i64,
+        nist_assessable
+    );
+    assert_eq!(
+        page.matches("data-status=\"implemented\"").count() as i64,
+        coverage["summary"]["implemented"].as_i64().unwrap_or(0)
+    );
+    assert!(page.contains("GV.OC-01"));
     assert_eq!(
         app.api(
             &employee,
