@@ -117,6 +117,20 @@ with sync_playwright() as p:
     check("a heat-map cell opens the risks it counts",
           "inherent_likelihood=4" in page.url and "標的型メール" in page.locator("main").inner_text(),
           page.url)
+    page.click("table.list tbody tr td a")
+    page.wait_for_load_state("networkidle")
+    check("a risk's page lists the controls that treat it",
+          page.locator("section.links tbody tr").count() == 2, page.locator("main").inner_text()[-400:])
+    page.fill("section.links input[name=record]", "CTL-000001")
+    page.click("section.links form.inline button")
+    page.wait_for_load_state("networkidle")
+    check("a control links from the risk's page",
+          page.locator("section.links tbody tr").count() == 3
+          and "CTL-000001" in page.locator("section.links").inner_text(),
+          page.locator("main").inner_text()[-400:])
+    page.goto(BASE + "/risks/heatmap")
+    check("the group roll-up sits below the maps, per company and level",
+          page.locator("table.rollup tbody tr").count() >= 2)
 
     page.goto(BASE + "/frameworks")
     iso = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -154,6 +168,17 @@ with sync_playwright() as p:
     check("the dashboard shows implementation by framework, top risks and what is overdue",
           page.locator("td[data-percent]").count() >= 1 and page.locator(".tile.alert").count() >= 1
           and "標的型メール" in page.locator("main").inner_text())
+
+    page.goto(BASE + "/campaigns")
+    page.fill("input[name=name]", "2026年度 ISMS 自己評価")
+    page.select_option("select[name=framework]", index=0)
+    page.fill("input[name=due_date]", "2027-01-31")
+    page.click("form.record button.primary")
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=os.environ.get("UI_SHOTS", "/tmp") + "/campaign.png", full_page=True)
+    check("a campaign launches across the companies with progress per company",
+          "/campaigns/" in page.url and page.locator("td[data-progress]").count() >= 5,
+          page.url + " " + page.locator("main").inner_text()[:300])
 
     check("no console errors (CSP violations, missing files)", not console_errors, "; ".join(console_errors))
     browser.close()
