@@ -121,8 +121,9 @@ with sync_playwright() as p:
     page.wait_for_load_state("networkidle")
     check("a risk's page lists the controls that treat it",
           page.locator("section.links tbody tr").count() == 2, page.locator("main").inner_text()[-400:])
+    page.select_option("section.links select[name=register]", "controls")
     page.fill("section.links input[name=record]", "CTL-000001")
-    page.click("section.links form.inline button")
+    page.click("section.links form[action$='/links'] button")
     page.wait_for_load_state("networkidle")
     check("a control links from the risk's page",
           page.locator("section.links tbody tr").count() == 3
@@ -168,6 +169,16 @@ with sync_playwright() as p:
     check("the dashboard shows implementation by framework, top risks and what is overdue",
           page.locator("td[data-percent]").count() >= 1 and page.locator(".tile.alert").count() >= 1
           and "標的型メール" in page.locator("main").inner_text())
+
+    page.goto(BASE + "/r/alerts?level=high")
+    page.click("table.list tbody tr td a")
+    page.wait_for_load_state("networkidle")
+    page.click("section.escalate button.primary")
+    page.wait_for_load_state("networkidle")
+    check("an alert escalates into a new incident with its timeline",
+          "/r/incidents/" in page.url and page.locator("section.timeline li").count() >= 1
+          and page.locator("section.links tbody tr").count() == 1,
+          page.url + " " + page.locator("main").inner_text()[:300])
 
     page.goto(BASE + "/campaigns")
     page.fill("input[name=name]", "2026年度 ISMS 自己評価")

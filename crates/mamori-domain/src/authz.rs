@@ -152,6 +152,21 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "controls", READ_EXPORT),
     (Role::Employee, "controls", NOTHING),
     (Role::Hr, "controls", NOTHING),
+    // Incidents: the CSIRT handles them group-wide; each company's officers
+    // report and follow their own.
+    (Role::Admin, "incidents", EVERYTHING),
+    (Role::CisoOffice, "incidents", EVERYTHING),
+    (Role::Csirt, "incidents", EVERYTHING),
+    (
+        Role::SecurityOfficer,
+        "incidents",
+        &[Read, Create, Update, Export],
+    ),
+    (Role::CommitteeMember, "incidents", READ_EXPORT),
+    (Role::InternalAuditor, "incidents", READ_EXPORT),
+    (Role::ExternalAuditor, "incidents", READ),
+    (Role::Employee, "incidents", NOTHING),
+    (Role::Hr, "incidents", NOTHING),
     // Compliance assessments come from campaigns the CISO office launches
     // (Create); each company's officers work and submit their own.
     (Role::Admin, "compliance_assessments", EVERYTHING),

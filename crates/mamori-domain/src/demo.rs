@@ -715,13 +715,13 @@ const USERS: &[UserSpec] = &[
 // Random numbers
 // ---------------------------------------------------------------------------
 
-/// SplitMix64: tiny, fast and good enough for demo data.
-struct SplitMix64 {
+/// SplitMix64: tiny, fast and good enough for demo data and test walks.
+pub(crate) struct SplitMix64 {
     state: u64,
 }
 
 impl SplitMix64 {
-    fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
@@ -734,7 +734,7 @@ impl SplitMix64 {
     }
 
     /// A number in `0..n` (0 when `n` is 0); the bias is negligible for small `n`.
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 

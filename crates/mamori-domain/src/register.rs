@@ -106,6 +106,9 @@ pub struct FieldSpec {
     /// to. A change to any other value is refused, and forms offer only the
     /// allowed moves.
     pub moves: Option<Moves>,
+    /// For a field with a lifecycle: the field that must carry the reason
+    /// for every move, given in the same change (an incident's status).
+    pub reason: Option<&'static str>,
 }
 
 /// A lifecycle: `(from, [to, …])` for every value of an enum.
@@ -122,6 +125,7 @@ impl FieldSpec {
             filter: false,
             system: false,
             moves: None,
+            reason: None,
         }
     }
     pub const fn required(mut self) -> Self {
@@ -148,6 +152,10 @@ impl FieldSpec {
         self.moves = Some(moves);
         self
     }
+    pub const fn reason(mut self, field: &'static str) -> Self {
+        self.reason = Some(field);
+        self
+    }
 
     /// The values a field with a lifecycle may take when it holds `current`
     /// (`current` first); `None` for a field without one.
@@ -170,8 +178,11 @@ impl FieldSpec {
 pub struct RegisterSpec {
     pub name: &'static str,
     pub table: &'static str,
-    /// Human references are `PREFIX-000123`.
+    /// Human references are `PREFIX-000123`, or with `ref_yearly`
+    /// `PREFIX-2026-0042`, numbered afresh each calendar year in the
+    /// group's zone.
     pub ref_prefix: &'static str,
+    pub ref_yearly: bool,
     pub fields: &'static [FieldSpec],
     /// Fields joined to label a record in lists and references.
     pub title_fields: &'static [&'static str],
@@ -415,14 +426,29 @@ impl RegisterSpec {
         errors
     }
 
-    /// Rules on a change: every field with a lifecycle may only make one of
-    /// its moves.
-    pub fn check_change(&self, before: &Record, after: &Record) -> Vec<FieldError> {
+    /// Rules on a change (`changes`, as asked, turned `before` into
+    /// `after`): every field with a lifecycle may only make one of its
+    /// moves, and a move that needs a reason carries one in the change.
+    pub fn check_change(
+        &self,
+        before: &Record,
+        after: &Record,
+        changes: &Record,
+    ) -> Vec<FieldError> {
         let mut errors = Vec::new();
         for field in self.fields {
             let (Some(from), Some(to)) = (before.text(field.name), after.text(field.name)) else {
                 continue;
             };
+            if let Some(reason) = field.reason
+                && from != to
+                && changes.text(reason).is_none_or(|r| r.trim().is_empty())
+            {
+                errors.push(FieldError::new(
+                    reason,
+                    format!("is required to move {} from {from} to {to}", field.name),
+                ));
+            }
             let Some(allowed) = field.next_values(from) else {
                 continue;
             };

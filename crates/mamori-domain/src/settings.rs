@@ -9,10 +9,23 @@ use serde::{Deserialize, Serialize};
 use crate::registers::{Questionnaire, RiskMatrix};
 
 /// Everything a register's rules may read besides the record itself.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegisterSettings {
     pub risk_matrix: RiskMatrix,
     pub cloud_questionnaire: Questionnaire,
+    /// The group's time zone: the year of a yearly reference number
+    /// (`INC-2026-0042`) is the year there when the record is made.
+    pub zone: chrono_tz::Tz,
+}
+
+impl Default for RegisterSettings {
+    fn default() -> Self {
+        RegisterSettings {
+            risk_matrix: RiskMatrix::default(),
+            cloud_questionnaire: Questionnaire::default(),
+            zone: chrono_tz::Asia::Tokyo,
+        }
+    }
 }
 
 impl RegisterSettings {

@@ -109,6 +109,8 @@ impl Config {
         RegisterSettings {
             risk_matrix: self.risk_matrix.clone(),
             cloud_questionnaire: self.cloud_questionnaire.clone(),
+            // An unknown zone is refused by validate(); Tokyo until then.
+            zone: self.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod detection;
 pub mod error;
 mod evidence;
 pub mod i18n;
+mod incident;
 pub mod kernel;
 mod library;
 mod links;
@@ -148,6 +149,12 @@ pub fn router(state: AppState) -> Router {
             get(links::list).post(links::create),
         )
         .route("/v1/links/{id}", axum::routing::delete(links::delete))
+        .route("/v1/alerts/escalate", post(incident::escalate_api))
+        .route(
+            "/v1/{register}/{id}/notes",
+            get(incident::notes).post(incident::create_note),
+        )
+        .route("/v1/{register}/{id}/timeline", get(incident::timeline_api))
         .route("/v1/{register}/{id}/archive", post(api::archive))
         .route("/v1/{register}/{id}/restore", post(api::restore));
     let app = Router::new()
@@ -178,6 +185,8 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}", get(web::edit_page).post(web::update))
         .route("/r/{register}/{id}/evidence", post(evidence::upload_form))
         .route("/r/{register}/{id}/links", post(links::create_form))
+        .route("/r/{register}/{id}/notes", post(incident::note_form))
+        .route("/r/alerts/{id}/escalate", post(incident::escalate_form))
         .route(
             "/r/{register}/{id}/links/{link}/delete",
             post(links::delete_form),

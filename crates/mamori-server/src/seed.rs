@@ -331,6 +331,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .ok_or("the demo group has no ground-handling staff")?;
     demo_risks(store, &ids, &approver, &actor, now).await?;
     demo_controls(store, &ids, &actor, now).await?;
+    demo_incidents(store, &ids, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -629,6 +630,74 @@ async fn demo_controls(
             .map_err(|e| e.to_string())?;
     }
     Ok(())
+}
+
+/// The airline's incidents: the two attacks it suffered, and a drill.
+/// (title, category, severity, status, reason, days ago, exercise)
+const DEMO_INCIDENTS: &[(&str, &str, &str, &str, &str, i64, bool)] = &[
+    (
+        "マイレージ口座への不正ログイン(リスト型攻撃)",
+        "account_takeover",
+        "critical",
+        "closed",
+        "多要素認証の導入と検知ルールの稼働を確認し終結",
+        200,
+        false,
+    ),
+    (
+        "標的型メールによる端末感染と顧客情報の流出",
+        "data_leak",
+        "critical",
+        "post_incident",
+        "復旧完了。再発防止策を策定中",
+        120,
+        false,
+    ),
+    (
+        "CSIRT 訓練 2026年度上期(標的型メール)",
+        "phishing",
+        "medium",
+        "closed",
+        "訓練終了。振り返りを実施",
+        60,
+        true,
+    ),
+];
+
+async fn demo_incidents(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::INCIDENTS;
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let rows = DEMO_INCIDENTS
+        .iter()
+        .enumerate()
+        .map(
+            |(i, (title, category, severity, status, reason, days, exercise))| {
+                let mut r = Record::default();
+                r.values.insert("title", text(title));
+                r.values.insert("category", text(category));
+                r.values.insert("severity", text(severity));
+                r.values.insert("status", text(status));
+                r.values.insert("status_reason", text(reason));
+                r.values.insert("exercise", Value::Bool(*exercise));
+                r.values.insert(
+                    "detected_at",
+                    Value::Time(now - chrono::Duration::days(*days)),
+                );
+                ImportRow {
+                    line: i + 1,
+                    company_id: air,
+                    ref_no: None,
+                    record: r,
+                }
+            },
+        )
+        .collect();
+    import_demo(store, &INCIDENTS, rows, actor, now, "incidents").await
 }
 
 /// Loads [`DEMO_RISKS`]; the accepted one carries its acceptance.

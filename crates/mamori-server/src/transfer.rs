@@ -99,6 +99,14 @@ fn rows(
                                 .to_owned()
                         }));
                     }
+                    // Instants in the reader's zone with their offset, so a
+                    // file reads naturally and imports back unchanged.
+                    (FieldKind::DateTime, _) => row.push(match s.record.get(f.name) {
+                        mamori_domain::register::Value::Time(t) => t
+                            .with_timezone(&tz)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+                        _ => String::new(),
+                    }),
                     _ => row.push(kernel::text_value(f, s, tz)),
                 }
             }

@@ -1367,6 +1367,15 @@ struct FormPage<'a> {
     /// (name, label) and whether the reader may link.
     links: Vec<LinkView>,
     link_registers: Vec<(String, String)>,
+    /// For registers that keep history: what happened, newest first, and
+    /// whether the reader may write a note.
+    timeline: Vec<crate::incident::TimelineEntry>,
+    can_note: bool,
+    /// On an alert's page: the escalate form's choices (category, severity),
+    /// empty when the reader may not escalate.
+    escalate: Vec<(String, String)>,
+    severities: Vec<(String, String)>,
+    escalate_title: String,
 }
 
 /// A linked record as the record page lists it.
@@ -1634,6 +1643,11 @@ pub async fn new_page(
             can_attach: false,
             links: Vec::new(),
             link_registers: Vec::new(),
+            timeline: Vec::new(),
+            can_note: false,
+            escalate: Vec::new(),
+            severities: Vec::new(),
+            escalate_title: String::new(),
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -1754,6 +1768,11 @@ async fn redisplay(
         can_attach: false,
         links: Vec::new(),
         link_registers: Vec::new(),
+        timeline: Vec::new(),
+        can_note: false,
+        escalate: Vec::new(),
+        severities: Vec::new(),
+        escalate_title: String::new(),
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -1848,6 +1867,31 @@ pub async fn edit_page(
     } else {
         Vec::new()
     };
+    let timeline = if spec.history {
+        crate::incident::timeline(&state, &ctx, spec, stored.id)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let may_escalate = spec.name == registers::ALERTS.name
+        && can_edit
+        && p.scope(registers::INCIDENTS.name, Action::Create, ctx.now)
+            .contains(stored.company_id);
+    let options = |field: &str, values: &[&str]| -> Vec<(String, String)> {
+        values
+            .iter()
+            .map(|v| ((*v).to_owned(), t.tk(&["enum", "incidents", field, v])))
+            .collect()
+    };
+    let (escalate, severities) = if may_escalate {
+        (
+            options("category", registers::INCIDENT_CATEGORIES),
+            options("severity", registers::INCIDENT_SEVERITIES),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let today = ctx.now.with_timezone(&ctx.tz).date_naive();
     let notices: Vec<String> = (spec.notices)(&stored.record, today)
         .into_iter()
@@ -1879,6 +1923,11 @@ pub async fn edit_page(
         can_attach: can_edit,
         links,
         link_registers,
+        can_note: can_edit && spec.history,
+        timeline,
+        escalate,
+        severities,
+        escalate_title: stored.record.text("title").unwrap_or_default().to_owned(),
     })
 }
 

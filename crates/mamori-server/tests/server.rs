@@ -1090,6 +1090,10 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "incidents" => json!({
+            "company_id": company, "title": "試験インシデント", "category": "malware", "severity": "high",
+            "status": "detected", "detected_at": "2026-11-28T09:00:00+09:00"
+        }),
         "controls" => {
             json!({ "company_id": company, "name": format!("試験管理策 {}", &n[24..]), "status": "planned" })
         }
@@ -1164,6 +1168,9 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "incidents" => format!(
+            "company,title,category,severity,status,detected_at\n{company},取込インシデント,malware,high,detected,2026-11-28T09:00:00+09:00\n"
+        ),
         "controls" => format!("company,name,status\n{company},取込管理策,planned\n"),
         "requirement_assessments" => format!("company,applicability\n{company},applicable\n"),
         "compliance_assessments" => format!("company,status\n{company},not_started\n"),
@@ -3881,6 +3888,257 @@ async fn links_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(controls_link_with_risks_from_either_end, links_flow);
+/// Raises alerts in a company as detection would; their ids.
+async fn raise_alerts(app: &TestApp, company: Uuid, keys: &[&str]) -> Vec<Uuid> {
+    let alerts: Vec<mamori_store::alerts::NewAlert> = keys
+        .iter()
+        .map(|key| mamori_store::alerts::NewAlert {
+            dedup_key: (*key).to_owned(),
+            title: format!("リスト型攻撃の疑い {key}"),
+            rule_id: Some("mamori-credential-stuffing".into()),
+            level: "high".into(),
+            tags: vec!["attack.t1110.004".into()],
+            detail: None,
+            seen_at: Utc::now(),
+        })
+        .collect();
+    app.store
+        .record_alerts(company, &alerts, &Actor::system("test"), Utc::now())
+        .await
+        .expect("alerts")
+        .created
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .collect()
+}
+
+/// Incidents: yearly references, a lifecycle whose every move needs a
+/// reason, a timeline with notes, and alerts escalated into them.
+async fn incident_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("csirt-inc", Role::Csirt, None, PASSWORD).await;
+    let (_, gnd) = app
+        .user("gnd-inc", Role::SecurityOfficer, Some("GND"), PASSWORD)
+        .await;
+    let (air, gnd_id) = (app.company_id("AIR").await, app.company_id("GND").await);
+    let year = Utc::now()
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y");
+    let opened = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(json!({
+                "company_id": air, "title": "顧客情報システムへの不審な接続", "category": "unauthorized_access",
+                "severity": "high", "status": "detected", "detected_at": "2026-11-28T09:00:00+09:00"
+            })),
+        )
+        .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text());
+    let incident = opened.json();
+    // The demo's three are 0001 to 0003.
+    assert_eq!(incident["ref_no"], format!("INC-{year}-0004"));
+    let path = format!("/api/v1/incidents/{}", incident["id"].as_str().expect("id"));
+    let patch = |body: Value| {
+        let (app, csirt, path) = (&app, csirt.clone(), path.clone());
+        async move { app.api(&csirt, Method::PATCH, &path, Some(body)).await }
+    };
+    // A phase cannot be skipped, and a move needs its reason.
+    let skipped =
+        patch(json!({ "version": 1, "status": "containment", "status_reason": "急ぐ" })).await;
+    assert_eq!(skipped.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bare = patch(json!({ "version": 1, "status": "triage" })).await;
+    assert_eq!(bare.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(bare.text().contains("status_reason"), "{}", bare.text());
+    let moved = patch(json!({ "version": 1, "status": "triage", "status_reason": "CSIRT が受付、影響範囲を確認中" })).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let note = app
+        .api(
+            &csirt,
+            Method::POST,
+            &format!("{path}/notes"),
+            Some(json!({ "body": "プロキシログを保全した" })),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.text());
+    let empty = app
+        .api(
+            &csirt,
+            Method::POST,
+            &format!("{path}/notes"),
+            Some(json!({ "body": "  " })),
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let timeline = app
+        .api(&csirt, Method::GET, &format!("{path}/timeline"), None)
+        .await
+        .json();
+    let items = timeline["items"].as_array().expect("items");
+    assert_eq!(items.len(), 3, "{timeline}");
+    assert_eq!(items[0]["text"], "プロキシログを保全した");
+    assert!(
+        items[1]["what"].as_str().expect("what").contains("→"),
+        "{timeline}"
+    );
+    assert_eq!(items[1]["text"], "CSIRT が受付、影響範囲を確認中");
+    assert_eq!(items[1]["by"], "csirt-inc");
+    // Alerts escalate into a new incident, or onto one that exists.
+    let raised = raise_alerts(&app, air, &["esc-1", "esc-2", "esc-3"]).await;
+    let escalated = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts/escalate",
+            Some(json!({
+                "alerts": [raised[0], raised[1]], "title": "マイレージ口座へのリスト型攻撃",
+                "category": "account_takeover", "severity": "critical"
+            })),
+        )
+        .await;
+    assert_eq!(escalated.status, StatusCode::OK, "{}", escalated.text());
+    let second = escalated.json();
+    assert_eq!(second["ref_no"], format!("INC-{year}-0005"));
+    assert_eq!(second["status"], "detected");
+    let onto = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts/escalate",
+            Some(json!({ "alerts": [raised[2]], "incident": second["ref_no"] })),
+        )
+        .await;
+    assert_eq!(onto.status, StatusCode::OK, "{}", onto.text());
+    let links = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!(
+                "/api/v1/incidents/{}/links",
+                second["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(links["items"].as_array().map(Vec::len), Some(3), "{links}");
+    for id in &raised {
+        let alert = app
+            .api(&csirt, Method::GET, &format!("/api/v1/alerts/{id}"), None)
+            .await
+            .json();
+        assert_eq!(alert["status"], "escalated");
+    }
+    // Another company's alert does not join; nor does the other officer see them.
+    let theirs = raise_alerts(&app, gnd_id, &["esc-gnd"]).await;
+    let across = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts/escalate",
+            Some(json!({ "alerts": [theirs[0]], "incident": second["ref_no"] })),
+        )
+        .await;
+    assert_eq!(
+        across.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        across.text()
+    );
+    let unseen = app
+        .api(
+            &gnd,
+            Method::POST,
+            "/api/v1/alerts/escalate",
+            Some(json!({ "alerts": [raised[0]], "title": "x", "category": "other", "severity": "low" })),
+        )
+        .await;
+    assert_eq!(unseen.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.api(
+            &csirt,
+            Method::POST,
+            "/api/v1/alerts/escalate",
+            Some(json!({ "alerts": [] }))
+        )
+        .await
+        .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    // An exercise is marked, and filtered out of the real ones.
+    let drill = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(json!({
+                "company_id": air, "title": "CSIRT 訓練: 標的型メール", "category": "phishing", "severity": "medium",
+                "status": "detected", "detected_at": "2026-11-28T10:00:00+09:00", "exercise": true
+            })),
+        )
+        .await;
+    assert_eq!(drill.status, StatusCode::CREATED);
+    let real = app
+        .api(
+            &csirt,
+            Method::GET,
+            "/api/v1/incidents?exercise=false&count=true",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(real["total"], 4, "the demo's two real ones and these two");
+    // The pages: the incident's timeline and links; the alert's escalate form.
+    let (cookie, csrf) = app.login("csirt-inc", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/incidents/{}", incident["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("プロキシログを保全した") && page.contains("CSIRT が受付"),
+        "{page}"
+    );
+    let fresh = raise_alerts(&app, air, &["esc-form"]).await;
+    let alert_page = app
+        .page(&format!("/r/alerts/{}", fresh[0]), Some(&cookie))
+        .await
+        .text();
+    assert!(
+        alert_page.contains(&format!("/r/alerts/{}/escalate", fresh[0])),
+        "{alert_page}"
+    );
+    let by_form = app
+        .form(
+            &format!("/r/alerts/{}/escalate", fresh[0]),
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("incident", ""),
+                ("title", "フォームから起票"),
+                ("category", "malware"),
+                ("severity", "high"),
+            ],
+        )
+        .await;
+    assert_eq!(by_form.status, StatusCode::SEE_OTHER, "{}", by_form.text());
+    let noted = app
+        .form(
+            &format!(
+                "/r/incidents/{}/notes",
+                incident["id"].as_str().expect("id")
+            ),
+            Some(&cookie),
+            &[("csrf", &csrf), ("body", "経営層へ第一報")],
+        )
+        .await;
+    assert_eq!(noted.status, StatusCode::SEE_OTHER);
+    app.finish().await;
+}
+on_every_backend!(incidents_lifecycle_timeline_and_escalation, incident_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

@@ -99,7 +99,7 @@ impl Store {
                     None => {
                         let id = Uuid::now_v7();
                         let record = a.record();
-                        let ref_no = insert_record!(spec, &mut tx, id, company_id, &record, actor, now)?;
+                        let ref_no = insert_record!(spec, &self.settings, &mut tx, id, company_id, &record, actor, now)?;
                         recorded.new += 1;
                         recorded.created.push((id, ref_no, position));
                     }

@@ -104,13 +104,13 @@ impl Store {
             entry.detail = Some(format!("framework={} companies={}", new.framework_id, new.companies.len()));
             tx.append_audit(&entry, now).await?;
             for company in &new.companies {
-                adopt!(&mut tx, *company, new.framework_id, actor, now)?;
+                adopt!(&self.settings, &mut tx, *company, new.framework_id, actor, now)?;
                 let mut record = Record::default();
                 record.values.insert("campaign", Value::Ref(RefValue::Id(id)));
                 record.values.insert("framework", Value::Ref(RefValue::Id(new.framework_id)));
                 record.values.insert("status", Value::Text("not_started".into()));
                 record.values.insert("due_date", Value::Date(new.due_date));
-                insert_record!(spec, &mut tx, Uuid::now_v7(), *company, &record, actor, now)?;
+                insert_record!(spec, &self.settings, &mut tx, Uuid::now_v7(), *company, &record, actor, now)?;
             }
             Ok(())
         })?;

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod campaigns;
 mod error;
 pub mod evidence;
+pub mod incidents;
 pub mod library;
 pub mod links;
 mod migrate;

@@ -262,7 +262,7 @@ impl Store {
 /// requirement assessment per assessable requirement it does not have yet
 /// (applicable, not started); evaluates to how many were made.
 macro_rules! adopt {
-    ($conn:expr, $company_id:expr, $framework_id:expr, $actor:expr, $now:expr) => {{
+    ($settings:expr, $conn:expr, $company_id:expr, $framework_id:expr, $actor:expr, $now:expr) => {{
         use mamori_domain::register::{Record, RefValue, RegisterSpec, Value};
         let spec: &RegisterSpec = &mamori_domain::registers::REQUIREMENT_ASSESSMENTS;
         let (company_id, framework_id): (uuid::Uuid, uuid::Uuid) = ($company_id, $framework_id);
@@ -288,7 +288,7 @@ macro_rules! adopt {
             record.values.insert("framework", Value::Ref(RefValue::Id(framework_id)));
             record.values.insert("applicability", Value::Text("applicable".into()));
             record.values.insert("implementation", Value::Text("not_started".into()));
-            $crate::records::insert_record!(spec, $conn, uuid::Uuid::now_v7(), company_id, &record, $actor, $now)?;
+            $crate::records::insert_record!(spec, $settings, $conn, uuid::Uuid::now_v7(), company_id, &record, $actor, $now)?;
         }
         let made: $crate::Result<usize> = Ok(nodes.len());
         made
@@ -310,7 +310,7 @@ impl Store {
     ) -> Result<usize> {
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
-            adopt!(&mut tx, company_id, framework_id, actor, now)
+            adopt!(&self.settings, &mut tx, company_id, framework_id, actor, now)
         })
     }
 }

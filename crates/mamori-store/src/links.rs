@@ -13,6 +13,7 @@ use sqlx::AssertSqlSafe;
 use uuid::Uuid;
 
 use crate::audit::Append;
+use crate::incidents::insert_link;
 use crate::users::Actor;
 use crate::{Result, Store, StoreError, with_pool, with_tx};
 
@@ -57,8 +58,7 @@ impl Store {
                 format!("{} records are not linked with {}", from.0.name, to.0.name),
             )]));
         }
-        let id = Uuid::now_v7();
-        with_tx!(self, tx => {
+        let id = with_tx!(self, tx => {
             tx.lock_for_write().await?;
             let mut companies = Vec::new();
             for (spec, record) in [from, to] {
@@ -78,38 +78,8 @@ impl Store {
                 )]));
             }
             // One link per pair, whichever end it was made from.
-            let existing: Option<Uuid> = sqlx::query_scalar(
-                "SELECT id FROM record_links WHERE (from_register = $1 AND from_id = $2 AND to_register = $3 AND to_id = $4) \
-                 OR (from_register = $3 AND from_id = $4 AND to_register = $1 AND to_id = $2)",
-            )
-            .bind(from.0.name)
-            .bind(from.1)
-            .bind(to.0.name)
-            .bind(to.1)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if existing.is_some() {
-                return Err(StoreError::Duplicate("record_links".into()));
-            }
-            sqlx::query(
-                "INSERT INTO record_links (id, company_id, from_register, from_id, to_register, to_id, created_at, created_by) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-            )
-            .bind(id)
-            .bind(companies[0])
-            .bind(from.0.name)
-            .bind(from.1)
-            .bind(to.0.name)
-            .bind(to.1)
-            .bind(now)
-            .bind(&actor.name)
-            .execute(&mut *tx)
-            .await?;
-            let mut entry = actor.entry("link", from.0.name, Some(from.1));
-            entry.company_id = Some(companies[0]);
-            entry.detail = Some(format!("{} {}", to.0.name, to.1));
-            tx.append_audit(&entry, now).await?;
-            Ok(())
+            let id = insert_link!(&mut tx, companies[0], from, to, actor, now)?;
+            Ok(id)
         })?;
         self.link(id).await?.ok_or(StoreError::NotFound)
     }

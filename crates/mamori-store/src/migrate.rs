@@ -95,6 +95,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_controls_links.sql"),
         postgres: include_str!("../migrations/postgres/0014_controls_links.sql"),
     },
+    Migration {
+        version: 15,
+        name: "incidents",
+        sqlite: include_str!("../migrations/sqlite/0015_incidents.sql"),
+        postgres: include_str!("../migrations/postgres/0015_incidents.sql"),
+    },
 ];
 
 impl Store {
@@ -314,6 +320,53 @@ mod tests {
             .execute(&pool)
             .await
             .expect("drop db");
+    }
+
+    /// Yearly references count afresh at midnight in the group's zone (JST),
+    /// not UTC's.
+    async fn yearly_references_turn_at_midnight_jst(store: Store) {
+        use mamori_domain::register::{Record, Value};
+        use mamori_domain::registers::INCIDENTS;
+        store.migrate().await.expect("migrate");
+        let company = Uuid::now_v7();
+        with_pool!(store, pool => {
+            sqlx::query("INSERT INTO companies (id, code, name_ja, name_en, is_holding, created_at) VALUES ($1, 'AIR', '航空', 'Air', $2, $3)")
+                .bind(company).bind(false).bind(Utc::now()).execute(pool).await.expect("company");
+        });
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("instant")
+                .with_timezone(&Utc)
+        };
+        let mut refs = Vec::new();
+        for now in [
+            "2026-12-31T14:59:59Z",
+            "2026-12-31T15:00:00Z",
+            "2027-01-01T03:00:00Z",
+        ] {
+            let mut r = Record::default();
+            for (k, v) in [
+                ("title", "年越し"),
+                ("category", "malware"),
+                ("severity", "low"),
+                ("status", "detected"),
+            ] {
+                r.values.insert(k, Value::Text(v.into()));
+            }
+            r.values.insert("detected_at", Value::Time(at(now)));
+            let stored = store
+                .create_record(&INCIDENTS, company, r, &Actor::system("test"), at(now))
+                .await
+                .expect("create");
+            refs.push(stored.ref_no);
+        }
+        assert_eq!(refs, ["INC-2026-0001", "INC-2027-0001", "INC-2027-0002"]);
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn yearly_references_on_each_backend() {
+        on_each_backend(yearly_references_turn_at_midnight_jst).await;
     }
 
     #[tokio::test]

@@ -18,8 +18,10 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::audit::{Append, sha256_hex};
+use crate::incidents::{EscalateTo, insert_link};
 use crate::users::Actor;
 use crate::{Dialect, Result, Store, StoreError, bind_values, with_pool, with_tx};
+use mamori_domain::registers::{ALERTS, INCIDENTS};
 
 /// A value bound to a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,7 +170,7 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
     }
 }
 
-fn select_sql(spec: &RegisterSpec) -> String {
+pub(crate) fn select_sql(spec: &RegisterSpec) -> String {
     let mut cols = vec![COMMON.to_owned()];
     for f in spec.fields {
         cols.push(format!("t.{}", f.name));
@@ -576,7 +578,7 @@ impl Store {
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
             let record = resolve_and_check!(spec, &self.settings, &mut tx, company_id, record)?;
-            insert_record!(spec, &mut tx, id, company_id, &record, actor, now)?;
+            insert_record!(spec, &self.settings, &mut tx, id, company_id, &record, actor, now)?;
             Ok(())
         })?;
         self.get_record(spec, id, &Scope::All).await
@@ -630,7 +632,7 @@ impl Store {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            keep_history!(spec, &mut tx, id, current.company_id, current.version + 1, now, archive, &current.record)?;
+            keep_history!(spec, &mut tx, id, current.company_id, current.version + 1, now, archive, &current.record, actor)?;
             let was_active = current.archived_at.is_none();
             let (counted, counts) = (was_active.then_some(&current.record), (!archive).then_some(&current.record));
             crate::rollups::apply_rollups!(spec, &mut tx, current.company_id, counted, counts)?;
@@ -676,7 +678,7 @@ impl Store {
                     }
                     Some(_) => Err(StoreError::Invalid(vec![FieldError::new("ref_no", "belongs to another company")])),
                     None => match resolve_and_check!(spec, &self.settings, &mut sp, row.company_id, row.record) {
-                        Ok(record) => insert_record!(spec, &mut sp, Uuid::now_v7(), row.company_id, &record, actor, now).map(|_| true),
+                        Ok(record) => insert_record!(spec, &self.settings, &mut sp, Uuid::now_v7(), row.company_id, &record, actor, now).map(|_| true),
                         Err(e) => Err(e),
                     },
                 };
@@ -787,10 +789,10 @@ macro_rules! resolve_and_check {
 
 /// Keeps a state of a record, for registers that keep history.
 macro_rules! keep_history {
-    ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $version:expr, $now:expr, $archived:expr, $record:expr) => {{
+    ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $version:expr, $now:expr, $archived:expr, $record:expr, $actor:expr) => {{
         let spec: &mamori_domain::register::RegisterSpec = $spec;
         if spec.history {
-            sqlx::query("INSERT INTO record_history (register, record_id, company_id, version, changed_at, archived, state) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            sqlx::query("INSERT INTO record_history (register, record_id, company_id, version, changed_at, archived, state, changed_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
                 .bind(spec.name)
                 .bind($id)
                 .bind($company_id)
@@ -798,6 +800,7 @@ macro_rules! keep_history {
                 .bind($now)
                 .bind($archived)
                 .bind($crate::records::fields_json($record).to_string())
+                .bind(&$actor.name)
                 .execute(&mut **$conn)
                 .await
                 .map(|_| ())
@@ -811,26 +814,38 @@ macro_rules! keep_history {
 /// Inserts a new record with the next reference number and audits it;
 /// evaluates to the reference number.
 macro_rules! insert_record {
-    ($spec:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
+    ($spec:expr, $settings:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
         let spec: &mamori_domain::register::RegisterSpec = $spec;
+        let settings: &mamori_domain::settings::RegisterSettings = $settings;
         let record: &mamori_domain::register::Record = $record;
+        // A yearly reference counts afresh each calendar year in the group's zone.
+        let year = chrono::Datelike::year(&$now.with_timezone(&settings.zone));
+        let counter = if spec.ref_yearly {
+            format!("{}-{year}", spec.name)
+        } else {
+            spec.name.to_owned()
+        };
         let n: i64 = sqlx::query_scalar(
             "UPDATE counters SET value = value + 1 WHERE name = $1 RETURNING value",
         )
-        .bind(spec.name)
+        .bind(&counter)
         .fetch_optional(&mut **$conn)
         .await?
         .unwrap_or(0);
         let n = if n == 0 {
             sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1)")
-                .bind(spec.name)
+                .bind(&counter)
                 .execute(&mut **$conn)
                 .await?;
             1
         } else {
             n
         };
-        let ref_no = format!("{}-{:06}", spec.ref_prefix, n);
+        let ref_no = if spec.ref_yearly {
+            format!("{}-{year}-{:04}", spec.ref_prefix, n)
+        } else {
+            format!("{}-{:06}", spec.ref_prefix, n)
+        };
         let mut values = vec![
             $crate::records::SqlValue::Id($id),
             $crate::records::SqlValue::Text(ref_no.clone()),
@@ -877,7 +892,8 @@ macro_rules! insert_record {
                     1i64,
                     $now,
                     false,
-                    record
+                    record,
+                    $actor
                 ) {
                     Err(e) => Err(e),
                     Ok(()) => match $crate::rollups::apply_rollups!(
@@ -903,10 +919,11 @@ macro_rules! update_stored {
         if current.version != $expected_version {
             Err(StoreError::Stale { current: current.version })
         } else {
+            let changes: Record = $changes;
             let mut merged = current.record.clone();
-            merged.merge($changes);
+            merged.merge(changes.clone());
             let checked = resolve_and_check!(spec, $settings, $conn, current.company_id, merged).and_then(|merged| {
-                let errors = spec.check_change(&current.record, &merged);
+                let errors = spec.check_change(&current.record, &merged, &changes);
                 if errors.is_empty() { Ok(merged) } else { Err(StoreError::Invalid(errors)) }
             });
             match checked {
@@ -940,7 +957,7 @@ macro_rules! update_stored {
                             entry.after_digest = Some(state_digest(current.company_id, &merged, archived));
                             // An archived record counts nowhere, whatever it holds.
                             let (before, after) = if archived { (None, None) } else { (Some(&current.record), Some(&merged)) };
-                            match keep_history!(spec, $conn, current.id, current.company_id, current.version + 1, $now, archived, &merged) {
+                            match keep_history!(spec, $conn, current.id, current.company_id, current.version + 1, $now, archived, &merged, $actor) {
                                 Err(e) => Err(e),
                                 Ok(()) => match $crate::rollups::apply_rollups!(spec, $conn, current.company_id, before, after) {
                                     Err(e) => Err(e),
@@ -997,6 +1014,89 @@ mod base64_url {
             _ => return None,
         };
         Some(Cursor { key, id })
+    }
+}
+
+impl Store {
+    /// Escalates alerts: each becomes `escalated` (through its lifecycle)
+    /// and is linked with the incident, new or existing; all alerts must be
+    /// of the incident's company. All of it or nothing.
+    pub async fn escalate_alerts(
+        &self,
+        alerts: &[Uuid],
+        to: EscalateTo,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Stored> {
+        if alerts.is_empty() {
+            return Err(StoreError::Invalid(vec![FieldError::new(
+                "alerts",
+                "name at least one alert",
+            )]));
+        }
+        let incident_id = match &to {
+            EscalateTo::Incident(id) => *id,
+            EscalateTo::New(_) => Uuid::now_v7(),
+        };
+        let alert_select = format!("{} WHERE t.id = $1", select_sql(&ALERTS));
+        let incident_select = format!("SELECT company_id FROM {} WHERE id = $1", INCIDENTS.table);
+        with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let mut current = Vec::new();
+            for alert in alerts {
+                let row = sqlx::query(AssertSqlSafe(alert_select.as_str()))
+                    .bind(alert)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or(StoreError::NotFound)?;
+                current.push(decode_stored!(&ALERTS, &row));
+            }
+            let company = current[0].company_id;
+            if current.iter().any(|a| a.company_id != company) {
+                return Err(StoreError::Invalid(vec![FieldError::new("alerts", "alerts of one company go to one incident")]));
+            }
+            match to {
+                EscalateTo::Incident(id) => {
+                    let of: Option<Uuid> = sqlx::query_scalar(AssertSqlSafe(incident_select.as_str()))
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    match of {
+                        None => return Err(StoreError::NotFound),
+                        Some(c) if c != company => {
+                            return Err(StoreError::Invalid(vec![FieldError::new("incident", "is of another company than the alerts")]));
+                        }
+                        Some(_) => {}
+                    }
+                }
+                EscalateTo::New(record) => {
+                    let record = resolve_and_check!(&INCIDENTS, &self.settings, &mut tx, company, record)?;
+                    insert_record!(&INCIDENTS, &self.settings, &mut tx, incident_id, company, &record, actor, now)?;
+                }
+            }
+            for alert in current {
+                let id = alert.id;
+                if alert.record.text("status") != Some("escalated") {
+                    let mut change = Record::default();
+                    change.values.insert("status", Value::Text("escalated".into()));
+                    let version = alert.version;
+                    update_stored!(&ALERTS, &self.settings, &mut tx, alert, version, change, actor, now)
+                        .map_err(|e| match e {
+                            StoreError::Invalid(errors) => StoreError::Invalid(
+                                errors.into_iter().map(|e| FieldError::new("alerts", format!("{id}: {} {}", e.field, e.message))).collect(),
+                            ),
+                            other => other,
+                        })?;
+                }
+                match insert_link!(&mut tx, company, (&INCIDENTS, incident_id), (&ALERTS, id), actor, now) {
+                    Ok(_) | Err(StoreError::Duplicate(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            Ok(())
+        })?;
+        self.get_record(&INCIDENTS, incident_id, &mamori_domain::authz::Scope::All)
+            .await
     }
 }
 

@@ -34,6 +34,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     name: "alerts",
     table: "alerts",
     ref_prefix: "ALR",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("last_seen", FieldKind::DateTime)
             .required()
@@ -107,7 +108,7 @@ mod tests {
     fn can_move(from: &str, to: &str) -> bool {
         from != to
             && ALERTS
-                .check_change(&with_status(from), &with_status(to))
+                .check_change(&with_status(from), &with_status(to), &with_status(to))
                 .is_empty()
     }
 
@@ -120,7 +121,11 @@ mod tests {
         assert!(!can_move("acknowledged", "new"));
         assert!(can_move("resolved", "new"));
         assert!(!can_move("resolved", "escalated"));
-        let errors = ALERTS.check_change(&with_status("escalated"), &with_status("new"));
+        let errors = ALERTS.check_change(
+            &with_status("escalated"),
+            &with_status("new"),
+            &with_status("new"),
+        );
         assert_eq!(
             errors[0].message,
             "cannot move from escalated to new; from escalated it may move to: resolved"

@@ -11,6 +11,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     name: "assets",
     table: "assets",
     ref_prefix: "AST",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("name", FieldKind::Text { max: 200 })
             .required()

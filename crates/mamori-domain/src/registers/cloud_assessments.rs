@@ -295,6 +295,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     name: "cloud_assessments",
     table: "cloud_assessments",
     ref_prefix: "CSA",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("asset", FieldKind::Reference(RefTarget::Asset))
             .required()

@@ -9,6 +9,7 @@ pub const COMMITTEES: RegisterSpec = RegisterSpec {
     name: "committees",
     table: "committees",
     ref_prefix: "CMT",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("code", FieldKind::Text { max: 32 })
             .required()
@@ -46,6 +47,7 @@ pub const COMMITTEE_MEMBERS: RegisterSpec = RegisterSpec {
     name: "committee_members",
     table: "committee_members",
     ref_prefix: "CMM",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("committee", FieldKind::Reference(RefTarget::Committee))
             .required()

@@ -20,6 +20,7 @@ pub const COMPLIANCE_ASSESSMENTS: RegisterSpec = RegisterSpec {
     name: "compliance_assessments",
     table: "compliance_assessments",
     ref_prefix: "CAS",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("campaign", FieldKind::Reference(RefTarget::Campaign))
             .required()
@@ -72,16 +73,28 @@ mod tests {
     #[test]
     fn an_assessment_is_submitted_before_it_is_approved() {
         let spec = &COMPLIANCE_ASSESSMENTS;
-        let refused = spec.check_change(&with_status("in_progress"), &with_status("approved"));
+        let refused = spec.check_change(
+            &with_status("in_progress"),
+            &with_status("approved"),
+            &with_status("approved"),
+        );
         assert_eq!(refused[0].field, "status");
         assert!(
-            spec.check_change(&with_status("submitted"), &with_status("in_progress"))
-                .is_empty(),
+            spec.check_change(
+                &with_status("submitted"),
+                &with_status("in_progress"),
+                &with_status("in_progress")
+            )
+            .is_empty(),
             "returned for more work"
         );
         assert!(
-            spec.check_change(&with_status("approved"), &with_status("in_progress"))
-                .is_empty(),
+            spec.check_change(
+                &with_status("approved"),
+                &with_status("in_progress"),
+                &with_status("in_progress")
+            )
+            .is_empty(),
             "reopened"
         );
     }

@@ -20,6 +20,7 @@ pub const CONTROLS: RegisterSpec = RegisterSpec {
     name: "controls",
     table: "controls",
     ref_prefix: "CTL",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("name", FieldKind::Text { max: 200 })
             .required()

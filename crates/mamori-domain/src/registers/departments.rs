@@ -7,6 +7,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     name: "departments",
     table: "departments",
     ref_prefix: "DEP",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("code", FieldKind::Text { max: 32 })
             .required()

@@ -8,6 +8,7 @@ mod committees;
 mod compliance_assessments;
 mod controls;
 mod departments;
+mod incidents;
 mod people;
 mod requirement_assessments;
 mod risks;
@@ -22,6 +23,9 @@ pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use compliance_assessments::{ASSESSMENT_MOVES, ASSESSMENT_STATUSES, COMPLIANCE_ASSESSMENTS};
 pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS};
 pub use departments::DEPARTMENTS;
+pub use incidents::{
+    INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES, INCIDENT_STATUSES, INCIDENTS,
+};
 pub use people::PEOPLE;
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
 pub use risks::{
@@ -55,6 +59,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &REQUIREMENT_ASSESSMENTS,
     &COMPLIANCE_ASSESSMENTS,
     &ALERTS,
+    &INCIDENTS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {

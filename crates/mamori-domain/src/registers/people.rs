@@ -8,6 +8,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     name: "people",
     table: "people",
     ref_prefix: "PPL",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("employee_no", FieldKind::Text { max: 32 })
             .required()

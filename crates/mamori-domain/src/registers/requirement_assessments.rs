@@ -15,6 +15,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     name: "requirement_assessments",
     table: "requirement_assessments",
     ref_prefix: "REQ",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("requirement", FieldKind::Reference(RefTarget::Requirement))
             .required()

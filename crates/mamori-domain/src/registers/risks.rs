@@ -159,6 +159,7 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     name: "risks",
     table: "risks",
     ref_prefix: "RSK",
+    ref_yearly: false,
     fields: &[
         FieldSpec::new("title", FieldKind::Text { max: 200 })
             .required()

@@ -1,0 +1,161 @@
+//! Incidents (インシデント): what the CSIRT handles, from detection to
+//! lessons learned. Each moves along the risk-management manual's phases —
+//! detected → triage → containment → eradication → recovery →
+//! post-incident → closed — one phase at a time, with the reason for every
+//! move; a closed incident may be reopened (back to triage), with a reason.
+//! An exercise (訓練) is an incident marked as such: never counted as real.
+//! References run per calendar year: `INC-2026-0042`.
+
+use crate::register::{FieldKind, FieldSpec, Moves, RefTarget, RegisterSpec};
+
+pub const INCIDENT_CATEGORIES: &[&str] = &[
+    "unauthorized_access",
+    "account_takeover",
+    "malware",
+    "phishing",
+    "data_leak",
+    "loss_theft",
+    "misdelivery",
+    "denial_of_service",
+    "other",
+];
+
+pub const INCIDENT_SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
+
+pub const INCIDENT_STATUSES: &[&str] = &[
+    "detected",
+    "triage",
+    "containment",
+    "eradication",
+    "recovery",
+    "post_incident",
+    "closed",
+];
+
+pub const INCIDENT_MOVES: Moves = &[
+    ("detected", &["triage"]),
+    ("triage", &["containment"]),
+    ("containment", &["eradication"]),
+    ("eradication", &["recovery"]),
+    ("recovery", &["post_incident"]),
+    ("post_incident", &["closed"]),
+    ("closed", &["triage"]),
+];
+
+pub const INCIDENTS: RegisterSpec = RegisterSpec {
+    name: "incidents",
+    table: "incidents",
+    ref_prefix: "INC",
+    ref_yearly: true,
+    fields: &[
+        FieldSpec::new("title", FieldKind::Text { max: 200 })
+            .required()
+            .list()
+            .sortable(),
+        FieldSpec::new("category", FieldKind::Enum(INCIDENT_CATEGORIES))
+            .required()
+            .list()
+            .filter(),
+        FieldSpec::new("severity", FieldKind::Enum(INCIDENT_SEVERITIES))
+            .required()
+            .list()
+            .filter(),
+        FieldSpec::new("status", FieldKind::Enum(INCIDENT_STATUSES))
+            .required()
+            .list()
+            .filter()
+            .moves(INCIDENT_MOVES)
+            .reason("status_reason"),
+        FieldSpec::new("exercise", FieldKind::Bool).list().filter(),
+        FieldSpec::new("detected_at", FieldKind::DateTime)
+            .required()
+            .list()
+            .sortable(),
+        FieldSpec::new("assignee", FieldKind::Reference(RefTarget::Person))
+            .list()
+            .filter(),
+        FieldSpec::new("status_reason", FieldKind::LongText),
+        FieldSpec::new("description", FieldKind::LongText),
+    ],
+    title_fields: &["title"],
+    audit_reads: false,
+    history: true,
+    rollups: &[&["status"], &["category"]],
+    links: &["alerts", "assets", "risks", "controls"],
+    people_create: true,
+    default_sort: "-detected_at",
+    derive: |_, _| {},
+    notices: |_, _| Vec::new(),
+    check: |_, _| Vec::new(),
+    choices: |_, _| None,
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::SplitMix64 as Rng;
+    use crate::register::{Record, Value};
+
+    fn at(status: &str, reason: Option<&str>) -> Record {
+        let mut r = Record::default();
+        r.values.insert("status", Value::Text(status.into()));
+        if let Some(reason) = reason {
+            r.values.insert("status_reason", Value::Text(reason.into()));
+        }
+        r
+    }
+
+    fn allowed(from: &str, to: &str) -> bool {
+        from == to
+            || INCIDENT_MOVES
+                .iter()
+                .any(|(f, t)| *f == from && t.contains(&to))
+    }
+
+    /// Every pair of statuses: a move is accepted exactly when the
+    /// lifecycle has it and a reason comes with it.
+    #[test]
+    fn no_illegal_move_is_ever_accepted() {
+        for from in INCIDENT_STATUSES {
+            for to in INCIDENT_STATUSES {
+                let with_reason = at(to, Some("封じ込め完了を確認"));
+                let errors = INCIDENTS.check_change(&at(from, None), &with_reason, &with_reason);
+                assert_eq!(
+                    errors.is_empty(),
+                    allowed(from, to),
+                    "{from} → {to}: {errors:?}"
+                );
+                if from != to {
+                    let bare = at(to, None);
+                    let errors = INCIDENTS.check_change(&at(from, None), &bare, &bare);
+                    assert!(
+                        errors.iter().any(|e| e.field == "status_reason"),
+                        "{from} → {to} without a reason"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Random walks: whatever is asked, the statuses an incident passes
+    /// through follow the lifecycle, and only reasoned moves happen.
+    #[test]
+    fn random_walks_follow_the_lifecycle() {
+        let mut rng = Rng::new(2026);
+        for _ in 0..2_000 {
+            let mut current = "detected";
+            for _ in 0..20 {
+                let to = INCIDENT_STATUSES[rng.below(INCIDENT_STATUSES.len())];
+                let reason = (rng.below(4) != 0).then_some("理由");
+                let asked = at(to, reason);
+                let previous = at(current, Some("前の理由"));
+                let accepted = INCIDENTS.check_change(&previous, &asked, &asked).is_empty();
+                if accepted {
+                    assert!(allowed(current, to));
+                    assert!(current == to || reason.is_some());
+                    current = to;
+                }
+            }
+        }
+    }
+}

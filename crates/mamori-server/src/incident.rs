@@ -1,0 +1,413 @@
+//! Incident handling over HTTP beyond the kernel: escalating alerts into an
+//! incident, notes on a record, and the timeline a record page shows (every
+//! kept state with who made it and what changed, and the notes).
+
+use axum::Json as JsonBody;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use mamori_domain::FieldError;
+use mamori_domain::authz::{Action, Principal};
+use mamori_domain::register::{COMPANY_KEY, RegisterSpec};
+use mamori_domain::registers::{ALERTS, INCIDENTS};
+use mamori_store::incidents::EscalateTo;
+use serde_json::{Value as Json, json};
+use uuid::Uuid;
+
+use crate::context::{ApiUser, WebUser, url_pairs};
+use crate::error::ApiError;
+use crate::kernel::{self, parse_ctx, parse_id, register};
+use crate::{AppState, Ctx};
+
+/// What an escalation asks for, before it is checked.
+struct Escalation {
+    alerts: Vec<Uuid>,
+    /// An incident's id or reference (`INC-2026-0001`), or none for a new one.
+    incident: Option<String>,
+    /// The new incident's fields (title, category, severity, …).
+    fields: serde_json::Map<String, Json>,
+}
+
+async fn escalate(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    e: Escalation,
+) -> Result<mamori_store::records::Stored, ApiError> {
+    // Each alert visible and changeable by the principal.
+    let mut company = None;
+    for id in &e.alerts {
+        let alert =
+            kernel::visible_and_allowed(state, ctx, p, &ALERTS, *id, Action::Update).await?;
+        company.get_or_insert(alert.company_id);
+    }
+    let company = company.ok_or_else(|| {
+        ApiError::Invalid(vec![FieldError::new("alerts", "name at least one alert")])
+    })?;
+    let to = match e
+        .incident
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        Some(wanted) => {
+            let id = match Uuid::parse_str(wanted) {
+                Ok(id) => Some(id),
+                Err(_) => state.store.id_by_ref(&INCIDENTS, wanted).await?,
+            };
+            let found = match id {
+                Some(id) => {
+                    kernel::visible_and_allowed(state, ctx, p, &INCIDENTS, id, Action::Update)
+                        .await
+                        .ok()
+                }
+                None => None,
+            };
+            let incident = found.ok_or_else(|| {
+                ApiError::Invalid(vec![FieldError::new(
+                    "incident",
+                    format!("no incident {wanted:?} that you may change"),
+                )])
+            })?;
+            EscalateTo::Incident(incident.id)
+        }
+        None => {
+            if !p
+                .scope(INCIDENTS.name, Action::Create, ctx.now)
+                .contains(company)
+            {
+                return Err(ApiError::Forbidden);
+            }
+            let mut fields = e.fields;
+            fields.remove(COMPANY_KEY);
+            let mut record = INCIDENTS
+                .parse_json(&fields, &[], parse_ctx(state))
+                .map_err(ApiError::Invalid)?;
+            // What is not said is as the alerts say: detected now, in triage.
+            record
+                .values
+                .entry("status")
+                .or_insert(mamori_domain::register::Value::Text("detected".into()));
+            record
+                .values
+                .entry("detected_at")
+                .or_insert(mamori_domain::register::Value::Time(ctx.now));
+            EscalateTo::New(record)
+        }
+    };
+    Ok(state
+        .store
+        .escalate_alerts(&e.alerts, to, &ctx.actor(), ctx.now)
+        .await?)
+}
+
+/// `POST /api/v1/alerts/escalate` with `{"alerts": [ids], "incident": id or
+/// reference}` to attach them to an incident, or with the new incident's
+/// fields instead (`title`, `category`, `severity`, …): the alerts become
+/// `escalated` and are linked with it. 200 with the incident.
+pub async fn escalate_api(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    body: Bytes,
+) -> Result<JsonBody<Json>, ApiError> {
+    let parsed: Json = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body must be JSON: {e}")))?;
+    let Json::Object(mut object) = parsed else {
+        return Err(ApiError::BadRequest(
+            "the body must be a JSON object".into(),
+        ));
+    };
+    let alerts = match object.remove("alerts") {
+        Some(Json::Array(items)) if !items.is_empty() && items.len() <= 500 => items
+            .iter()
+            .map(|i| i.as_str().and_then(|s| Uuid::parse_str(s).ok()))
+            .collect::<Option<Vec<Uuid>>>(),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        ApiError::Invalid(vec![FieldError::new(
+            "alerts",
+            "must be a list of 1 to 500 alert ids",
+        )])
+    })?;
+    let incident = match object.remove("incident") {
+        None | Some(Json::Null) => None,
+        Some(Json::String(s)) => Some(s),
+        Some(_) => {
+            return Err(ApiError::Invalid(vec![FieldError::new(
+                "incident",
+                "must be an incident's id or reference",
+            )]));
+        }
+    };
+    let stored = escalate(
+        &state,
+        &ctx,
+        &p,
+        Escalation {
+            alerts,
+            incident,
+            fields: object,
+        },
+    )
+    .await?;
+    Ok(JsonBody(kernel::to_json(&INCIDENTS, &stored)))
+}
+
+/// The alert page's escalate form: `incident` (a reference) to attach, or
+/// `title`, `category` and `severity` for a new incident.
+pub async fn escalate_form(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let pairs = std::str::from_utf8(&body)
+        .map(url_pairs)
+        .unwrap_or_default();
+    let value = |k: &str| {
+        pairs
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    };
+    let result = async {
+        let alert = parse_id(&id)?;
+        let mut fields = serde_json::Map::new();
+        for key in ["title", "category", "severity"] {
+            if let Some(v) = value(key) {
+                fields.insert(key.to_owned(), Json::String(v));
+            }
+        }
+        escalate(
+            &state,
+            &ctx,
+            &p,
+            Escalation {
+                alerts: vec![alert],
+                incident: value("incident"),
+                fields,
+            },
+        )
+        .await
+    }
+    .await;
+    match result {
+        Ok(incident) => Redirect::to(&format!("/r/incidents/{}", incident.id)).into_response(),
+        Err(ApiError::Invalid(errors)) => crate::web::error_page(
+            &state,
+            &ctx,
+            ApiError::BadRequest(
+                errors
+                    .into_iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
+/// `GET /api/v1/{register}/{id}/notes`.
+pub async fn notes(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let spec = register(&name)?;
+    let stored = kernel::get(&state, &ctx, &p, spec, parse_id(&id)?).await?;
+    Ok(JsonBody(
+        json!({ "items": state.store.notes_of(spec, stored.id).await? }),
+    ))
+}
+
+async fn add_note(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    (name, id): (&str, &str),
+    body: &str,
+) -> Result<mamori_store::incidents::Note, ApiError> {
+    let spec = register(name)?;
+    let stored =
+        kernel::visible_and_allowed(state, ctx, p, spec, parse_id(id)?, Action::Update).await?;
+    Ok(state
+        .store
+        .add_note(
+            spec,
+            stored.id,
+            stored.company_id,
+            body,
+            &ctx.actor(),
+            ctx.now,
+        )
+        .await?)
+}
+
+/// `POST /api/v1/{register}/{id}/notes` with `{"body": "…"}`: 201.
+pub async fn create_note(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let parsed: Json = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::BadRequest(format!("the body must be JSON: {e}")))?;
+    let text = parsed["body"]
+        .as_str()
+        .ok_or_else(|| ApiError::Invalid(vec![FieldError::new("body", "is required (text)")]))?;
+    let note = add_note(&state, &ctx, &p, (&name, &id), text).await?;
+    Ok((StatusCode::CREATED, JsonBody(json!(note))).into_response())
+}
+
+/// The record page's note form.
+pub async fn note_form(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path((name, id)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    let pairs = std::str::from_utf8(&body)
+        .map(url_pairs)
+        .unwrap_or_default();
+    let text = pairs
+        .iter()
+        .find(|(k, _)| k == "body")
+        .map_or("", |(_, v)| v.as_str());
+    match add_note(&state, &ctx, &p, (&name, &id), text).await {
+        Ok(_) => Redirect::to(&format!("/r/{name}/{id}")).into_response(),
+        Err(ApiError::Invalid(errors)) => crate::web::error_page(
+            &state,
+            &ctx,
+            ApiError::BadRequest(
+                errors
+                    .into_iter()
+                    .map(|e| e.message)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
+/// One line of a record's timeline.
+pub struct TimelineEntry {
+    pub at: DateTime<Utc>,
+    pub when: String,
+    pub who: String,
+    /// What happened, in the reader's language.
+    pub what: String,
+    /// A reason or a note's text.
+    pub text: String,
+    pub note: bool,
+}
+
+/// A field's value in a kept state, as the reader reads it.
+fn shown(state: &AppState, ctx: &Ctx, spec: &RegisterSpec, field: &str, v: &Json) -> String {
+    let t = ctx.t(state);
+    match (spec.field(field).map(|f| f.kind), v) {
+        (_, Json::Null) => "—".into(),
+        (Some(mamori_domain::register::FieldKind::Enum(_)), Json::String(s)) => {
+            t.tk(&["enum", spec.name, field, s])
+        }
+        (Some(mamori_domain::register::FieldKind::Bool), Json::Bool(b)) => {
+            t.t(if *b { "common.yes" } else { "common.no" }).to_owned()
+        }
+        (_, Json::String(s)) if s.chars().count() > 80 => {
+            format!("{}…", s.chars().take(80).collect::<String>())
+        }
+        (_, Json::String(s)) => s.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// The timeline of a record: its kept states (what changed from the one
+/// before, by whom) and its notes, newest first.
+pub async fn timeline(
+    state: &AppState,
+    ctx: &Ctx,
+    spec: &RegisterSpec,
+    id: Uuid,
+) -> Result<Vec<TimelineEntry>, ApiError> {
+    let t = ctx.t(state);
+    let mut out = Vec::new();
+    let history = state.store.history_of(spec, id).await?;
+    let mut before: Option<&Json> = None;
+    for change in &history {
+        let mut text = String::new();
+        let what = match before {
+            None => t.t("timeline.created").to_owned(),
+            Some(previous) => {
+                let mut parts = Vec::new();
+                for f in spec.fields {
+                    let (a, b) = (&previous[f.name], &change.fields[f.name]);
+                    if a == b {
+                        continue;
+                    }
+                    // A reason is shown beside the move it explains.
+                    if spec.fields.iter().any(|g| g.reason == Some(f.name)) {
+                        text = shown(state, ctx, spec, f.name, b);
+                        continue;
+                    }
+                    let label = t.tk(&["field", spec.name, f.name]);
+                    if f.moves.is_some() {
+                        parts.push(format!(
+                            "{label}: {} → {}",
+                            shown(state, ctx, spec, f.name, a),
+                            shown(state, ctx, spec, f.name, b)
+                        ));
+                    } else {
+                        parts.push(label);
+                    }
+                }
+                if parts.is_empty() {
+                    t.t("timeline.archived_or_restored").to_owned()
+                } else {
+                    format!("{} {}", t.t("timeline.changed"), parts.join(", "))
+                }
+            }
+        };
+        out.push(TimelineEntry {
+            at: change.at,
+            when: ctx.local(change.at),
+            who: change.by.clone().unwrap_or_default(),
+            what,
+            text,
+            note: false,
+        });
+        before = Some(&change.fields);
+    }
+    for note in state.store.notes_of(spec, id).await? {
+        out.push(TimelineEntry {
+            at: note.created_at,
+            when: ctx.local(note.created_at),
+            who: note.created_by,
+            what: t.t("timeline.note").to_owned(),
+            text: note.body,
+            note: true,
+        });
+    }
+    out.sort_by_key(|e| std::cmp::Reverse(e.at));
+    Ok(out)
+}
+
+/// `GET /api/v1/{register}/{id}/timeline`: the same as the page shows.
+pub async fn timeline_api(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path((name, id)): Path<(String, String)>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let spec = register(&name)?;
+    let stored = kernel::get(&state, &ctx, &p, spec, parse_id(&id)?).await?;
+    let items: Vec<Json> = timeline(&state, &ctx, spec, stored.id)
+        .await?
+        .into_iter()
+        .map(|e| json!({ "at": e.at, "by": e.who, "what": e.what, "text": e.text, "note": e.note }))
+        .collect();
+    Ok(JsonBody(json!({ "items": items })))
+}
