@@ -104,6 +104,7 @@ mod tests {
         );
         assert_eq!(cfg.cloud_questionnaire.questions.len(), 1);
         assert_eq!(cfg.classification.levels.len(), 4);
+        assert_eq!(cfg.breach, mamori_domain::breach::BreachSettings::default());
     }
 
     #[test]

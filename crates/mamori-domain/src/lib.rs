@@ -5,11 +5,13 @@
 //! functions, so the store, the server and the CLI agree on one meaning.
 
 pub mod authz;
+pub mod breach;
 pub mod classification;
 pub mod demo;
 pub mod error;
 pub mod evidence;
 pub mod fiscal;
+pub mod jp_calendar;
 pub mod library;
 pub mod library_format;
 pub mod org;

@@ -14,8 +14,11 @@ pub struct RegisterSettings {
     pub risk_matrix: RiskMatrix,
     pub cloud_questionnaire: Questionnaire,
     /// The group's time zone: the year of a yearly reference number
-    /// (`INC-2026-0042`) is the year there when the record is made.
+    /// (`INC-2026-0042`) is the year there when the record is made, and
+    /// breach deadlines end at midnight there.
     pub zone: chrono_tz::Tz,
+    /// The group's targets for breach reports the law leaves open.
+    pub breach: crate::breach::BreachSettings,
 }
 
 impl Default for RegisterSettings {
@@ -24,6 +27,7 @@ impl Default for RegisterSettings {
             risk_matrix: RiskMatrix::default(),
             cloud_questionnaire: Questionnaire::default(),
             zone: chrono_tz::Asia::Tokyo,
+            breach: crate::breach::BreachSettings::default(),
         }
     }
 }
@@ -35,7 +39,8 @@ impl RegisterSettings {
             .map_err(|e| format!("risk_matrix: {e}"))?;
         self.cloud_questionnaire
             .validate()
-            .map_err(|e| format!("cloud_questionnaire: {e}"))
+            .map_err(|e| format!("cloud_questionnaire: {e}"))?;
+        self.breach.validate().map_err(|e| format!("breach: {e}"))
     }
 
     /// The questionnaire a register's answers field answers.

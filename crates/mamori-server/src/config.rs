@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use mamori_domain::breach::BreachSettings;
 use mamori_domain::classification::Scheme;
 use mamori_domain::registers::{Questionnaire, RiskMatrix};
 use mamori_domain::settings::RegisterSettings;
@@ -54,6 +55,9 @@ pub struct Config {
     pub risk_matrix: RiskMatrix,
     /// The questions every cloud-service assessment answers.
     pub cloud_questionnaire: Questionnaire,
+    /// Targets for breach reports the law leaves open (preliminary report
+    /// days, the aviation regulator's hours).
+    pub breach: BreachSettings,
 }
 
 impl Default for Config {
@@ -81,6 +85,7 @@ impl Default for Config {
             classification: Scheme::default(),
             risk_matrix: RiskMatrix::default(),
             cloud_questionnaire: Questionnaire::default(),
+            breach: BreachSettings::default(),
         }
     }
 }
@@ -111,6 +116,7 @@ impl Config {
             cloud_questionnaire: self.cloud_questionnaire.clone(),
             // An unknown zone is refused by validate(); Tokyo until then.
             zone: self.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo),
+            breach: self.breach,
         }
     }
 

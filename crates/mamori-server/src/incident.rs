@@ -411,3 +411,130 @@ pub async fn timeline_api(
         .collect();
     Ok(JsonBody(json!({ "items": items })))
 }
+
+/// One legal clock of an incident, as its page and the dashboard show it.
+pub struct ClockView {
+    pub name: String,
+    pub due: String,
+    /// Done (when), time left, or overdue by how long.
+    pub state: String,
+    pub overdue: bool,
+    pub done: bool,
+    /// The due instant, for ordering.
+    pub at: DateTime<Utc>,
+}
+
+/// The breach decision and its clocks, for an incident that states the
+/// facts (personal data, or the aviation regulator's report).
+pub struct BreachView {
+    pub decision: String,
+    pub reasons: Vec<String>,
+    pub clocks: Vec<ClockView>,
+}
+
+fn time_of(record: &mamori_domain::register::Record, field: &str) -> Option<DateTime<Utc>> {
+    match record.get(field) {
+        mamori_domain::register::Value::Time(t) => Some(*t),
+        _ => None,
+    }
+}
+
+/// "3 days 4 hours", "5 hours", "12 minutes".
+fn span(state: &AppState, ctx: &Ctx, d: chrono::Duration) -> String {
+    let t = ctx.t(state);
+    let (days, hours, minutes) = (d.num_days(), d.num_hours() % 24, d.num_minutes() % 60);
+    if days > 0 {
+        t.t("clock.days_hours")
+            .replace("{d}", &days.to_string())
+            .replace("{h}", &hours.to_string())
+    } else if hours > 0 {
+        t.t("clock.hours").replace("{h}", &hours.to_string())
+    } else {
+        t.t("clock.minutes")
+            .replace("{m}", &minutes.max(1).to_string())
+    }
+}
+
+/// The clocks an incident runs, open or done.
+pub fn clocks(state: &AppState, ctx: &Ctx, s: &mamori_store::records::Stored) -> Vec<ClockView> {
+    let t = ctx.t(state);
+    let r = &s.record;
+    let mut out = Vec::new();
+    for (name, due, done) in [
+        (
+            "clock.preliminary",
+            "preliminary_due",
+            "preliminary_reported_at",
+        ),
+        ("clock.final", "final_due", "final_reported_at"),
+        ("clock.people", "final_due", "people_notified_at"),
+        ("clock.gdpr", "gdpr_due", "gdpr_notified_at"),
+        ("clock.mlit", "mlit_due", "mlit_reported_at"),
+    ] {
+        let Some(due_at) = time_of(r, due) else {
+            continue;
+        };
+        let done_at = time_of(r, done);
+        // Notice to people has no fixed deadline ("promptly"); it is shown
+        // beside the final report's.
+        let (state_text, overdue) = match done_at {
+            Some(at) => (t.t("clock.done").replace("{at}", &ctx.local(at)), false),
+            None if due_at >= ctx.now => (
+                t.t("clock.left")
+                    .replace("{span}", &span(state, ctx, due_at - ctx.now)),
+                false,
+            ),
+            None => (
+                t.t("clock.overdue")
+                    .replace("{span}", &span(state, ctx, ctx.now - due_at)),
+                true,
+            ),
+        };
+        out.push(ClockView {
+            name: t.t(name).to_owned(),
+            due: ctx.local(due_at),
+            state: state_text,
+            overdue,
+            done: done_at.is_some(),
+            at: due_at,
+        });
+    }
+    out
+}
+
+/// The decision, its reasons and the clocks; `None` for an incident that
+/// states no facts to decide on.
+pub fn breach_view(
+    state: &AppState,
+    ctx: &Ctx,
+    s: &mamori_store::records::Stored,
+) -> Option<BreachView> {
+    use mamori_domain::register::Value;
+    let r = &s.record;
+    let personal = *r.get("personal_data") == Value::Bool(true);
+    let aviation = *r.get("aviation_safety") == Value::Bool(true);
+    if !personal && !aviation {
+        return None;
+    }
+    let facts = mamori_domain::registers::incident_facts(r)?;
+    let settings = state.store.settings();
+    let assessment =
+        mamori_domain::breach::assess(&facts, &settings.breach, &settings.zone).ok()?;
+    let t = ctx.t(state);
+    let decision = if assessment.ppc_report {
+        t.t("breach.report_required")
+    } else if personal {
+        t.t("breach.report_not_required")
+    } else {
+        t.t("breach.not_personal_data")
+    };
+    Some(BreachView {
+        decision: decision.to_owned(),
+        reasons: assessment
+            .reasons
+            .iter()
+            .map(|k| t.t(k).replace("{people}", &facts.people.to_string()))
+            .collect(),
+        clocks: clocks(state, ctx, s),
+    })
+}

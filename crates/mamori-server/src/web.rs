@@ -794,6 +794,53 @@ struct DashboardPage<'a> {
     compliance: Vec<ComplianceRow>,
     top_risks: Vec<TopRisk>,
     overdue: Vec<Tile>,
+    /// Open legal clocks of incidents, the nearest first.
+    clocks: Vec<(String, String, crate::incident::ClockView)>,
+}
+
+/// Open breach-report clocks of the incidents the viewer may read: (link,
+/// incident, clock), the nearest due first. Exercises run none.
+async fn open_clocks(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<Vec<(String, String, crate::incident::ClockView)>, ApiError> {
+    let spec = &registers::INCIDENTS;
+    let scope = p.scope(spec.name, Action::Read, ctx.now);
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for filter in [("personal_data", "true"), ("aviation_safety", "true")] {
+        let params = [
+            (filter.0.to_owned(), filter.1.to_owned()),
+            ("exercise".to_owned(), "false".to_owned()),
+            ("sort".to_owned(), "-detected_at".to_owned()),
+        ];
+        let mut q = kernel::list_query(state, spec, scope.clone(), &params, false)?;
+        q.limit = 100;
+        for s in state.store.list_records(spec, &q).await?.items {
+            if out
+                .iter()
+                .any(|(href, _, _): &(String, String, _)| href.ends_with(&s.id.to_string()))
+            {
+                continue;
+            }
+            let label = format!(
+                "{} {}",
+                s.ref_no,
+                s.record.text("title").unwrap_or_default()
+            );
+            let href = format!("/r/incidents/{}", s.id);
+            for c in crate::incident::clocks(state, ctx, &s) {
+                if !c.done {
+                    out.push((href.clone(), label.clone(), c));
+                }
+            }
+        }
+    }
+    out.sort_by_key(|(_, _, c)| c.at);
+    Ok(out)
 }
 
 /// The dashboard's compliance, top risks and overdue items, each only where
@@ -937,6 +984,10 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         Ok(v) => v,
         Err(e) => return error_page(&state, &ctx, e),
     };
+    let clocks = match open_clocks(&state, &ctx, &p).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
     render(DashboardPage {
         f: frame(&state, &ctx, "dashboard.title"),
         tiles,
@@ -945,6 +996,7 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         compliance,
         top_risks,
         overdue,
+        clocks,
     })
 }
 
@@ -1376,6 +1428,8 @@ struct FormPage<'a> {
     escalate: Vec<(String, String)>,
     severities: Vec<(String, String)>,
     escalate_title: String,
+    /// On an incident's page: the breach decision and the legal clocks.
+    breach: Option<crate::incident::BreachView>,
 }
 
 /// A linked record as the record page lists it.
@@ -1648,6 +1702,7 @@ pub async fn new_page(
             escalate: Vec::new(),
             severities: Vec::new(),
             escalate_title: String::new(),
+            breach: None,
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -1773,6 +1828,7 @@ async fn redisplay(
         escalate: Vec::new(),
         severities: Vec::new(),
         escalate_title: String::new(),
+        breach: None,
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -1928,6 +1984,9 @@ pub async fn edit_page(
         escalate,
         severities,
         escalate_title: stored.record.text("title").unwrap_or_default().to_owned(),
+        breach: (spec.name == registers::INCIDENTS.name)
+            .then(|| crate::incident::breach_view(&state, &ctx, &stored))
+            .flatten(),
     })
 }
 

@@ -4139,6 +4139,139 @@ async fn incident_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(incidents_lifecycle_timeline_and_escalation, incident_flow);
+/// A personal-data breach: mamori decides reportability from the facts,
+/// explains it, and runs the clocks on the incident and the dashboard.
+async fn breach_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("csirt-breach", Role::Csirt, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    let base = json!({
+        "company_id": air, "title": "顧客情報システムからの情報流出の疑い", "category": "data_leak",
+        "severity": "critical", "status": "triage", "detected_at": "2026-04-01T09:00:00+09:00",
+        "personal_data": true
+    });
+    let with = |extra: Value| {
+        let mut body = base.clone();
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    // Facts that decide are required together.
+    let missing = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(with(json!({}))),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(missing.text().contains("aware_at") && missing.text().contains("people_affected"));
+    // Unauthorized access to 3,400 customers' data: 60 days, from 1 April JST.
+    let made = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(with(json!({
+                "aware_at": "2026-04-01T10:30:00+09:00", "people_affected": 3400,
+                "wrongful_purpose": true, "eu_residents": true,
+                "data_items": "氏名、マイレージ会員番号、メールアドレス"
+            }))),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let incident = made.json();
+    assert_eq!(incident["ppc_report"], true);
+    let instant = |v: &Value| {
+        chrono::DateTime::parse_from_rfc3339(v.as_str().expect("instant")).expect("rfc 3339")
+    };
+    let jst = |s: &str| chrono::DateTime::parse_from_rfc3339(s).expect("rfc 3339");
+    assert_eq!(
+        instant(&incident["preliminary_due"]),
+        jst("2026-04-03T23:59:59+09:00")
+    );
+    assert_eq!(
+        instant(&incident["final_due"]),
+        jst("2026-06-01T23:59:59+09:00"),
+        "day 60 is Saturday 30 May: the next working day"
+    );
+    assert_eq!(
+        instant(&incident["gdpr_due"]),
+        jst("2026-04-04T10:30:00+09:00")
+    );
+    // What mamori set cannot be written.
+    let forced = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(with(json!({ "ppc_report": false }))),
+        )
+        .await;
+    assert_eq!(forced.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Encrypted with the key safe: nothing to report; an exercise neither.
+    for extra in [
+        json!({ "aware_at": "2026-04-01T10:30:00+09:00", "people_affected": 3400, "encrypted": true }),
+        json!({ "aware_at": "2026-04-01T10:30:00+09:00", "people_affected": 3400, "exercise": true, "sensitive": true }),
+    ] {
+        let quiet = app
+            .api(&csirt, Method::POST, "/api/v1/incidents", Some(with(extra)))
+            .await;
+        assert_eq!(quiet.status, StatusCode::CREATED, "{}", quiet.text());
+        assert_eq!(quiet.json()["ppc_report"], false);
+        assert_eq!(quiet.json()["final_due"], Value::Null);
+    }
+    // The page explains and counts down; the dashboard lists what is open.
+    let (cookie, _) = app.login("csirt-breach", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/incidents/{}", incident["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("個人情報保護委員会への報告と本人への通知が必要です")
+            || page.contains("A report to the Personal Information Protection Commission"),
+        "{page}"
+    );
+    assert!(
+        page.contains("3400") || page.contains("3,400"),
+        "the count explained"
+    );
+    assert!(
+        page.contains("class=\"overdue\""),
+        "1 April's clocks have run out"
+    );
+    let dashboard = app.page("/", Some(&cookie)).await.text();
+    assert!(
+        dashboard.contains("顧客情報システムからの情報流出の疑い"),
+        "{dashboard}"
+    );
+    // Recording the final report stops its clock.
+    let path = format!("/api/v1/incidents/{}", incident["id"].as_str().expect("id"));
+    let reported = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({ "version": 1, "final_reported_at": "2026-05-20T15:00:00+09:00" })),
+        )
+        .await;
+    assert_eq!(reported.status, StatusCode::OK, "{}", reported.text());
+    let page = app
+        .page(
+            &format!("/r/incidents/{}", incident["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(page.contains("2026-05-20 15:00"), "done, and when");
+    app.finish().await;
+}
+on_every_backend!(personal_data_breach_reportability_and_clocks, breach_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

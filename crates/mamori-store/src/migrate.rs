@@ -101,6 +101,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_incidents.sql"),
         postgres: include_str!("../migrations/postgres/0015_incidents.sql"),
     },
+    Migration {
+        version: 16,
+        name: "breach",
+        sqlite: include_str!("../migrations/sqlite/0016_breach.sql"),
+        postgres: include_str!("../migrations/postgres/0016_breach.sql"),
+    },
 ];
 
 impl Store {

@@ -6,7 +6,10 @@
 //! An exercise (訓練) is an incident marked as such: never counted as real.
 //! References run per calendar year: `INC-2026-0042`.
 
-use crate::register::{FieldKind, FieldSpec, Moves, RefTarget, RegisterSpec};
+use crate::breach::{Facts, assess};
+use crate::error::FieldError;
+use crate::register::{FieldKind, FieldSpec, Moves, Record, RefTarget, RegisterSpec, Value};
+use crate::settings::RegisterSettings;
 
 pub const INCIDENT_CATEGORIES: &[&str] = &[
     "unauthorized_access",
@@ -76,6 +79,35 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
             .filter(),
         FieldSpec::new("status_reason", FieldKind::LongText),
         FieldSpec::new("description", FieldKind::LongText),
+        // Personal data: the facts that decide reportability, what mamori
+        // decides from them, and when each report went out.
+        FieldSpec::new("personal_data", FieldKind::Bool).filter(),
+        FieldSpec::new("aware_at", FieldKind::DateTime),
+        FieldSpec::new("people_affected", FieldKind::Integer),
+        FieldSpec::new("data_items", FieldKind::LongText),
+        FieldSpec::new("sensitive", FieldKind::Bool),
+        FieldSpec::new("financial_risk", FieldKind::Bool),
+        FieldSpec::new("wrongful_purpose", FieldKind::Bool),
+        FieldSpec::new("encrypted", FieldKind::Bool),
+        FieldSpec::new("eu_residents", FieldKind::Bool),
+        FieldSpec::new("aviation_safety", FieldKind::Bool).filter(),
+        FieldSpec::new("ppc_report", FieldKind::Bool)
+            .system()
+            .list()
+            .filter(),
+        FieldSpec::new("preliminary_due", FieldKind::DateTime)
+            .system()
+            .sortable(),
+        FieldSpec::new("final_due", FieldKind::DateTime)
+            .system()
+            .sortable(),
+        FieldSpec::new("gdpr_due", FieldKind::DateTime).system(),
+        FieldSpec::new("mlit_due", FieldKind::DateTime).system(),
+        FieldSpec::new("preliminary_reported_at", FieldKind::DateTime),
+        FieldSpec::new("final_reported_at", FieldKind::DateTime),
+        FieldSpec::new("people_notified_at", FieldKind::DateTime),
+        FieldSpec::new("gdpr_notified_at", FieldKind::DateTime),
+        FieldSpec::new("mlit_reported_at", FieldKind::DateTime),
     ],
     title_fields: &["title"],
     audit_reads: false,
@@ -84,11 +116,86 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
     links: &["alerts", "assets", "risks", "controls"],
     people_create: true,
     default_sort: "-detected_at",
-    derive: |_, _| {},
+    derive,
     notices: |_, _| Vec::new(),
-    check: |_, _| Vec::new(),
+    check,
     choices: |_, _| None,
 };
+
+fn flag(record: &Record, field: &str) -> bool {
+    *record.get(field) == Value::Bool(true)
+}
+
+/// The breach facts a record states, when it states when the company
+/// became aware (else when it was detected).
+pub fn facts(record: &Record) -> Option<Facts> {
+    let personal = flag(record, "personal_data");
+    let aware_at = match (record.get("aware_at"), record.get("detected_at")) {
+        (Value::Time(t), _) | (Value::Null, Value::Time(t)) => *t,
+        _ => return None,
+    };
+    Some(Facts {
+        aware_at,
+        people: match record.get("people_affected") {
+            Value::Int(n) if personal => *n,
+            _ => 0,
+        },
+        sensitive: personal && flag(record, "sensitive"),
+        financial_risk: personal && flag(record, "financial_risk"),
+        wrongful_purpose: personal && flag(record, "wrongful_purpose"),
+        encrypted: flag(record, "encrypted"),
+        exercise: flag(record, "exercise"),
+        eu_residents: personal && flag(record, "eu_residents"),
+        aviation: flag(record, "aviation_safety"),
+    })
+}
+
+/// Reportability and the due instants, from the facts on the settings.
+fn derive(record: &mut Record, settings: &RegisterSettings) {
+    let assessed = facts(record).and_then(|f| assess(&f, &settings.breach, &settings.zone).ok());
+    let time = |t: Option<chrono::DateTime<chrono::Utc>>| t.map_or(Value::Null, Value::Time);
+    let (report, preliminary, last, gdpr, mlit) = match assessed {
+        Some(a) => (
+            a.ppc_report,
+            a.preliminary_due,
+            a.final_due,
+            a.gdpr_due,
+            a.mlit_due,
+        ),
+        None => (false, None, None, None, None),
+    };
+    record.values.insert("ppc_report", Value::Bool(report));
+    record.values.insert("preliminary_due", time(preliminary));
+    record.values.insert("final_due", time(last));
+    record.values.insert("gdpr_due", time(gdpr));
+    record.values.insert("mlit_due", time(mlit));
+}
+
+fn check(record: &Record, settings: &RegisterSettings) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if flag(record, "personal_data") {
+        if *record.get("aware_at") == Value::Null {
+            errors.push(FieldError::new(
+                "aware_at",
+                "is required for personal data: the legal clocks run from it",
+            ));
+        }
+        match record.get("people_affected") {
+            Value::Int(n) if *n >= 0 => {}
+            Value::Int(_) => errors.push(FieldError::new("people_affected", "cannot be negative")),
+            _ => errors.push(FieldError::new(
+                "people_affected",
+                "is required for personal data (the largest number it may be, while unknown)",
+            )),
+        }
+    }
+    if let Some(f) = facts(record)
+        && let Err(e) = assess(&f, &settings.breach, &settings.zone)
+    {
+        errors.push(FieldError::new("aware_at", e));
+    }
+    errors
+}
 
 #[cfg(test)]
 mod tests {

@@ -25,6 +25,7 @@ pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS
 pub use departments::DEPARTMENTS;
 pub use incidents::{
     INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES, INCIDENT_STATUSES, INCIDENTS,
+    facts as incident_facts,
 };
 pub use people::PEOPLE;
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
