@@ -167,6 +167,17 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "incidents", READ),
     (Role::Employee, "incidents", NOTHING),
     (Role::Hr, "incidents", NOTHING),
+    // Corrective actions: kept by the CISO office, the CSIRT and each
+    // company's officers.
+    (Role::Admin, "corrective_actions", EVERYTHING),
+    (Role::CisoOffice, "corrective_actions", EVERYTHING),
+    (Role::Csirt, "corrective_actions", EVERYTHING),
+    (Role::SecurityOfficer, "corrective_actions", EVERYTHING),
+    (Role::CommitteeMember, "corrective_actions", READ_EXPORT),
+    (Role::InternalAuditor, "corrective_actions", READ_EXPORT),
+    (Role::ExternalAuditor, "corrective_actions", READ_EXPORT),
+    (Role::Employee, "corrective_actions", NOTHING),
+    (Role::Hr, "corrective_actions", NOTHING),
     // Compliance assessments come from campaigns the CISO office launches
     // (Create); each company's officers work and submit their own.
     (Role::Admin, "compliance_assessments", EVERYTHING),

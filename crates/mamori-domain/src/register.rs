@@ -109,6 +109,10 @@ pub struct FieldSpec {
     /// For a field with a lifecycle: the field that must carry the reason
     /// for every move, given in the same change (an incident's status).
     pub reason: Option<&'static str>,
+    /// Values the field only takes once evidence is attached to the record
+    /// (a corrective action is verified, and closed, with evidence); the
+    /// store refuses the move, or a record made with such a value, otherwise.
+    pub evidenced: &'static [&'static str],
 }
 
 /// A lifecycle: `(from, [to, …])` for every value of an enum.
@@ -126,6 +130,7 @@ impl FieldSpec {
             system: false,
             moves: None,
             reason: None,
+            evidenced: &[],
         }
     }
     pub const fn required(mut self) -> Self {
@@ -154,6 +159,10 @@ impl FieldSpec {
     }
     pub const fn reason(mut self, field: &'static str) -> Self {
         self.reason = Some(field);
+        self
+    }
+    pub const fn evidenced(mut self, values: &'static [&'static str]) -> Self {
+        self.evidenced = values;
         self
     }
 
@@ -464,6 +473,29 @@ impl RegisterSpec {
             }
         }
         errors
+    }
+
+    /// The first field whose new value needs evidence the record lacks:
+    /// (field, value). `before` is `None` for a new record.
+    pub fn needs_evidence(
+        &self,
+        before: Option<&Record>,
+        after: &Record,
+        has_evidence: bool,
+    ) -> Option<FieldError> {
+        if has_evidence {
+            return None;
+        }
+        self.fields.iter().find_map(|f| {
+            let to = after.text(f.name)?;
+            let moved = before.and_then(|b| b.text(f.name)) != Some(to);
+            (moved && f.evidenced.contains(&to)).then(|| {
+                FieldError::new(
+                    f.name,
+                    format!("can be {to} only with evidence attached to the record"),
+                )
+            })
+        })
     }
 
     /// Whether records of this register and of `other` may be linked.

@@ -332,6 +332,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
     demo_risks(store, &ids, &approver, &actor, now).await?;
     demo_controls(store, &ids, &actor, now).await?;
     demo_incidents(store, &ids, &actor, now).await?;
+    demo_corrective_actions(store, &ids, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -663,6 +664,50 @@ const DEMO_INCIDENTS: &[(&str, &str, &str, &str, &str, i64, bool)] = &[
         true,
     ),
 ];
+
+/// The airline's measures against recurrence: (title, status, days to due).
+const DEMO_CORRECTIVE_ACTIONS: &[(&str, &str, i64)] = &[
+    ("全会員向けログインへの多要素認証の展開", "in_progress", 60),
+    ("メール添付ファイルの無害化と実行制限", "implemented", 14),
+];
+
+async fn demo_corrective_actions(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::CORRECTIVE_ACTIONS;
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let rows = DEMO_CORRECTIVE_ACTIONS
+        .iter()
+        .enumerate()
+        .map(|(i, (title, status, days))| {
+            let mut r = Record::default();
+            r.values.insert("title", text(title));
+            r.values.insert("status", text(status));
+            r.values.insert(
+                "due_date",
+                Value::Date(now.date_naive() + chrono::Duration::days(*days)),
+            );
+            ImportRow {
+                line: i + 1,
+                company_id: air,
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    import_demo(
+        store,
+        &CORRECTIVE_ACTIONS,
+        rows,
+        actor,
+        now,
+        "corrective actions",
+    )
+    .await
+}
 
 async fn demo_incidents(
     store: &Store,

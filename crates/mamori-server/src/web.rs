@@ -57,6 +57,7 @@ const AREAS: &[&str] = &[
     "rules",
     "intel",
     "incidents",
+    "corrective_actions",
     "vulnerabilities",
     "awareness",
     "violations",

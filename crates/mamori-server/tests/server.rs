@@ -1090,6 +1090,9 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "corrective_actions" => {
+            json!({ "company_id": company, "title": "試験の是正処置", "status": "planned", "due_date": "2027-03-31" })
+        }
         "incidents" => json!({
             "company_id": company, "title": "試験インシデント", "category": "malware", "severity": "high",
             "status": "detected", "detected_at": "2026-11-28T09:00:00+09:00"
@@ -1168,6 +1171,9 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "corrective_actions" => {
+            format!("company,title,status,due_date\n{company},取込是正処置,planned,2027-03-31\n")
+        }
         "incidents" => format!(
             "company,title,category,severity,status,detected_at\n{company},取込インシデント,malware,high,detected,2026-11-28T09:00:00+09:00\n"
         ),
@@ -4272,6 +4278,76 @@ async fn breach_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(personal_data_breach_reportability_and_clocks, breach_flow);
+
+/// A corrective action is verified, and closed, only with evidence.
+async fn capa_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, officer) = app
+        .user("air-capa", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let air = app.company_id("AIR").await;
+    let made = app
+        .api(
+            &officer,
+            Method::POST,
+            "/api/v1/corrective_actions",
+            Some(json!({ "company_id": air, "title": "顧客DBへの接続元制限", "status": "implemented", "due_date": "2027-01-31" })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let capa = made.json();
+    let closed_at_birth = app
+        .api(
+            &officer,
+            Method::POST,
+            "/api/v1/corrective_actions",
+            Some(json!({ "company_id": air, "title": "x", "status": "closed", "due_date": "2027-01-31" })),
+        )
+        .await;
+    assert_eq!(closed_at_birth.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let path = format!(
+        "/api/v1/corrective_actions/{}",
+        capa["id"].as_str().expect("id")
+    );
+    let verify = |version: i64| {
+        let (app, officer, path) = (&app, officer.clone(), path.clone());
+        async move {
+            app.api(
+                &officer,
+                Method::PATCH,
+                &path,
+                Some(json!({ "version": version, "status": "verified", "verification": "接続ログで拒否を確認" })),
+            )
+            .await
+        }
+    };
+    let refused = verify(1).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.text().contains("only with evidence"),
+        "{}",
+        refused.text()
+    );
+    let unchanged = app.api(&officer, Method::GET, &path, None).await.json();
+    assert_eq!(unchanged["status"], "implemented", "nothing changed");
+    assert_eq!(unchanged["version"], 1);
+    let attached = app
+        .raw(
+            &officer,
+            Method::POST,
+            &format!("{path}/evidence?filename=接続ログ.csv"),
+            "text/csv",
+            "時刻,送信元,結果\n2026-11-28 10:00,198.51.100.7,拒否\n"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await;
+    assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+    let verified = verify(1).await;
+    assert_eq!(verified.status, StatusCode::OK, "{}", verified.text());
+    app.finish().await;
+}
+on_every_backend!(corrective_actions_close_only_with_evidence, capa_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

@@ -107,6 +107,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_breach.sql"),
         postgres: include_str!("../migrations/postgres/0016_breach.sql"),
     },
+    Migration {
+        version: 17,
+        name: "corrective_actions",
+        sqlite: include_str!("../migrations/sqlite/0017_corrective_actions.sql"),
+        postgres: include_str!("../migrations/postgres/0017_corrective_actions.sql"),
+    },
 ];
 
 impl Store {

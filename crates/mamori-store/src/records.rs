@@ -818,6 +818,10 @@ macro_rules! insert_record {
         let spec: &mamori_domain::register::RegisterSpec = $spec;
         let settings: &mamori_domain::settings::RegisterSettings = $settings;
         let record: &mamori_domain::register::Record = $record;
+        // A new record has no evidence yet, so no value that needs it.
+        if let Some(e) = spec.needs_evidence(None, record, false) {
+            return Err($crate::StoreError::Invalid(vec![e]));
+        }
         // A yearly reference counts afresh each calendar year in the group's zone.
         let year = chrono::Datelike::year(&$now.with_timezone(&settings.zone));
         let counter = if spec.ref_yearly {
@@ -926,6 +930,21 @@ macro_rules! update_stored {
                 let errors = spec.check_change(&current.record, &merged, &changes);
                 if errors.is_empty() { Ok(merged) } else { Err(StoreError::Invalid(errors)) }
             });
+            // A move that needs evidence finds it on the record, or fails.
+            let checked = match checked {
+                Ok(merged) if spec.fields.iter().any(|f| !f.evidenced.is_empty()) => {
+                    let files: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence WHERE register = $1 AND record_id = $2")
+                        .bind(spec.name)
+                        .bind(current.id)
+                        .fetch_one(&mut **$conn)
+                        .await?;
+                    match spec.needs_evidence(Some(&current.record), &merged, files > 0) {
+                        Some(e) => Err(StoreError::Invalid(vec![e])),
+                        None => Ok(merged),
+                    }
+                }
+                other => other,
+            };
             match checked {
                 Err(e) => Err(e),
                 Ok(merged) => {

@@ -7,6 +7,7 @@ mod cloud_assessments;
 mod committees;
 mod compliance_assessments;
 mod controls;
+mod corrective_actions;
 mod departments;
 mod incidents;
 mod people;
@@ -22,6 +23,7 @@ pub use cloud_assessments::{
 pub use committees::{COMMITTEE_MEMBERS, COMMITTEE_ROLES, COMMITTEES};
 pub use compliance_assessments::{ASSESSMENT_MOVES, ASSESSMENT_STATUSES, COMPLIANCE_ASSESSMENTS};
 pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS};
+pub use corrective_actions::{CAPA_MOVES, CAPA_STATUSES, CORRECTIVE_ACTIONS};
 pub use departments::DEPARTMENTS;
 pub use incidents::{
     INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES, INCIDENT_STATUSES, INCIDENTS,
@@ -61,6 +63,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &COMPLIANCE_ASSESSMENTS,
     &ALERTS,
     &INCIDENTS,
+    &CORRECTIVE_ACTIONS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
