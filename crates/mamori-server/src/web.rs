@@ -797,6 +797,66 @@ struct DashboardPage<'a> {
     overdue: Vec<Tile>,
     /// Open legal clocks of incidents, the nearest first.
     clocks: Vec<(String, String, crate::incident::ClockView)>,
+    /// Per company: drills held this fiscal year, and whether the program's
+    /// minimum is met.
+    drills: Vec<(String, usize, bool)>,
+    drills_required: usize,
+}
+
+/// Drills held this fiscal year per company the viewer may read.
+async fn drills(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+) -> Result<Vec<(String, usize, bool)>, ApiError> {
+    let spec = &registers::INCIDENTS;
+    let scope = p.scope(spec.name, Action::Read, ctx.now);
+    if scope.is_empty() {
+        return Ok(Vec::new());
+    }
+    let zone = state.store.settings().zone;
+    let year = mamori_domain::fiscal::fiscal_year(ctx.now.with_timezone(&zone).date_naive());
+    let (start, _) = mamori_domain::fiscal::fiscal_year_bounds(year);
+    let params = [
+        ("exercise".to_owned(), "true".to_owned()),
+        ("sort".to_owned(), "-detected_at".to_owned()),
+    ];
+    let mut q = kernel::list_query(state, spec, scope.clone(), &params, false)?;
+    q.limit = 500;
+    let mut held: Vec<(Uuid, chrono::DateTime<chrono::Utc>)> = Vec::new();
+    'pages: loop {
+        let page = state.store.list_records(spec, &q).await?;
+        for s in &page.items {
+            if let Value::Time(t) = s.record.get("detected_at") {
+                // Newest first: once before the year's start, the rest are too.
+                if t.with_timezone(&zone).date_naive() < start {
+                    break 'pages;
+                }
+                held.push((s.company_id, *t));
+            }
+        }
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => break,
+        }
+    }
+    let companies = state.store.companies(&scope).await?;
+    Ok(companies
+        .iter()
+        .map(|c| {
+            let times: Vec<chrono::DateTime<chrono::Utc>> = held
+                .iter()
+                .filter(|(id, _)| *id == c.id)
+                .map(|(_, t)| *t)
+                .collect();
+            let n = registers::drills_in_fiscal_year(&times, year, &zone);
+            (
+                format!("{} {}", c.code, company_name(ctx, c)),
+                n,
+                n >= registers::DRILLS_PER_FISCAL_YEAR,
+            )
+        })
+        .collect())
 }
 
 /// Open breach-report clocks of the incidents the viewer may read: (link,
@@ -966,7 +1026,24 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         if scope.is_empty() {
             continue;
         }
-        match state.store.count_active(spec, &scope).await {
+        // Exercises never count as real incidents (rollup 3 of incidents
+        // counts them by the exercise flag).
+        let counted = if spec.name == registers::INCIDENTS.name {
+            state
+                .store
+                .rollup(spec, 3, &scope, None)
+                .await
+                .map(|counts| {
+                    counts
+                        .iter()
+                        .filter(|c| c.key[0] == "false")
+                        .map(|c| c.n)
+                        .sum()
+                })
+        } else {
+            state.store.count_active(spec, &scope).await
+        };
+        match counted {
             Ok(count) => tiles.push(Tile {
                 label: t.tk(&["nav", spec.name]),
                 href: format!("/r/{}", spec.name),
@@ -989,6 +1066,10 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         Ok(v) => v,
         Err(e) => return error_page(&state, &ctx, e),
     };
+    let drills = match drills(&state, &ctx, &p).await {
+        Ok(v) => v,
+        Err(e) => return error_page(&state, &ctx, e),
+    };
     render(DashboardPage {
         f: frame(&state, &ctx, "dashboard.title"),
         tiles,
@@ -998,6 +1079,8 @@ pub async fn dashboard(State(state): State<AppState>, WebUser(ctx, p): WebUser) 
         top_risks,
         overdue,
         clocks,
+        drills,
+        drills_required: registers::DRILLS_PER_FISCAL_YEAR,
     })
 }
 

@@ -4348,6 +4348,50 @@ async fn capa_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(corrective_actions_close_only_with_evidence, capa_flow);
+/// Drills count towards the program's obligation per company and fiscal
+/// year, and never as real incidents.
+async fn drills_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("csirt-drill", Role::Csirt, None, PASSWORD).await;
+    let gnd = app.company_id("GND").await;
+    let now = Utc::now().to_rfc3339();
+    for title in ["訓練: ランサムウェア", "訓練: 誤送信"] {
+        let made = app
+            .api(
+                &csirt,
+                Method::POST,
+                "/api/v1/incidents",
+                Some(json!({
+                    "company_id": gnd, "title": title, "category": "other", "severity": "medium",
+                    "status": "detected", "detected_at": now, "exercise": true
+                })),
+            )
+            .await;
+        assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    }
+    let (cookie, _) = app.login("csirt-drill", PASSWORD).await;
+    let dashboard = app.page("/", Some(&cookie)).await.text();
+    let row = |code: &str| {
+        dashboard
+            .split("<tr")
+            .find(|r| r.contains("data-drills=") && r.contains(&format!("<td>{code} ")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        row("GND").contains("data-drills=\"2\"") && !row("GND").contains("overdue"),
+        "{dashboard}"
+    );
+    assert!(row("TRV").contains("data-drills=\"0\"") && row("TRV").contains("overdue"));
+    // The incidents tile counts the demo's two real incidents, not the drills.
+    assert!(
+        dashboard.contains("<span class=\"count\">2</span><span>インシデント対応</span>")
+            || dashboard.contains("<span class=\"count\">2</span><span>Incident response</span>"),
+        "{dashboard}"
+    );
+    app.finish().await;
+}
+on_every_backend!(drills_count_per_fiscal_year_and_never_as_real, drills_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

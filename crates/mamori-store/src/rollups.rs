@@ -34,6 +34,7 @@ fn key_text(value: &Value) -> String {
         Value::Text(s) => s.clone(),
         // Hex without hyphens: what both databases print for a stored id.
         Value::Ref(RefValue::Id(id)) => id.simple().to_string(),
+        Value::Bool(b) => b.to_string(),
         other => other.to_json().to_string(),
     }
 }
@@ -44,7 +45,12 @@ fn keys(spec: &RegisterSpec, record: &Record) -> Vec<(i64, Key)> {
     for (n, group) in spec.rollups.iter().enumerate() {
         let mut key = Key::default();
         for (slot, field) in key.iter_mut().zip(group.iter()) {
-            *slot = key_text(record.get(field));
+            let flag = spec.field(field).is_some_and(|f| f.kind == FieldKind::Bool);
+            *slot = match record.get(field) {
+                // An unset flag is stored as false.
+                Value::Null if flag => "false".to_owned(),
+                v => key_text(v),
+            };
         }
         out.push((n as i64 + 1, key));
     }
@@ -152,6 +158,8 @@ impl Store {
                         exprs.push(match (field.kind, dialect) {
                             (FieldKind::Reference(_), Dialect::Sqlite) => format!("COALESCE(lower(hex({name})), '')"),
                             (FieldKind::Reference(_), Dialect::Postgres) => format!("COALESCE(replace({name}::text, '-', ''), '')"),
+                            // Flags as the API writes them: true or false.
+                            (FieldKind::Bool, _) => format!("CASE WHEN {name} THEN 'true' ELSE 'false' END"),
                             _ => format!("COALESCE({name}, '')"),
                         });
                     }

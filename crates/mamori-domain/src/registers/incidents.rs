@@ -112,7 +112,7 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
     title_fields: &["title"],
     audit_reads: false,
     history: true,
-    rollups: &[&["status"], &["category"]],
+    rollups: &[&["status"], &["category"], &["exercise"]],
     links: &["alerts", "assets", "risks", "controls"],
     people_create: true,
     default_sort: "-detected_at",
@@ -121,6 +121,24 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
     check,
     choices: |_, _| None,
 };
+
+/// The program's obligation: at least this many CSIRT drills per company
+/// and fiscal year (April–March), from the group's basic policy.
+pub const DRILLS_PER_FISCAL_YEAR: usize = 2;
+
+/// Drills held in fiscal year `year`: the exercises among `detected`
+/// (each an exercise's detection instant), counted by the fiscal year of
+/// their date in `zone`.
+pub fn drills_in_fiscal_year<Z: chrono::TimeZone>(
+    detected: &[chrono::DateTime<chrono::Utc>],
+    year: i32,
+    zone: &Z,
+) -> usize {
+    detected
+        .iter()
+        .filter(|t| crate::fiscal::fiscal_year(t.with_timezone(zone).date_naive()) == year)
+        .count()
+}
 
 fn flag(record: &Record, field: &str) -> bool {
     *record.get(field) == Value::Bool(true)
@@ -242,6 +260,26 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn drills_count_by_fiscal_year_in_japan() {
+        let at = |s: &str| {
+            chrono::DateTime::parse_from_rfc3339(s)
+                .expect("instant")
+                .with_timezone(&chrono::Utc)
+        };
+        let held = [
+            // 1 April 08:00 JST is still 31 March in UTC: fiscal 2026 in Japan.
+            at("2026-03-31T23:00:00Z"),
+            at("2026-10-15T10:00:00+09:00"),
+            at("2027-03-31T23:59:00+09:00"),
+            at("2027-04-01T00:00:00+09:00"),
+        ];
+        let tokyo = chrono_tz::Asia::Tokyo;
+        assert_eq!(drills_in_fiscal_year(&held, 2026, &tokyo), 3);
+        assert_eq!(drills_in_fiscal_year(&held, 2027, &tokyo), 1);
+        assert_eq!(drills_in_fiscal_year(&held, 2025, &tokyo), 0);
     }
 
     /// Random walks: whatever is asked, the statuses an incident passes

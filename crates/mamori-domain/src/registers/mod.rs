@@ -26,8 +26,8 @@ pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS
 pub use corrective_actions::{CAPA_MOVES, CAPA_STATUSES, CORRECTIVE_ACTIONS};
 pub use departments::DEPARTMENTS;
 pub use incidents::{
-    INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES, INCIDENT_STATUSES, INCIDENTS,
-    facts as incident_facts,
+    DRILLS_PER_FISCAL_YEAR, INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES,
+    INCIDENT_STATUSES, INCIDENTS, drills_in_fiscal_year, facts as incident_facts,
 };
 pub use people::PEOPLE;
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
@@ -108,6 +108,7 @@ mod tests {
                                 | FieldKind::Classification
                                 | FieldKind::Text { .. }
                                 | FieldKind::Reference(_)
+                                | FieldKind::Bool
                         ),
                         "{}.{name} cannot key a rollup",
                         spec.name
