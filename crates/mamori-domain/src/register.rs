@@ -67,11 +67,28 @@ pub enum RefTarget {
     Requirement,
     /// An assessment campaign (group-wide; by name).
     Campaign,
+    /// An incident of the same company (by its `INC-…` reference).
+    Incident,
     /// A reference control of a loaded library (group-wide; by URN).
     ReferenceControl,
 }
 
 impl RefTarget {
+    /// The register whose records the target is, when it is one.
+    pub fn register(self) -> Option<&'static str> {
+        match self {
+            RefTarget::Department => Some("departments"),
+            RefTarget::Person | RefTarget::GroupPerson => Some("people"),
+            RefTarget::Committee => Some("committees"),
+            RefTarget::Asset => Some("assets"),
+            RefTarget::Incident => Some("incidents"),
+            RefTarget::Framework
+            | RefTarget::Requirement
+            | RefTarget::Campaign
+            | RefTarget::ReferenceControl => None,
+        }
+    }
+
     /// Whether the target must belong to the referring record's company.
     pub fn same_company(self) -> bool {
         !matches!(
@@ -212,6 +229,8 @@ pub struct RegisterSpec {
     /// requirements it meets). A link is shown from both ends; either
     /// register listing the other allows it.
     pub links: &'static [&'static str],
+    /// What the store does in the same transaction when a record is made.
+    pub on_create: OnCreate,
     /// Whether people create records (API, form, import). Alerts are raised
     /// by mamori's detection alone.
     pub people_create: bool,
@@ -231,6 +250,15 @@ pub struct RegisterSpec {
     /// likelihood and impact are the matrix's steps), by field name;
     /// `None` for the others.
     pub choices: fn(&str, &RegisterSettings) -> Option<Vec<Choice>>,
+}
+
+/// What making a record sets off, in the same transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnCreate {
+    Nothing,
+    /// An incident: the steps of its company's active playbooks for its
+    /// category become its tasks.
+    ApplyPlaybooks,
 }
 
 /// A field's value once parsed.

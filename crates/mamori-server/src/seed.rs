@@ -331,6 +331,7 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .ok_or("the demo group has no ground-handling staff")?;
     demo_risks(store, &ids, &approver, &actor, now).await?;
     demo_controls(store, &ids, &actor, now).await?;
+    demo_playbooks(store, &ids, &actor, now).await?;
     demo_incidents(store, &ids, &actor, now).await?;
     demo_corrective_actions(store, &ids, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
@@ -664,6 +665,49 @@ const DEMO_INCIDENTS: &[(&str, &str, &str, &str, &str, i64, bool)] = &[
         true,
     ),
 ];
+
+/// The airline's playbooks, from its risk-management manual: (name,
+/// category, steps).
+const DEMO_PLAYBOOKS: &[(&str, &str, &str)] = &[
+    (
+        "会員アカウント乗っ取りへの対応",
+        "account_takeover",
+        "+0 攻撃元のアドレス・ネットワークを遮断する\n+0 影響を受けた会員アカウントを停止し、パスワードを再設定させる\n+1 マイル交換・登録情報変更など不正利用の有無を確認する\n+2 個人情報保護委員会への報告要否を判定する\n+3 会員への通知と公表の要否を決める\n+30 再発防止策を是正処置に登録する",
+    ),
+    (
+        "情報漏えいへの対応",
+        "data_leak",
+        "+0 ログ・端末などの証拠を保全する\n+0 感染端末をネットワークから切り離す\n+1 漏えいした個人データの項目と本人の数を確定する\n+2 個人情報保護委員会への速報を提出する\n+3 本人への通知と公表を準備する\n+29 個人情報保護委員会への確報を提出する\n+30 再発防止策を是正処置に登録する",
+    ),
+];
+
+async fn demo_playbooks(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::PLAYBOOKS;
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let rows = DEMO_PLAYBOOKS
+        .iter()
+        .enumerate()
+        .map(|(i, (name, category, steps))| {
+            let mut r = Record::default();
+            r.values.insert("name", text(name));
+            r.values.insert("category", text(category));
+            r.values.insert("steps", text(steps));
+            r.values.insert("active", Value::Bool(true));
+            ImportRow {
+                line: i + 1,
+                company_id: air,
+                ref_no: None,
+                record: r,
+            }
+        })
+        .collect();
+    import_demo(store, &PLAYBOOKS, rows, actor, now, "playbooks").await
+}
 
 /// The airline's measures against recurrence: (title, status, days to due).
 const DEMO_CORRECTIVE_ACTIONS: &[(&str, &str, i64)] = &[

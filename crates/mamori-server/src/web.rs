@@ -57,6 +57,8 @@ const AREAS: &[&str] = &[
     "rules",
     "intel",
     "incidents",
+    "incident_tasks",
+    "playbooks",
     "corrective_actions",
     "vulnerabilities",
     "awareness",
@@ -1514,7 +1516,15 @@ struct FormPage<'a> {
     escalate_title: String,
     /// On an incident's page: the breach decision and the legal clocks.
     breach: Option<crate::incident::BreachView>,
+    /// Records of other registers that refer to this one (an incident's
+    /// tasks, an asset's risks): per register, its label, the link to all
+    /// of them, and the first few (link, reference, title).
+    referred: Vec<Referred>,
 }
+
+/// A register's records that refer to the one shown: its label, the link
+/// to all of them, and the first few (link, reference, title).
+type Referred = (String, String, Vec<(String, String, String)>);
 
 /// A linked record as the record page lists it.
 pub struct LinkView {
@@ -1525,6 +1535,62 @@ pub struct LinkView {
     pub archived: bool,
     /// The remove button's action; empty when the reader may not remove it.
     pub remove: String,
+}
+
+/// Records of other registers whose reference fields point at `stored`,
+/// where the reader may read them: the first 20 of each, newest order of
+/// the register, with a link to the filtered list.
+async fn referred_by(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    spec: &RegisterSpec,
+    stored: &Stored,
+) -> Result<Vec<Referred>, ApiError> {
+    let t = ctx.t(state);
+    let mut out = Vec::new();
+    for other in registers::ALL.iter().copied() {
+        for f in other.fields.iter().filter(|f| f.filter) {
+            let FieldKind::Reference(target) = f.kind else {
+                continue;
+            };
+            if target.register() != Some(spec.name) || f.system {
+                continue;
+            }
+            let scope = p.scope(other.name, Action::Read, ctx.now);
+            if !scope.contains(stored.company_id) {
+                continue;
+            }
+            let params = [(f.name.to_owned(), stored.id.to_string())];
+            let Ok(mut q) = kernel::list_query(state, other, scope, &params, false) else {
+                continue;
+            };
+            q.limit = 20;
+            let items = state.store.list_records(other, &q).await?.items;
+            if items.is_empty() {
+                continue;
+            }
+            out.push((
+                format!(
+                    "{} ({})",
+                    t.tk(&["nav", other.name]),
+                    t.tk(&["field", other.name, f.name])
+                ),
+                format!("/r/{}?{}", other.name, query_string(&params)),
+                items
+                    .iter()
+                    .map(|s| {
+                        (
+                            format!("/r/{}/{}", other.name, s.id),
+                            s.ref_no.clone(),
+                            other.title(&s.record),
+                        )
+                    })
+                    .collect(),
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// An evidence file as the record page lists it.
@@ -1718,6 +1784,9 @@ async fn form_fields(
             FieldKind::Reference(RefTarget::Asset) => {
                 ("text", vec![], t.t("form.asset_hint").to_owned())
             }
+            FieldKind::Reference(RefTarget::Incident) => {
+                ("text", vec![], t.t("form.incident_hint").to_owned())
+            }
             FieldKind::Reference(RefTarget::ReferenceControl) => (
                 "text",
                 vec![],
@@ -1787,6 +1856,7 @@ pub async fn new_page(
             severities: Vec::new(),
             escalate_title: String::new(),
             breach: None,
+            referred: Vec::new(),
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -1913,6 +1983,7 @@ async fn redisplay(
         severities: Vec::new(),
         escalate_title: String::new(),
         breach: None,
+        referred: Vec::new(),
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -2071,6 +2142,9 @@ pub async fn edit_page(
         breach: (spec.name == registers::INCIDENTS.name)
             .then(|| crate::incident::breach_view(&state, &ctx, &stored))
             .flatten(),
+        referred: referred_by(&state, &ctx, &p, spec, &stored)
+            .await
+            .unwrap_or_default(),
     })
 }
 

@@ -1090,6 +1090,17 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "playbooks" => {
+            json!({ "company_id": company, "name": "試験手順", "category": "other", "steps": "+0 記録する", "active": false })
+        }
+        "incident_tasks" => {
+            let incident = Box::pin(sample("incidents", company, app, admin)).await;
+            let made = app
+                .api(admin, Method::POST, "/api/v1/incidents", Some(incident))
+                .await
+                .json();
+            json!({ "company_id": company, "incident": made["id"], "title": "試験タスク", "status": "open" })
+        }
         "corrective_actions" => {
             json!({ "company_id": company, "title": "試験の是正処置", "status": "planned", "due_date": "2027-03-31" })
         }
@@ -1171,6 +1182,27 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "playbooks" => format!(
+            "company,name,category,steps,active\n{company},取込手順,other,+0 記録する,false\n"
+        ),
+        "incident_tasks" => {
+            let incident = app
+                .api(
+                    admin,
+                    Method::GET,
+                    &format!(
+                        "/api/v1/incidents?company={}&limit=1",
+                        app.company_id(company).await
+                    ),
+                    None,
+                )
+                .await
+                .json()["items"][0]["ref_no"]
+                .as_str()
+                .expect("an incident")
+                .to_owned();
+            format!("company,incident,title,status\n{company},{incident},取込タスク,open\n")
+        }
         "corrective_actions" => {
             format!("company,title,status,due_date\n{company},取込是正処置,planned,2027-03-31\n")
         }
@@ -1602,7 +1634,10 @@ async fn round_trip(b: Backend) {
         assert_eq!(csv.status, StatusCode::OK);
         assert!(csv.body.starts_with(&[0xEF, 0xBB, 0xBF]), "BOM for Excel");
         let text = csv.text();
-        let rows = text.lines().count() - 1;
+        // Records, not lines: a long text (a playbook's steps) spans lines.
+        let rows = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes())
+            .records()
+            .count();
         assert!(rows >= 2, "{}: demo rows exported", spec.name);
         // Dry run, then the import: every row updates its record, none is new.
         let dry = app
@@ -4392,6 +4427,88 @@ async fn drills_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(drills_count_per_fiscal_year_and_never_as_real, drills_flow);
+/// Opening an incident applies its company's playbooks as tasks; the
+/// incident's page lists them.
+async fn playbook_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("csirt-pbk", Role::Csirt, None, PASSWORD).await;
+    let (air, gnd) = (app.company_id("AIR").await, app.company_id("GND").await);
+    let open = |company: Uuid, category: &str| {
+        let (app, csirt) = (&app, csirt.clone());
+        let body = json!({
+            "company_id": company, "title": "会員アカウントへの不正ログイン", "category": category,
+            "severity": "high", "status": "detected", "detected_at": "2026-11-28T09:00:00+09:00"
+        });
+        async move {
+            app.api(&csirt, Method::POST, "/api/v1/incidents", Some(body))
+                .await
+                .json()
+        }
+    };
+    let incident = open(air, "account_takeover").await;
+    let tasks = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!(
+                "/api/v1/incident_tasks?incident={}&sort=due_date&limit=50",
+                incident["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await
+        .json();
+    let items = tasks["items"].as_array().expect("items");
+    assert_eq!(items.len(), 6, "the airline's six steps: {tasks}");
+    assert!(items.iter().all(|t| t["status"] == "open"));
+    assert_eq!(items[0]["due_date"], "2026-11-28");
+    assert_eq!(items[5]["due_date"], "2026-12-28", "+30 days");
+    // Another company, or a category without a playbook: no tasks.
+    for made in [
+        open(gnd, "account_takeover").await,
+        open(air, "misdelivery").await,
+    ] {
+        let none = app
+            .api(
+                &csirt,
+                Method::GET,
+                &format!(
+                    "/api/v1/incident_tasks?incident={}&count=true",
+                    made["id"].as_str().expect("id")
+                ),
+                None,
+            )
+            .await
+            .json();
+        assert_eq!(none["total"], 0);
+    }
+    // A company edits its own playbook: an empty one is refused.
+    let bad = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/playbooks",
+            Some(json!({ "company_id": gnd, "name": "空", "category": "malware", "steps": "\n\n", "active": true })),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The incident's page lists its tasks.
+    let (cookie, _) = app.login("csirt-pbk", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/incidents/{}", incident["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        page.contains("攻撃元のアドレス・ネットワークを遮断する"),
+        "{page}"
+    );
+    assert!(page.contains("section class=\"referred\""));
+    app.finish().await;
+}
+on_every_backend!(playbooks_become_tasks_when_an_incident_opens, playbook_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

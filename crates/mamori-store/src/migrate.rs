@@ -113,6 +113,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_corrective_actions.sql"),
         postgres: include_str!("../migrations/postgres/0017_corrective_actions.sql"),
     },
+    Migration {
+        version: 18,
+        name: "playbooks",
+        sqlite: include_str!("../migrations/sqlite/0018_playbooks.sql"),
+        postgres: include_str!("../migrations/postgres/0018_playbooks.sql"),
+    },
 ];
 
 impl Store {

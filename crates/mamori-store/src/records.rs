@@ -161,6 +161,7 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
             "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
         ),
         RefTarget::Campaign => ("campaigns", "name", "r.name", "r.name"),
+        RefTarget::Incident => ("incidents", "ref_no", "r.title", "r.title"),
         RefTarget::ReferenceControl => (
             "reference_controls",
             "urn",
@@ -812,10 +813,13 @@ macro_rules! keep_history {
 }
 
 /// Inserts a new record with the next reference number and audits it;
-/// evaluates to the reference number.
-macro_rules! insert_record {
+/// evaluates to the reference number. [`insert_record`] is this and what
+/// the register sets off on creation.
+macro_rules! insert_plain {
     ($spec:expr, $settings:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
         let spec: &mamori_domain::register::RegisterSpec = $spec;
+        // Evaluated once: an id given as `Uuid::now_v7()` is one id.
+        let id: uuid::Uuid = $id;
         let settings: &mamori_domain::settings::RegisterSettings = $settings;
         let record: &mamori_domain::register::Record = $record;
         // A new record has no evidence yet, so no value that needs it.
@@ -851,7 +855,7 @@ macro_rules! insert_record {
             format!("{}-{:06}", spec.ref_prefix, n)
         };
         let mut values = vec![
-            $crate::records::SqlValue::Id($id),
+            $crate::records::SqlValue::Id(id),
             $crate::records::SqlValue::Text(ref_no.clone()),
             $crate::records::SqlValue::Id($company_id),
             $crate::records::SqlValue::Int(1),
@@ -884,14 +888,14 @@ macro_rules! insert_record {
         match inserted {
             Err(e) => Err($crate::StoreError::from_write(e)),
             Ok(_) => {
-                let mut entry = $actor.entry("create", spec.name, Some($id));
+                let mut entry = $actor.entry("create", spec.name, Some(id));
                 entry.company_id = Some($company_id);
                 entry.after_digest =
                     Some($crate::records::state_digest($company_id, record, false));
                 match $crate::records::keep_history!(
                     spec,
                     $conn,
-                    $id,
+                    id,
                     $company_id,
                     1i64,
                     $now,
@@ -913,6 +917,93 @@ macro_rules! insert_record {
                 }
             }
         }
+    }};
+}
+
+/// Inserts a new record with the next reference number, audits it, and
+/// does what its register sets off on creation ([`OnCreate`]) in the same
+/// transaction; evaluates to the reference number.
+macro_rules! insert_record {
+    ($spec:expr, $settings:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
+        let spec: &mamori_domain::register::RegisterSpec = $spec;
+        let id: uuid::Uuid = $id;
+        let settings: &mamori_domain::settings::RegisterSettings = $settings;
+        let record: &mamori_domain::register::Record = $record;
+        let made: $crate::Result<String> = $crate::records::insert_plain!(
+            spec,
+            settings,
+            $conn,
+            id,
+            $company_id,
+            record,
+            $actor,
+            $now
+        );
+        match (made, spec.on_create) {
+            (Err(e), _) => Err(e),
+            (Ok(ref_no), mamori_domain::register::OnCreate::Nothing) => Ok(ref_no),
+            (Ok(ref_no), mamori_domain::register::OnCreate::ApplyPlaybooks) => {
+                $crate::records::apply_playbooks!(
+                    settings,
+                    $conn,
+                    id,
+                    $company_id,
+                    record,
+                    $actor,
+                    $now
+                )
+                .map(|_| ref_no)
+            }
+        }
+    }};
+}
+
+/// Makes an incident's tasks from its company's active playbooks for its
+/// category (inside the incident's transaction).
+macro_rules! apply_playbooks {
+    ($settings:expr, $conn:expr, $id:expr, $company_id:expr, $record:expr, $actor:expr, $now:expr) => {{
+        use mamori_domain::register::{RefValue, Value};
+        let settings: &mamori_domain::settings::RegisterSettings = $settings;
+        let incident: &mamori_domain::register::Record = $record;
+        let tasks = &mamori_domain::registers::INCIDENT_TASKS;
+        let category = incident.text("category").unwrap_or_default().to_owned();
+        let day0 = match incident.get("detected_at") {
+            Value::Time(t) => t.with_timezone(&settings.zone).date_naive(),
+            _ => $now.with_timezone(&settings.zone).date_naive(),
+        };
+        let books: Vec<String> = sqlx::query_scalar(
+            "SELECT steps FROM playbooks WHERE company_id = $1 AND category = $2 AND active AND archived_at IS NULL ORDER BY ref_no",
+        )
+        .bind($company_id)
+        .bind(&category)
+        .fetch_all(&mut **$conn)
+        .await?;
+        let mut made: $crate::Result<usize> = Ok(0);
+        'books: for steps in &books {
+            for (days, title) in mamori_domain::registers::playbook_steps(steps) {
+                let mut task = mamori_domain::register::Record::default();
+                task.values.insert("incident", Value::Ref(RefValue::Id($id)));
+                task.values.insert("title", Value::Text(title));
+                task.values.insert("status", Value::Text("open".into()));
+                task.values.insert(
+                    "due_date",
+                    day0.checked_add_days(chrono::Days::new(u64::from(days)))
+                        .map_or(Value::Null, Value::Date),
+                );
+                match $crate::records::insert_plain!(tasks, settings, $conn, uuid::Uuid::now_v7(), $company_id, &task, $actor, $now) {
+                    Ok(_) => {
+                        if let Ok(n) = made.as_mut() {
+                            *n += 1;
+                        }
+                    }
+                    Err(e) => {
+                        made = Err(e);
+                        break 'books;
+                    }
+                }
+            }
+        }
+        made
     }};
 }
 
@@ -991,7 +1082,7 @@ macro_rules! update_stored {
     }};
 }
 
-pub(crate) use {insert_record, keep_history};
+pub(crate) use {apply_playbooks, insert_plain, insert_record, keep_history};
 use {resolve_and_check, update_stored};
 
 /// Cursor text: URL-safe base64 of a small JSON array.

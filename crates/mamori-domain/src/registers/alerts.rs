@@ -82,6 +82,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     rollups: &[],
     links: &[],
     people_create: false,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "-last_seen",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

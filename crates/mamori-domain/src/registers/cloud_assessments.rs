@@ -326,6 +326,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     rollups: &[],
     links: &[],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "expiry",
     derive: |_, _| {},
     notices,

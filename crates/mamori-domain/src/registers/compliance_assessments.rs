@@ -52,6 +52,7 @@ pub const COMPLIANCE_ASSESSMENTS: RegisterSpec = RegisterSpec {
     rollups: &[&["campaign", "status"]],
     links: &[],
     people_create: false,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "due_date",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

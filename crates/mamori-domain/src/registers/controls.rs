@@ -53,6 +53,7 @@ pub const CONTROLS: RegisterSpec = RegisterSpec {
     rollups: &[&["status"]],
     links: &["risks", "requirement_assessments"],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "name",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -56,6 +56,7 @@ pub const CORRECTIVE_ACTIONS: RegisterSpec = RegisterSpec {
     rollups: &[&["status"]],
     links: &["incidents", "risks", "controls"],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "due_date",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

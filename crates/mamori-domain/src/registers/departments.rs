@@ -28,6 +28,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     rollups: &[],
     links: &[],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -115,6 +115,7 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
     rollups: &[&["status"], &["category"], &["exercise"]],
     links: &["alerts", "assets", "risks", "controls"],
     people_create: true,
+    on_create: crate::register::OnCreate::ApplyPlaybooks,
     default_sort: "-detected_at",
     derive,
     notices: |_, _| Vec::new(),

@@ -11,6 +11,7 @@ mod corrective_actions;
 mod departments;
 mod incidents;
 mod people;
+mod playbooks;
 mod requirement_assessments;
 mod risks;
 
@@ -30,6 +31,9 @@ pub use incidents::{
     INCIDENT_STATUSES, INCIDENTS, drills_in_fiscal_year, facts as incident_facts,
 };
 pub use people::PEOPLE;
+pub use playbooks::{
+    INCIDENT_TASKS, PLAYBOOKS, TASK_MOVES, TASK_STATUSES, steps as playbook_steps,
+};
 pub use requirement_assessments::{APPLICABILITY, IMPLEMENTATION, REQUIREMENT_ASSESSMENTS};
 pub use risks::{
     RISK_LEVELS, RISK_MOVES, RISK_SCALE, RISK_STATUSES, RISK_TREATMENTS, RISKS, RiskMatrix,
@@ -63,6 +67,8 @@ pub const ALL: &[&RegisterSpec] = &[
     &COMPLIANCE_ASSESSMENTS,
     &ALERTS,
     &INCIDENTS,
+    &INCIDENT_TASKS,
+    &PLAYBOOKS,
     &CORRECTIVE_ACTIONS,
 ];
 

@@ -45,6 +45,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     rollups: &[],
     links: &[],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

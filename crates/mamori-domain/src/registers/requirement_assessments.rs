@@ -48,6 +48,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     rollups: &[&["framework", "applicability", "implementation"]],
     links: &[],
     people_create: false,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -222,6 +222,7 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     ],
     links: &["assets"],
     people_create: true,
+    on_create: crate::register::OnCreate::Nothing,
     default_sort: "-inherent_score",
     derive,
     notices,
