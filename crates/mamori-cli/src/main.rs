@@ -126,6 +126,27 @@ enum Command {
         #[command(subcommand)]
         command: LibraryCommand,
     },
+    /// The customer-data vault's keys.
+    Vault {
+        #[command(subcommand)]
+        command: VaultCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum VaultCommand {
+    /// Print a new key line (`id:base64`) to put first in the key file.
+    Keygen {
+        /// The key's id, such as the year it starts sealing
+        #[arg(long, default_value = "k1")]
+        id: String,
+    },
+    /// Reseal every kept value under the first key (after a rotation); then
+    /// the older keys may be removed.
+    Reseal {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,7 +267,25 @@ async fn open_store(cfg: &mamori_server::Config) -> Result<Store> {
         )
     })?;
     store.migrate().await.context("database migration failed")?;
-    Ok(store.with_settings(cfg.register_settings()))
+    let store = store.with_settings(cfg.register_settings());
+    Ok(match vault_keys(cfg)? {
+        Some(vault) => store.with_vault(vault),
+        None => store,
+    })
+}
+
+/// The vault's keys: `MAMORI_VAULT_KEYS`, else the configured key file;
+/// none when neither is given.
+fn vault_keys(cfg: &mamori_server::Config) -> Result<Option<mamori_store::vault::Vault>> {
+    let text = match std::env::var("MAMORI_VAULT_KEYS") {
+        Ok(keys) if !keys.trim().is_empty() => keys,
+        _ if cfg.vault_key_file.is_empty() => return Ok(None),
+        _ => std::fs::read_to_string(&cfg.vault_key_file)
+            .with_context(|| format!("cannot read the vault key file {}", cfg.vault_key_file))?,
+    };
+    mamori_store::vault::Vault::from_text(&text)
+        .map(Some)
+        .map_err(|e| anyhow::anyhow!("the vault's keys: {e}"))
 }
 
 /// Errors print as one readable chain (`error: … : cause`), never a backtrace.
@@ -382,6 +421,26 @@ async fn run() -> Result<()> {
                 "token for {user}, scopes {}, expires in {days} days; it is shown only now",
                 scopes.join(" ")
             );
+            Ok(())
+        }
+        Command::Vault {
+            command: VaultCommand::Keygen { id },
+        } => {
+            println!(
+                "{}",
+                mamori_store::vault::Vault::new_key_line(&id).map_err(anyhow::Error::msg)?
+            );
+            Ok(())
+        }
+        Command::Vault {
+            command: VaultCommand::Reseal { db },
+        } => {
+            let cfg = config::load(cli.config.as_deref(), &db)?;
+            let store = open_store(&cfg).await?;
+            let moved = store
+                .reseal_vault(&Actor::system("cli"), chrono::Utc::now())
+                .await?;
+            println!("resealed {moved} values under the first key");
             Ok(())
         }
         Command::Library {

@@ -217,6 +217,18 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "compliance_assessments", READ_EXPORT),
     (Role::Employee, "compliance_assessments", NOTHING),
     (Role::Hr, "compliance_assessments", NOTHING),
+    // The customer-data vault (people affected by incidents): only those who
+    // notify them — the CSIRT and the CISO office. Administrators do not
+    // read customers' data.
+    (Role::Admin, "vault", NOTHING),
+    (Role::CisoOffice, "vault", &[Read, Create]),
+    (Role::Csirt, "vault", &[Read, Create]),
+    (Role::SecurityOfficer, "vault", NOTHING),
+    (Role::CommitteeMember, "vault", NOTHING),
+    (Role::InternalAuditor, "vault", NOTHING),
+    (Role::ExternalAuditor, "vault", NOTHING),
+    (Role::Employee, "vault", NOTHING),
+    (Role::Hr, "vault", NOTHING),
     // Framework libraries are group-wide reference data: loaded by the CISO
     // office (Import), read by everyone who works on compliance.
     (Role::Admin, "libraries", EVERYTHING),
@@ -231,7 +243,7 @@ const TABLE: &[(Role, &str, &[Action])] = &[
 ];
 
 /// Permission areas that are not kernel registers.
-pub const OTHER_AREAS: &[&str] = &["libraries"];
+pub const OTHER_AREAS: &[&str] = &["libraries", "vault"];
 
 /// Whether `role` may do `action` on `register`, in a company where it holds.
 pub fn allows(role: Role, register: &str, action: Action) -> bool {

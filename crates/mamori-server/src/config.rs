@@ -58,6 +58,10 @@ pub struct Config {
     /// Targets for breach reports the law leaves open (preliminary report
     /// days, the aviation regulator's hours).
     pub breach: BreachSettings,
+    /// File with the customer-data vault's keys (`id:base64`, one a line,
+    /// the sealing key first); `MAMORI_VAULT_KEYS` may give them instead.
+    /// The keys themselves never sit in this configuration.
+    pub vault_key_file: String,
 }
 
 impl Default for Config {
@@ -86,6 +90,7 @@ impl Default for Config {
             risk_matrix: RiskMatrix::default(),
             cloud_questionnaire: Questionnaire::default(),
             breach: BreachSettings::default(),
+            vault_key_file: String::new(),
         }
     }
 }

@@ -87,6 +87,8 @@ impl From<StoreError> for ApiError {
             )),
             StoreError::Stale { current } => ApiError::Stale(current),
             StoreError::Invalid(errors) => ApiError::Invalid(errors),
+            // What the operator must set up first (the vault's key).
+            StoreError::Config(what) => ApiError::Conflict(what),
             other => ApiError::Internal(other.to_string()),
         }
     }

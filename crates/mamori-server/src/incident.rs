@@ -538,3 +538,70 @@ pub fn breach_view(
         clocks: clocks(state, ctx, s),
     })
 }
+
+/// The incident behind a vault request, when the principal may `action` on
+/// the vault in its company (404 when the incident is not theirs to see).
+async fn vault_incident(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    id: &str,
+    action: Action,
+) -> Result<mamori_store::records::Stored, ApiError> {
+    let incident = kernel::get(state, ctx, p, &INCIDENTS, parse_id(id)?).await?;
+    if !p
+        .scope("vault", action, ctx.now)
+        .contains(incident.company_id)
+    {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(incident)
+}
+
+/// `GET /api/v1/incidents/{id}/people`: the people affected, opened from
+/// the vault; every call is written to the audit chain.
+pub async fn people(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+) -> Result<JsonBody<Json>, ApiError> {
+    let incident = vault_incident(&state, &ctx, &p, &id, Action::Read).await?;
+    let people = state
+        .store
+        .open_affected(incident.id, incident.company_id, &ctx.actor(), ctx.now)
+        .await?;
+    Ok(JsonBody(json!({
+        "items": people.into_iter().map(|(id, person)| {
+            let mut v = json!(person);
+            v["id"] = json!(id);
+            v
+        }).collect::<Vec<_>>(),
+    })))
+}
+
+/// `POST /api/v1/incidents/{id}/people` with a JSON list of people (`name`,
+/// `member_no`, `email`, `phone`, `address`, `notes`): sealed and kept.
+pub async fn add_people(
+    State(state): State<AppState>,
+    ApiUser(ctx, p): ApiUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let incident = vault_incident(&state, &ctx, &p, &id, Action::Create).await?;
+    let people: Vec<mamori_store::vault::Person> = serde_json::from_slice(&body).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the body must be a JSON list of people (name, member_no, email, phone, address, notes): {e}"
+        ))
+    })?;
+    let added = state
+        .store
+        .add_affected(
+            incident.id,
+            incident.company_id,
+            &people,
+            &ctx.actor(),
+            ctx.now,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, JsonBody(json!({ "added": added }))).into_response())
+}

@@ -151,6 +151,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/links/{id}", axum::routing::delete(links::delete))
         .route("/v1/alerts/escalate", post(incident::escalate_api))
         .route(
+            "/v1/incidents/{id}/people",
+            get(incident::people).post(incident::add_people),
+        )
+        .route(
             "/v1/{register}/{id}/notes",
             get(incident::notes).post(incident::create_note),
         )

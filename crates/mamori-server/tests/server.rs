@@ -27,6 +27,8 @@ struct TestApp {
     state: AppState,
     store: Store,
     pg_admin: Option<(String, String)>,
+    /// The SQLite file, on that backend.
+    db_file: Option<std::path::PathBuf>,
 }
 
 struct Answer {
@@ -87,6 +89,14 @@ impl TestApp {
     }
 
     async fn with_config(backend: Backend, config: Config) -> TestApp {
+        Self::with_vault(backend, config, None).await
+    }
+
+    async fn with_vault(
+        backend: Backend,
+        config: Config,
+        vault: Option<mamori_store::vault::Vault>,
+    ) -> TestApp {
         let (url, pg_admin) = match backend {
             Backend::Sqlite => {
                 let dir = std::env::temp_dir().join(format!("mamori-test-{}", Uuid::now_v7()));
@@ -111,10 +121,14 @@ impl TestApp {
                 (format!("{base}/{name}"), Some((admin, name)))
             }
         };
-        let store = Store::connect(&url)
+        let db_file = url.strip_prefix("sqlite://").map(std::path::PathBuf::from);
+        let mut store = Store::connect(&url)
             .await
             .expect("connect")
             .with_settings(config.register_settings());
+        if let Some(vault) = vault {
+            store = store.with_vault(vault);
+        }
         store.migrate().await.expect("migrate");
         seed::load_demo(&store, Utc::now())
             .await
@@ -125,6 +139,7 @@ impl TestApp {
             state,
             store,
             pg_admin,
+            db_file,
         }
     }
 
@@ -4509,6 +4524,185 @@ async fn playbook_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(playbooks_become_tasks_when_an_incident_opens, playbook_flow);
+
+/// The people an incident affects are kept sealed: readable by the CSIRT
+/// alone, each reading audited, and never in plain text in the database or
+/// a backup of it.
+async fn vault_flow(b: Backend) {
+    use mamori_store::vault::Vault;
+    let first = Vault::new_key_line("k2026").expect("key");
+    let app = TestApp::with_vault(
+        b,
+        Config {
+            require_totp: false,
+            ..Config::default()
+        },
+        Some(Vault::from_text(&first).expect("keys")),
+    )
+    .await;
+    let (_, csirt) = app.user("csirt-vault", Role::Csirt, None, PASSWORD).await;
+    let (_, officer) = app
+        .user("air-vault", Role::SecurityOfficer, Some("AIR"), PASSWORD)
+        .await;
+    let (_, admin) = app.user("root-vault", Role::Admin, None, PASSWORD).await;
+    let incidents = app
+        .api(
+            &csirt,
+            Method::GET,
+            "/api/v1/incidents?category=data_leak",
+            None,
+        )
+        .await
+        .json();
+    let incident = incidents["items"][0]["id"]
+        .as_str()
+        .expect("the demo's leak")
+        .to_owned();
+    let path = format!("/api/v1/incidents/{incident}/people");
+    let people = json!([
+        { "name": "山田 太郎", "member_no": "JM12345678", "email": "taro.yamada@example.jp", "phone": "090-1234-5678" },
+        { "name": "佐藤 花子", "email": "hanako.sato@example.jp", "address": "東京都大田区羽田空港3-3-2" }
+    ]);
+    let added = app.api(&csirt, Method::POST, &path, Some(people)).await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text());
+    assert_eq!(added.json()["added"], 2);
+    // Bad lists are refused whole.
+    let nameless = app
+        .api(
+            &csirt,
+            Method::POST,
+            &path,
+            Some(json!([{ "email": "x@example.jp" }])),
+        )
+        .await;
+    assert_eq!(nameless.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let not_a_list = app
+        .api(&csirt, Method::POST, &path, Some(json!({ "name": "x" })))
+        .await;
+    assert_eq!(not_a_list.status, StatusCode::BAD_REQUEST);
+    // Read by the CSIRT, audited; not by the company's officer or an administrator.
+    let read = app.api(&csirt, Method::GET, &path, None).await.json();
+    let names: Vec<&str> = read["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["山田 太郎", "佐藤 花子"]);
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(
+        (last.3.as_str(), last.2.as_str()),
+        ("vault_read", "csirt-vault")
+    );
+    for token in [&officer, &admin] {
+        assert_eq!(
+            app.api(token, Method::GET, &path, None).await.status,
+            StatusCode::FORBIDDEN
+        );
+    }
+    // No plain text in the database file, its write-ahead log, or a backup.
+    if let Some(file) = &app.db_file {
+        let backup = file.with_extension("backup.db");
+        if let mamori_store::Db::Sqlite(pool) = app.store.db() {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "VACUUM INTO '{}'",
+                backup.display()
+            )))
+            .execute(pool)
+            .await
+            .expect("backup");
+        }
+        let mut wal = file.clone().into_os_string();
+        wal.push("-wal");
+        // The search finds what is kept in clear (a demo incident's title).
+        let control = "標的型メールによる端末感染と顧客情報の流出".as_bytes();
+        let found = [file.clone(), std::path::PathBuf::from(&wal), backup.clone()]
+            .iter()
+            .map(|p| std::fs::read(p).unwrap_or_default())
+            .filter(|bytes| bytes.windows(control.len()).any(|w| w == control))
+            .count();
+        assert!(
+            found >= 2,
+            "the clear title is in the file or its log, and in the backup"
+        );
+        for path in [file.clone(), std::path::PathBuf::from(wal), backup] {
+            let bytes = std::fs::read(&path).unwrap_or_default();
+            for secret in [
+                "taro.yamada@example.jp",
+                "山田 太郎",
+                "090-1234-5678",
+                "羽田空港3-3-2",
+                "JM12345678",
+            ] {
+                assert!(
+                    !bytes.windows(secret.len()).any(|w| w == secret.as_bytes()),
+                    "{secret} in {}",
+                    path.display()
+                );
+            }
+        }
+    }
+    // Rotation: a new key first, everything resealed, the old key dropped.
+    let second = Vault::new_key_line("k2027").expect("key");
+    let rotated = app
+        .store
+        .clone()
+        .with_vault(Vault::from_text(&format!("{second}\n{first}")).expect("keys"));
+    let actor = Actor::system("test");
+    assert_eq!(
+        rotated
+            .reseal_vault(&actor, Utc::now())
+            .await
+            .expect("reseal"),
+        2
+    );
+    let only_new = app
+        .store
+        .clone()
+        .with_vault(Vault::from_text(&second).expect("keys"));
+    let company = app.company_id("AIR").await;
+    let opened = only_new
+        .open_affected(parse_uuid(&incident), company, &actor, Utc::now())
+        .await
+        .expect("opens under the new key");
+    assert_eq!(opened.len(), 2);
+    app.finish().await;
+}
+on_every_backend!(customer_data_vault_seals_and_audits, vault_flow);
+
+fn parse_uuid(s: &str) -> Uuid {
+    Uuid::parse_str(s).expect("uuid")
+}
+
+/// Without the operator's key, the vault refuses to take anything.
+async fn vault_without_key(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, csirt) = app.user("csirt-nokey", Role::Csirt, None, PASSWORD).await;
+    let incidents = app
+        .api(&csirt, Method::GET, "/api/v1/incidents", None)
+        .await
+        .json();
+    let incident = incidents["items"][0]["id"]
+        .as_str()
+        .expect("an incident")
+        .to_owned();
+    let refused = app
+        .api(
+            &csirt,
+            Method::POST,
+            &format!("/api/v1/incidents/{incident}/people"),
+            Some(json!([{ "name": "山田 太郎" }])),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT);
+    assert!(
+        refused.text().contains("vault has no key"),
+        "{}",
+        refused.text()
+    );
+    app.finish().await;
+}
+on_every_backend!(the_vault_needs_the_operators_key, vault_without_key);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

@@ -19,6 +19,7 @@ pub mod org;
 pub mod records;
 pub mod rollups;
 pub mod users;
+pub mod vault;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -55,6 +56,8 @@ pub struct Store {
     /// matrix, the cloud questionnaire): the configured one, else the
     /// default.
     settings: Arc<RegisterSettings>,
+    /// The customer-data vault's keys, when the operator gave them.
+    vault: Option<Arc<vault::Vault>>,
 }
 
 /// Runs `$body` with `$pool` bound to the concrete pool, so one body of
@@ -154,6 +157,7 @@ impl Store {
         Ok(Store {
             db,
             settings: Arc::default(),
+            vault: None,
         })
     }
 

@@ -119,6 +119,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_playbooks.sql"),
         postgres: include_str!("../migrations/postgres/0018_playbooks.sql"),
     },
+    Migration {
+        version: 19,
+        name: "vault",
+        sqlite: include_str!("../migrations/sqlite/0019_vault.sql"),
+        postgres: include_str!("../migrations/postgres/0019_vault.sql"),
+    },
 ];
 
 impl Store {
