@@ -5,7 +5,7 @@ use axum::Json as JsonBody;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use mamori_domain::authz::Action;
 use mamori_domain::evidence::{check, clean_name};
 use mamori_store::evidence::EvidenceMeta;
@@ -162,19 +162,5 @@ pub async fn upload_form(
         attach(&state, &ctx, &p, &name, &id, &filename, &bytes).await
     }
     .await;
-    match result {
-        Ok(_) => Redirect::to(&format!("/r/{name}/{id}")).into_response(),
-        Err(ApiError::Invalid(errors)) => crate::web::error_page(
-            &state,
-            &ctx,
-            ApiError::BadRequest(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        ),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
+    crate::web::after_form(&state, &ctx, result.map(|_| format!("/r/{name}/{id}")))
 }

@@ -6,7 +6,7 @@ use axum::Json as JsonBody;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use mamori_domain::FieldError;
 use mamori_domain::authz::{Action, Principal};
@@ -195,21 +195,11 @@ pub async fn escalate_form(
         .await
     }
     .await;
-    match result {
-        Ok(incident) => Redirect::to(&format!("/r/incidents/{}", incident.id)).into_response(),
-        Err(ApiError::Invalid(errors)) => crate::web::error_page(
-            &state,
-            &ctx,
-            ApiError::BadRequest(
-                errors
-                    .into_iter()
-                    .map(|e| format!("{}: {}", e.field, e.message))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        ),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
+    crate::web::after_form(
+        &state,
+        &ctx,
+        result.map(|incident| format!("/r/incidents/{}", incident.id)),
+    )
 }
 
 /// `GET /api/v1/{register}/{id}/notes`.
@@ -278,21 +268,8 @@ pub async fn note_form(
         .iter()
         .find(|(k, _)| k == "body")
         .map_or("", |(_, v)| v.as_str());
-    match add_note(&state, &ctx, &p, (&name, &id), text).await {
-        Ok(_) => Redirect::to(&format!("/r/{name}/{id}")).into_response(),
-        Err(ApiError::Invalid(errors)) => crate::web::error_page(
-            &state,
-            &ctx,
-            ApiError::BadRequest(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        ),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
+    let result = add_note(&state, &ctx, &p, (&name, &id), text).await;
+    crate::web::after_form(&state, &ctx, result.map(|_| format!("/r/{name}/{id}")))
 }
 
 /// One line of a record's timeline.

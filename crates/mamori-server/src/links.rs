@@ -6,7 +6,7 @@ use axum::Json as JsonBody;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use mamori_domain::FieldError;
 use mamori_domain::authz::{Action, Principal};
 use mamori_domain::register::RegisterSpec;
@@ -193,29 +193,15 @@ pub async fn create_form(
             .find(|(key, _)| key == k)
             .map_or("", |(_, v)| v.as_str())
     };
-    match make(
+    let result = make(
         &state,
         &ctx,
         &p,
         (&name, &id),
         (value("register"), value("record")),
     )
-    .await
-    {
-        Ok(_) => Redirect::to(&format!("/r/{name}/{id}")).into_response(),
-        Err(ApiError::Invalid(errors)) => crate::web::error_page(
-            &state,
-            &ctx,
-            ApiError::BadRequest(
-                errors
-                    .into_iter()
-                    .map(|e| e.message)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
-        ),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
+    .await;
+    crate::web::after_form(&state, &ctx, result.map(|_| format!("/r/{name}/{id}")))
 }
 
 /// The record page's remove button.
@@ -224,8 +210,6 @@ pub async fn delete_form(
     WebUser(ctx, p): WebUser,
     Path((name, id, link)): Path<(String, String, String)>,
 ) -> Response {
-    match remove(&state, &ctx, &p, &link).await {
-        Ok(_) => Redirect::to(&format!("/r/{name}/{id}")).into_response(),
-        Err(e) => crate::web::error_page(&state, &ctx, e),
-    }
+    let result = remove(&state, &ctx, &p, &link).await;
+    crate::web::after_form(&state, &ctx, result.map(|_| format!("/r/{name}/{id}")))
 }

@@ -578,23 +578,17 @@ async fn demo_controls(
 ) -> Result<(), String> {
     use mamori_domain::registers::CONTROLS;
     let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
-    let rows = DEMO_CONTROLS
+    let records = DEMO_CONTROLS
         .iter()
-        .enumerate()
-        .map(|(i, (name, category, status, _))| {
+        .map(|(name, category, status, _)| {
             let mut r = Record::default();
             r.values.insert("name", text(name));
             r.values.insert("category", text(category));
             r.values.insert("status", text(status));
-            ImportRow {
-                line: i + 1,
-                company_id: air,
-                ref_no: None,
-                record: r,
-            }
+            r
         })
         .collect();
-    import_demo(store, &CONTROLS, rows, actor, now, "controls").await?;
+    import_airline(store, ids, &CONTROLS, records, actor, now, "controls").await?;
     let all = |spec| {
         let query = mamori_store::records::ListQuery {
             scope: mamori_domain::authz::Scope::Companies(vec![air]),
@@ -688,25 +682,18 @@ async fn demo_playbooks(
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     use mamori_domain::registers::PLAYBOOKS;
-    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
-    let rows = DEMO_PLAYBOOKS
+    let records = DEMO_PLAYBOOKS
         .iter()
-        .enumerate()
-        .map(|(i, (name, category, steps))| {
+        .map(|(name, category, steps)| {
             let mut r = Record::default();
             r.values.insert("name", text(name));
             r.values.insert("category", text(category));
             r.values.insert("steps", text(steps));
             r.values.insert("active", Value::Bool(true));
-            ImportRow {
-                line: i + 1,
-                company_id: air,
-                ref_no: None,
-                record: r,
-            }
+            r
         })
         .collect();
-    import_demo(store, &PLAYBOOKS, rows, actor, now, "playbooks").await
+    import_airline(store, ids, &PLAYBOOKS, records, actor, now, "playbooks").await
 }
 
 /// The airline's measures against recurrence: (title, status, days to due).
@@ -722,11 +709,9 @@ async fn demo_corrective_actions(
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     use mamori_domain::registers::CORRECTIVE_ACTIONS;
-    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
-    let rows = DEMO_CORRECTIVE_ACTIONS
+    let records = DEMO_CORRECTIVE_ACTIONS
         .iter()
-        .enumerate()
-        .map(|(i, (title, status, days))| {
+        .map(|(title, status, days)| {
             let mut r = Record::default();
             r.values.insert("title", text(title));
             r.values.insert("status", text(status));
@@ -734,18 +719,14 @@ async fn demo_corrective_actions(
                 "due_date",
                 Value::Date(now.date_naive() + chrono::Duration::days(*days)),
             );
-            ImportRow {
-                line: i + 1,
-                company_id: air,
-                ref_no: None,
-                record: r,
-            }
+            r
         })
         .collect();
-    import_demo(
+    import_airline(
         store,
+        ids,
         &CORRECTIVE_ACTIONS,
-        rows,
+        records,
         actor,
         now,
         "corrective actions",
@@ -760,12 +741,10 @@ async fn demo_incidents(
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     use mamori_domain::registers::INCIDENTS;
-    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
-    let rows = DEMO_INCIDENTS
+    let records = DEMO_INCIDENTS
         .iter()
-        .enumerate()
         .map(
-            |(i, (title, category, severity, status, reason, days, exercise))| {
+            |(title, category, severity, status, reason, days, exercise)| {
                 let mut r = Record::default();
                 r.values.insert("title", text(title));
                 r.values.insert("category", text(category));
@@ -777,16 +756,11 @@ async fn demo_incidents(
                     "detected_at",
                     Value::Time(now - chrono::Duration::days(*days)),
                 );
-                ImportRow {
-                    line: i + 1,
-                    company_id: air,
-                    ref_no: None,
-                    record: r,
-                }
+                r
             },
         )
         .collect();
-    import_demo(store, &INCIDENTS, rows, actor, now, "incidents").await
+    import_airline(store, ids, &INCIDENTS, records, actor, now, "incidents").await
 }
 
 /// Loads [`DEMO_RISKS`]; the accepted one carries its acceptance.
@@ -999,6 +973,30 @@ async fn demo_cloud_assessments(
 
 /// Imports demo rows all or nothing; a refusal names what and the first
 /// bad row.
+/// Loads records into the demo airline (AIR) through the kernel's import.
+async fn import_airline(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    spec: &mamori_domain::register::RegisterSpec,
+    records: Vec<Record>,
+    actor: &Actor,
+    now: DateTime<Utc>,
+    what: &str,
+) -> Result<(), String> {
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let rows = records
+        .into_iter()
+        .enumerate()
+        .map(|(i, record)| ImportRow {
+            line: i + 1,
+            company_id: air,
+            ref_no: None,
+            record,
+        })
+        .collect();
+    import_demo(store, spec, rows, actor, now, what).await
+}
+
 async fn import_demo(
     store: &Store,
     spec: &mamori_domain::register::RegisterSpec,

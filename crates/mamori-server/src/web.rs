@@ -124,6 +124,30 @@ pub(crate) fn frame<'a>(state: &'a AppState, ctx: &Ctx, title_key: &str) -> Fram
     }
 }
 
+/// A form's outcome: on to the page named by `result` when it went
+/// through, else a page that names every problem with its field.
+pub(crate) fn after_form(
+    state: &AppState,
+    ctx: &Ctx,
+    result: Result<String, ApiError>,
+) -> Response {
+    match result {
+        Ok(to) => Redirect::to(&to).into_response(),
+        Err(ApiError::Invalid(errors)) => error_page(
+            state,
+            ctx,
+            ApiError::BadRequest(
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Err(e) => error_page(state, ctx, e),
+    }
+}
+
 pub(crate) fn render(t: impl Template) -> Response {
     match t.render() {
         Ok(html) => Html(html).into_response(),
