@@ -19,7 +19,7 @@ use mamori_store::org::Company;
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use crate::context::{ApiUser, WebUser, url_pairs};
+use crate::context::{ApiUser, WebUser};
 use crate::error::ApiError;
 use crate::kernel::require;
 use crate::{AppState, Ctx};
@@ -401,15 +401,8 @@ pub async fn launch_form(
     WebUser(ctx, p): WebUser,
     body: Bytes,
 ) -> Response {
-    let pairs = std::str::from_utf8(&body)
-        .map(url_pairs)
-        .unwrap_or_default();
-    let value = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let pairs = crate::web::form(&body);
+    let value = |k: &str| crate::web::field(&pairs, k);
     let launch = Launch {
         name: value("name"),
         framework: value("framework"),

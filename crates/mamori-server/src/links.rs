@@ -15,7 +15,7 @@ use mamori_store::links::{LinkRow, Linked};
 use serde_json::{Value as Json, json};
 use uuid::Uuid;
 
-use crate::context::{ApiUser, WebUser, url_pairs};
+use crate::context::{ApiUser, WebUser};
 use crate::error::ApiError;
 use crate::kernel::{self, parse_id, register};
 use crate::{AppState, Ctx};
@@ -184,15 +184,8 @@ pub async fn create_form(
     Path((name, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    let pairs = std::str::from_utf8(&body)
-        .map(url_pairs)
-        .unwrap_or_default();
-    let value = |k: &str| {
-        pairs
-            .iter()
-            .find(|(key, _)| key == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let pairs = crate::web::form(&body);
+    let value = |k: &str| crate::web::field(&pairs, k);
     let result = make(
         &state,
         &ctx,

@@ -155,11 +155,11 @@ pub(crate) fn render(t: impl Template) -> Response {
     }
 }
 
-fn form(body: &Bytes) -> Vec<(String, String)> {
+pub(crate) fn form(body: &Bytes) -> Vec<(String, String)> {
     std::str::from_utf8(body).map(url_pairs).unwrap_or_default()
 }
 
-fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
+pub(crate) fn field<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
     pairs
         .iter()
         .find(|(k, _)| k == name)
