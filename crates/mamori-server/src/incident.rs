@@ -407,6 +407,8 @@ pub struct BreachView {
     pub decision: String,
     pub reasons: Vec<String>,
     pub clocks: Vec<ClockView>,
+    /// Whether the reader may take the regulators' report drafts.
+    pub drafts: bool,
 }
 
 fn time_of(record: &mamori_domain::register::Record, field: &str) -> Option<DateTime<Utc>> {
@@ -484,6 +486,7 @@ pub fn clocks(state: &AppState, ctx: &Ctx, s: &mamori_store::records::Stored) ->
 pub fn breach_view(
     state: &AppState,
     ctx: &Ctx,
+    p: &Principal,
     s: &mamori_store::records::Stored,
 ) -> Option<BreachView> {
     use mamori_domain::register::Value;
@@ -513,6 +516,7 @@ pub fn breach_view(
             .map(|k| t.t(k).replace("{people}", &facts.people.to_string()))
             .collect(),
         clocks: clocks(state, ctx, s),
+        drafts: personal && crate::report::may_draft(ctx, p, s),
     })
 }
 

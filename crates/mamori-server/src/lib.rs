@@ -20,6 +20,7 @@ pub mod kernel;
 mod library;
 mod links;
 mod openapi;
+mod report;
 mod risk;
 pub mod seed;
 pub mod transfer;
@@ -191,6 +192,7 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}/links", post(links::create_form))
         .route("/r/{register}/{id}/notes", post(incident::note_form))
         .route("/r/alerts/{id}/escalate", post(incident::escalate_form))
+        .route("/r/incidents/{id}/report", get(report::report))
         .route(
             "/r/{register}/{id}/links/{link}/delete",
             post(links::delete_form),

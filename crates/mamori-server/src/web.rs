@@ -2164,7 +2164,7 @@ pub async fn edit_page(
         severities,
         escalate_title: stored.record.text("title").unwrap_or_default().to_owned(),
         breach: (spec.name == registers::INCIDENTS.name)
-            .then(|| crate::incident::breach_view(&state, &ctx, &stored))
+            .then(|| crate::incident::breach_view(&state, &ctx, &p, &stored))
             .flatten(),
         referred: referred_by(&state, &ctx, &p, spec, &stored)
             .await

@@ -4325,6 +4325,85 @@ async fn breach_flow(b: Backend) {
         .await
         .text();
     assert!(page.contains("2026-05-20 15:00"), "done, and when");
+    // The regulators' drafts, filled from the incident and its corrective actions.
+    let filled = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({
+                "version": 2, "cause": "業務端末のマルウェア感染による認証情報の窃取",
+                "secondary_damage": "現時点で不正利用は確認されていない",
+                "announcement": "2026年4月10日に当社ウェブサイトで公表"
+            })),
+        )
+        .await;
+    assert_eq!(filled.status, StatusCode::OK, "{}", filled.text());
+    let capa = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/corrective_actions",
+            Some(json!({ "company_id": air, "title": "端末からの顧客DB直接接続の廃止", "status": "planned", "due_date": "2026-09-30" })),
+        )
+        .await
+        .json();
+    let linked = app
+        .api(
+            &csirt,
+            Method::POST,
+            &format!("{path}/links"),
+            Some(json!({ "register": "corrective_actions", "record": capa["ref_no"] })),
+        )
+        .await;
+    assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.text());
+    let id = incident["id"].as_str().expect("id");
+    let draft = app
+        .page(
+            &format!("/r/incidents/{id}/report?kind=ppc_final"),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    for expected in [
+        "(4) 原因",
+        "業務端末のマルウェア感染による認証情報の窃取",
+        "3400人",
+        "不正の目的をもって行われたおそれがある事態",
+        "端末からの顧客DB直接接続の廃止",
+        "2026年4月10日に当社ウェブサイトで公表",
+    ] {
+        assert!(draft.contains(expected), "{expected} in {draft}");
+    }
+    let gdpr = app
+        .page(
+            &format!("/r/incidents/{id}/report?kind=gdpr"),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(
+        gdpr.contains("Approximately 3400 data subjects") && gdpr.contains("(b) Contact point")
+    );
+    let xlsx = app
+        .page(
+            &format!("/r/incidents/{id}/report?kind=ppc_preliminary&format=xlsx"),
+            Some(&cookie),
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"), "an XLSX file");
+    assert_eq!(
+        app.page(
+            &format!("/r/incidents/{id}/report?kind=memo"),
+            Some(&cookie)
+        )
+        .await
+        .status,
+        StatusCode::BAD_REQUEST
+    );
+    let last = &app.store.recent_audit(1).await.expect("audit")[0];
+    assert_eq!(last.3, "export", "every draft taken is audited");
     app.finish().await;
 }
 on_every_backend!(personal_data_breach_reportability_and_clocks, breach_flow);

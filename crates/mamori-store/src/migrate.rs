@@ -125,6 +125,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_vault.sql"),
         postgres: include_str!("../migrations/postgres/0019_vault.sql"),
     },
+    Migration {
+        version: 20,
+        name: "report_items",
+        sqlite: include_str!("../migrations/sqlite/0020_report_items.sql"),
+        postgres: include_str!("../migrations/postgres/0020_report_items.sql"),
+    },
 ];
 
 impl Store {

@@ -103,6 +103,12 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
             .sortable(),
         FieldSpec::new("gdpr_due", FieldKind::DateTime).system(),
         FieldSpec::new("mlit_due", FieldKind::DateTime).system(),
+        // What the regulator's report asks beyond the facts above.
+        FieldSpec::new("cause", FieldKind::LongText),
+        FieldSpec::new("secondary_damage", FieldKind::LongText),
+        FieldSpec::new("response_to_people", FieldKind::LongText),
+        FieldSpec::new("announcement", FieldKind::LongText),
+        FieldSpec::new("contact_point", FieldKind::Text { max: 300 }),
         FieldSpec::new("preliminary_reported_at", FieldKind::DateTime),
         FieldSpec::new("final_reported_at", FieldKind::DateTime),
         FieldSpec::new("people_notified_at", FieldKind::DateTime),
