@@ -191,6 +191,21 @@ const TABLE: &[(Role, &str, &[Action])] = &[
     (Role::ExternalAuditor, "playbooks", READ),
     (Role::Employee, "playbooks", NOTHING),
     (Role::Hr, "playbooks", NOTHING),
+    // Disclosures: drafted by the CSIRT and officers, published by the CISO
+    // office (the kernel's lifecycle and approver rule apply to all).
+    (Role::Admin, "disclosures", EVERYTHING),
+    (Role::CisoOffice, "disclosures", EVERYTHING),
+    (Role::Csirt, "disclosures", &[Read, Create, Update, Export]),
+    (
+        Role::SecurityOfficer,
+        "disclosures",
+        &[Read, Create, Update, Export],
+    ),
+    (Role::CommitteeMember, "disclosures", READ_EXPORT),
+    (Role::InternalAuditor, "disclosures", READ_EXPORT),
+    (Role::ExternalAuditor, "disclosures", READ),
+    (Role::Employee, "disclosures", NOTHING),
+    (Role::Hr, "disclosures", NOTHING),
     // Corrective actions: kept by the CISO office, the CSIRT and each
     // company's officers.
     (Role::Admin, "corrective_actions", EVERYTHING),

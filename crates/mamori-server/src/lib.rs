@@ -20,6 +20,7 @@ pub mod kernel;
 mod library;
 mod links;
 mod openapi;
+mod public;
 mod report;
 mod risk;
 pub mod seed;
@@ -193,6 +194,8 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}/notes", post(incident::note_form))
         .route("/r/alerts/{id}/escalate", post(incident::escalate_form))
         .route("/r/incidents/{id}/report", get(report::report))
+        .route("/public/notices", get(public::notices))
+        .route("/public/notices/{id}", get(public::notice))
         .route(
             "/r/{register}/{id}/links/{link}/delete",
             post(links::delete_form),

@@ -334,6 +334,13 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
     demo_playbooks(store, &ids, &actor, now).await?;
     demo_incidents(store, &ids, &actor, now).await?;
     demo_corrective_actions(store, &ids, &actor, now).await?;
+    let air_approver = g
+        .people
+        .iter()
+        .find(|p| p.company_code == "AIR")
+        .map(|p| p.employee_no.clone())
+        .ok_or("the demo group has no airline staff")?;
+    demo_disclosures(store, &ids, &air_approver, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -694,6 +701,44 @@ async fn demo_playbooks(
         })
         .collect();
     import_airline(store, ids, &PLAYBOOKS, records, actor, now, "playbooks").await
+}
+
+/// The airline's notices: one published about the account takeovers, one
+/// still a draft.
+async fn demo_disclosures(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    approver: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::DISCLOSURES;
+    let notice = |title: &str, status: &str, body: &str| {
+        let mut r = Record::default();
+        r.values.insert("title", text(title));
+        r.values.insert("status", text(status));
+        r.values.insert("body", text(body));
+        if status == "published" {
+            r.values.insert(
+                "approved_by",
+                Value::Ref(RefValue::Key(approver.to_owned())),
+            );
+        }
+        r
+    };
+    let records = vec![
+        notice(
+            "マイレージ会員サイトへの不正ログインについて(お詫びとお願い)",
+            "published",
+            "他のサービスから流出したとみられるIDとパスワードを使った不正ログインが確認されました。該当する会員の皆さまには個別にご連絡し、パスワードの変更をお願いしております。ログイン時の多要素認証を順次導入いたします。",
+        ),
+        notice(
+            "標的型メールによる情報流出について(第2報)",
+            "draft",
+            "調査の結果判明した事項をお知らせします。",
+        ),
+    ];
+    import_airline(store, ids, &DISCLOSURES, records, actor, now, "disclosures").await
 }
 
 /// The airline's measures against recurrence: (title, status, days to due).

@@ -60,6 +60,7 @@ const AREAS: &[&str] = &[
     "incident_tasks",
     "playbooks",
     "corrective_actions",
+    "disclosures",
     "vulnerabilities",
     "awareness",
     "violations",

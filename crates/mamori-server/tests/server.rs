@@ -1105,6 +1105,9 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
             json!({ "company_id": company, "committee": committee["id"], "person": person["id"], "role": "member" })
         }
         "alerts" => json!({ "company_id": company, "status": "new" }),
+        "disclosures" => {
+            json!({ "company_id": company, "title": "試験のお知らせ", "status": "draft", "body": "本文" })
+        }
         "playbooks" => {
             json!({ "company_id": company, "name": "試験手順", "category": "other", "steps": "+0 記録する", "active": false })
         }
@@ -1197,6 +1200,9 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
             )
         }
         "alerts" => format!("company,status\n{company},new\n"),
+        "disclosures" => {
+            format!("company,title,status,body\n{company},取込のお知らせ,draft,本文\n")
+        }
         "playbooks" => format!(
             "company,name,category,steps,active\n{company},取込手順,other,+0 記録する,false\n"
         ),
@@ -4782,6 +4788,106 @@ async fn vault_without_key(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(the_vault_needs_the_operators_key, vault_without_key);
+/// A notice is drafted, reviewed, approved by someone named, published on
+/// the public pages for anyone to read, and withdrawn from them.
+async fn disclosure_flow(b: Backend) {
+    let app = TestApp::new(b).await;
+    let (_, ciso) = app.user("hd-pub", Role::CisoOffice, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    let approver = app
+        .api(
+            &ciso,
+            Method::GET,
+            &format!("/api/v1/people?company={air}&limit=1"),
+            None,
+        )
+        .await
+        .json()["items"][0]["id"]
+        .clone();
+    let made = app
+        .api(
+            &ciso,
+            Method::POST,
+            "/api/v1/disclosures",
+            Some(json!({
+                "company_id": air, "title": "不正ログインによるお客様情報の流出について",
+                "status": "draft", "body": "2026年4月1日、当社会員サイトへの不正ログインを確認しました。"
+            })),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let id = made.json()["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/disclosures/{id}");
+    let step = |version: i64, body: Value| {
+        let (app, ciso, path) = (&app, ciso.clone(), path.clone());
+        async move {
+            let mut body = body;
+            body["version"] = json!(version);
+            app.api(&ciso, Method::PATCH, &path, Some(body)).await
+        }
+    };
+    let public = || async { app.page("/public/notices", None).await.text() };
+    assert!(
+        !public()
+            .await
+            .contains("不正ログインによるお客様情報の流出について"),
+        "a draft stays inside"
+    );
+    assert_eq!(
+        step(1, json!({ "status": "published" })).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    assert_eq!(
+        step(1, json!({ "status": "in_review" })).await.status,
+        StatusCode::OK
+    );
+    let unnamed = step(2, json!({ "status": "approved" })).await;
+    assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(unnamed.text().contains("approved_by"));
+    assert_eq!(
+        step(2, json!({ "status": "approved", "approved_by": approver }))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        step(3, json!({ "status": "published" })).await.status,
+        StatusCode::OK
+    );
+    // Anyone reads it, without signing in; its page too.
+    let listed = public().await;
+    assert!(
+        listed.contains("不正ログインによるお客様情報の流出について"),
+        "{listed}"
+    );
+    assert!(listed.contains("2026年4月1日、当社会員サイトへの不正ログインを確認しました。"));
+    let one = app.page(&format!("/public/notices/{id}"), None).await;
+    assert_eq!(one.status, StatusCode::OK);
+    assert_eq!(
+        step(4, json!({ "status": "withdrawn" })).await.status,
+        StatusCode::OK
+    );
+    assert!(
+        !public()
+            .await
+            .contains("不正ログインによるお客様情報の流出について"),
+        "withdrawn"
+    );
+    assert_eq!(
+        app.page(&format!("/public/notices/{id}"), None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    // Its history is kept: every version, with who made it.
+    let timeline = app
+        .api(&ciso, Method::GET, &format!("{path}/timeline"), None)
+        .await
+        .json();
+    assert_eq!(timeline["items"].as_array().map(Vec::len), Some(5));
+    app.finish().await;
+}
+on_every_backend!(disclosures_publish_after_approval, disclosure_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

@@ -131,6 +131,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0020_report_items.sql"),
         postgres: include_str!("../migrations/postgres/0020_report_items.sql"),
     },
+    Migration {
+        version: 21,
+        name: "disclosures",
+        sqlite: include_str!("../migrations/sqlite/0021_disclosures.sql"),
+        postgres: include_str!("../migrations/postgres/0021_disclosures.sql"),
+    },
 ];
 
 impl Store {

@@ -9,6 +9,7 @@ mod compliance_assessments;
 mod controls;
 mod corrective_actions;
 mod departments;
+mod disclosures;
 mod incidents;
 mod people;
 mod playbooks;
@@ -26,6 +27,7 @@ pub use compliance_assessments::{ASSESSMENT_MOVES, ASSESSMENT_STATUSES, COMPLIAN
 pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS};
 pub use corrective_actions::{CAPA_MOVES, CAPA_STATUSES, CORRECTIVE_ACTIONS};
 pub use departments::DEPARTMENTS;
+pub use disclosures::{DISCLOSURE_MOVES, DISCLOSURE_STATUSES, DISCLOSURES};
 pub use incidents::{
     DRILLS_PER_FISCAL_YEAR, INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES,
     INCIDENT_STATUSES, INCIDENTS, drills_in_fiscal_year, facts as incident_facts,
@@ -70,6 +72,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &INCIDENT_TASKS,
     &PLAYBOOKS,
     &CORRECTIVE_ACTIONS,
+    &DISCLOSURES,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
