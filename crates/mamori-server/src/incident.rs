@@ -434,12 +434,12 @@ fn span(state: &AppState, ctx: &Ctx, d: chrono::Duration) -> String {
     }
 }
 
-/// The clocks an incident runs, open or done.
-pub fn clocks(state: &AppState, ctx: &Ctx, s: &mamori_store::records::Stored) -> Vec<ClockView> {
-    let t = ctx.t(state);
-    let r = &s.record;
-    let mut out = Vec::new();
-    for (name, due, done) in [
+/// A clock: its message key, when it is due, and when it was done.
+pub type RawClock = (&'static str, DateTime<Utc>, Option<DateTime<Utc>>);
+
+/// The clocks a record runs, for each due instant it carries.
+pub fn raw_clocks(r: &mamori_domain::register::Record) -> Vec<RawClock> {
+    [
         (
             "clock.preliminary",
             "preliminary_due",
@@ -449,11 +449,17 @@ pub fn clocks(state: &AppState, ctx: &Ctx, s: &mamori_store::records::Stored) ->
         ("clock.people", "final_due", "people_notified_at"),
         ("clock.gdpr", "gdpr_due", "gdpr_notified_at"),
         ("clock.mlit", "mlit_due", "mlit_reported_at"),
-    ] {
-        let Some(due_at) = time_of(r, due) else {
-            continue;
-        };
-        let done_at = time_of(r, done);
+    ]
+    .into_iter()
+    .filter_map(|(name, due, done)| Some((name, time_of(r, due)?, time_of(r, done))))
+    .collect()
+}
+
+/// The clocks an incident runs, open or done.
+pub fn clocks(state: &AppState, ctx: &Ctx, s: &mamori_store::records::Stored) -> Vec<ClockView> {
+    let t = ctx.t(state);
+    let mut out = Vec::new();
+    for (name, due_at, done_at) in raw_clocks(&s.record) {
         // Notice to people has no fixed deadline ("promptly"); it is shown
         // beside the final report's.
         let (state_text, overdue) = match done_at {

@@ -21,6 +21,7 @@ mod library;
 mod links;
 mod openapi;
 mod public;
+pub mod reminders;
 mod report;
 mod risk;
 pub mod seed;
@@ -258,6 +259,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    reminders::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

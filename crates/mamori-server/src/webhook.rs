@@ -65,6 +65,16 @@ pub fn notify(
     })
     .to_string()
     .into_bytes();
+    send(state, body);
+}
+
+/// Posts `body` to the configured webhook in the background, signed, with
+/// retries; nothing when none is configured.
+pub fn send(state: &AppState, body: Vec<u8>) {
+    let url = state.config.alert_webhook.clone();
+    if url.is_empty() {
+        return;
+    }
     let secret = state.config.alert_webhook_secret.clone();
     let host = host_of(&url);
     tokio::spawn(async move {
@@ -76,11 +86,11 @@ pub fn notify(
             let sent = tokio::task::spawn_blocking(move || post(&url, &secret, &body)).await;
             match sent {
                 Ok(Ok(())) => return,
-                Ok(Err(e)) => tracing::warn!(%host, attempt, error = %e, "alert webhook failed"),
-                Err(e) => tracing::warn!(%host, attempt, error = %e, "alert webhook failed"),
+                Ok(Err(e)) => tracing::warn!(%host, attempt, error = %e, "webhook failed"),
+                Err(e) => tracing::warn!(%host, attempt, error = %e, "webhook failed"),
             }
         }
-        tracing::error!(%host, "alert webhook gave up after {} tries", RETRY_WAITS.len() + 1);
+        tracing::error!(%host, "webhook gave up after {} tries", RETRY_WAITS.len() + 1);
     });
 }
 

@@ -4888,6 +4888,114 @@ async fn disclosure_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(disclosures_publish_after_approval, disclosure_flow);
+/// Reminders before a deadline and alerts after it go to the webhook,
+/// each once; exercises and clocks already stopped send nothing.
+async fn reminder_flow(b: Backend) {
+    use axum::routing::post;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let receiver = axum::Router::new().route(
+        "/hook",
+        post(move |body: axum::body::Bytes| {
+            let tx = tx.clone();
+            async move {
+                let _ = tx.send(body.to_vec());
+                StatusCode::NO_CONTENT
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move { axum::serve(listener, receiver).await });
+    let app = TestApp::with_config(
+        b,
+        Config {
+            require_totp: false,
+            alert_webhook: format!("http://127.0.0.1:{port}/hook"),
+            ..Config::default()
+        },
+    )
+    .await;
+    let (_, csirt) = app.user("csirt-remind", Role::Csirt, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    let now = Utc::now();
+    let open = |aware: chrono::DateTime<Utc>, exercise: bool| {
+        let (app, csirt) = (&app, csirt.clone());
+        async move {
+            let made = app
+                .api(
+                    &csirt,
+                    Method::POST,
+                    "/api/v1/incidents",
+                    Some(json!({
+                        "company_id": air, "title": format!("期限の試験 {exercise}"), "category": "data_leak",
+                        "severity": "high", "status": "triage", "detected_at": aware.to_rfc3339(),
+                        "personal_data": true, "aware_at": aware.to_rfc3339(), "people_affected": 5000,
+                        "exercise": exercise
+                    })),
+                )
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+            made.json()
+        }
+    };
+    // Aware 40 days ago: the preliminary and final reports are overdue.
+    let late = open(now - chrono::Duration::days(40), false).await;
+    // An exercise never sends anything.
+    open(now - chrono::Duration::days(40), true).await;
+    let sent = mamori_server::reminders::scan(&app.state, now)
+        .await
+        .expect("scan");
+    let kinds: Vec<(String, String)> = sent
+        .iter()
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap_or_default().to_owned(),
+                n["clock"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        kinds.contains(&("mamori.deadline.overdue".into(), "final".into())),
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&("mamori.deadline.overdue".into(), "preliminary".into())));
+    assert!(
+        sent.iter().all(|n| n["incident"] == late["ref_no"]),
+        "only the real one: {sent:?}"
+    );
+    // Each goes once, also to the receiver.
+    assert!(
+        mamori_server::reminders::scan(&app.state, now)
+            .await
+            .expect("scan")
+            .is_empty()
+    );
+    for _ in 0..sent.len() {
+        let body = tokio::time::timeout(std::time::Duration::from_secs(20), rx.recv())
+            .await
+            .expect("delivered")
+            .expect("a body");
+        let notice: Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(notice["incident"], late["ref_no"]);
+    }
+    // Aware two days ago: the preliminary target ends tonight (JST), a
+    // reminder; the final report is weeks away, nothing yet.
+    let soon = open(now - chrono::Duration::hours(48), false).await;
+    let later = mamori_server::reminders::scan(&app.state, now)
+        .await
+        .expect("scan");
+    let about_soon: Vec<&Value> = later
+        .iter()
+        .filter(|n| n["incident"] == soon["ref_no"])
+        .collect();
+    assert_eq!(about_soon.len(), 1, "{later:?}");
+    assert_eq!(about_soon[0]["type"], "mamori.deadline.due_soon");
+    assert_eq!(about_soon[0]["clock"], "preliminary");
+    app.finish().await;
+}
+on_every_backend!(deadline_reminders_go_once_to_the_webhook, reminder_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

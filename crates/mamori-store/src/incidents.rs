@@ -160,6 +160,19 @@ impl Store {
         })
     }
 
+    /// Marks a notice as sent under `key`; `true` only the first time.
+    pub async fn first_notice(&self, key: &str, now: DateTime<Utc>) -> Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query("INSERT INTO notices_sent (notice_key, sent_at) VALUES ($1, $2) ON CONFLICT (notice_key) DO NOTHING")
+                .bind(key)
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
     /// The notes on a record, oldest first.
     pub async fn notes_of(&self, spec: &RegisterSpec, id: Uuid) -> Result<Vec<Note>> {
         Ok(with_pool!(self, pool => {

@@ -137,6 +137,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0021_disclosures.sql"),
         postgres: include_str!("../migrations/postgres/0021_disclosures.sql"),
     },
+    Migration {
+        version: 22,
+        name: "notices_sent",
+        sqlite: include_str!("../migrations/sqlite/0022_notices_sent.sql"),
+        postgres: include_str!("../migrations/postgres/0022_notices_sent.sql"),
+    },
 ];
 
 impl Store {

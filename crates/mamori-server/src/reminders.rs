@@ -1,0 +1,91 @@
+//! Reminders before, and alerts after, an incident's legal deadlines: a
+//! scan (every minute while serving) finds the open clocks of real
+//! incidents that fall due within a day, or have run out, and posts each
+//! once to the webhook (`mamori.deadline.due_soon`,
+//! `mamori.deadline.overdue`). What was sent is kept, so a restart sends
+//! nothing twice.
+
+use chrono::{DateTime, Duration, Utc};
+use mamori_domain::authz::Scope;
+use mamori_domain::register::Value;
+use mamori_domain::registers::INCIDENTS;
+use mamori_store::records::{Archived, ListQuery};
+use serde_json::{Value as Json, json};
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// How long before a deadline the reminder goes.
+pub const AHEAD: i64 = 24;
+
+/// Scans once at `now`; returns the notices sent (for tests and logs).
+pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Json>, ApiError> {
+    let field = |name: &str| {
+        INCIDENTS
+            .field(name)
+            .ok_or_else(|| ApiError::Internal(format!("incidents have no {name}")))
+    };
+    let mut sent = Vec::new();
+    let base = state.config.base_url();
+    for flag in ["personal_data", "aviation_safety"] {
+        let mut after = None;
+        loop {
+            let query = ListQuery {
+                scope: Scope::All,
+                company: None,
+                filters: vec![
+                    (field(flag)?, Value::Bool(true)),
+                    (field("exercise")?, Value::Bool(false)),
+                ],
+                search: None,
+                archived: Archived::Active,
+                sort: None,
+                desc: false,
+                after,
+                limit: 500,
+                count: false,
+            };
+            let page = state.store.list_records(&INCIDENTS, &query).await?;
+            for s in &page.items {
+                for (clock, due, done) in crate::incident::raw_clocks(&s.record) {
+                    if done.is_some() || due - now > Duration::hours(AHEAD) {
+                        continue;
+                    }
+                    let kind = if now > due { "overdue" } else { "due_soon" };
+                    let key = format!("{}:{clock}:{kind}", s.id);
+                    if !state.store.first_notice(&key, now).await? {
+                        continue;
+                    }
+                    let notice = json!({
+                        "type": format!("mamori.deadline.{kind}"),
+                        "incident": s.ref_no,
+                        "title": s.record.text("title"),
+                        "clock": clock.trim_start_matches("clock."),
+                        "due": due,
+                        "url": format!("{base}/r/incidents/{}", s.id),
+                    });
+                    crate::webhook::send(state, notice.to_string().into_bytes());
+                    sent.push(notice);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(sent)
+}
+
+/// Runs [`scan`] every minute for as long as the server runs.
+pub fn spawn(state: AppState) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = scan(&state, Utc::now()).await {
+                tracing::warn!(error = %e, "deadline reminders failed");
+            }
+        }
+    });
+}
