@@ -180,6 +180,16 @@ with sync_playwright() as p:
           and page.locator("section.links tbody tr").count() == 1,
           page.url + " " + page.locator("main").inner_text()[:300])
 
+    page.goto(BASE + "/r/incidents?category=data_leak")
+    page.click("table.list tbody tr td a")
+    page.wait_for_load_state("networkidle")
+    check("an incident lists its playbook's tasks and its timeline",
+          page.locator("section.referred li").count() >= 5 and page.locator("section.timeline li").count() >= 1,
+          page.locator("main").inner_text()[:400])
+    page.goto(BASE + "/public/notices")
+    check("published notices are public",
+          "マイレージ会員サイトへの不正ログインについて" in page.locator("main").inner_text())
+
     page.goto(BASE + "/campaigns")
     page.fill("input[name=name]", "2026年度 ISMS 自己評価")
     page.select_option("select[name=framework]", index=0)
