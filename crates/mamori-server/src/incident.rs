@@ -592,3 +592,163 @@ pub async fn add_people(
         .await?;
     Ok((StatusCode::CREATED, JsonBody(json!({ "added": added }))).into_response())
 }
+
+/// People affected read from a CSV file (UTF-8, a header row naming any of
+/// `name`, `member_no`, `email`, `phone`, `address`, `notes`); every bad
+/// line is named.
+pub fn people_from_csv(bytes: &[u8]) -> Result<Vec<mamori_store::vault::Person>, ApiError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        ApiError::BadRequest(format!(
+            "the file is not valid UTF-8 (first bad byte at offset {}); save it as CSV UTF-8",
+            e.valid_up_to()
+        ))
+    })?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| ApiError::BadRequest(format!("cannot read the header row: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_owned())
+        .collect();
+    const COLUMNS: &[&str] = &["name", "member_no", "email", "phone", "address", "notes"];
+    if let Some(bad) = headers.iter().find(|h| !COLUMNS.contains(&h.as_str())) {
+        return Err(ApiError::Invalid(vec![FieldError::new(
+            bad,
+            format!("unknown column; columns are: {}", COLUMNS.join(", ")),
+        )]));
+    }
+    let mut people = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| ApiError::BadRequest(format!("line {}: {e}", i + 2)))?;
+        let cell = |name: &str| {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|at| row.get(at))
+                .unwrap_or_default()
+                .trim()
+                .to_owned()
+        };
+        people.push(mamori_store::vault::Person {
+            name: cell("name"),
+            member_no: cell("member_no"),
+            email: cell("email"),
+            phone: cell("phone"),
+            address: cell("address"),
+            notes: cell("notes"),
+        });
+        if people.len() > mamori_store::vault::MAX_PEOPLE {
+            return Err(ApiError::BadRequest(format!(
+                "more than {} people in one file; split it",
+                mamori_store::vault::MAX_PEOPLE
+            )));
+        }
+    }
+    Ok(people)
+}
+
+#[derive(askama::Template)]
+#[template(path = "vault.html")]
+struct VaultPage<'a> {
+    f: crate::web::Frame<'a>,
+    incident: String,
+    back: String,
+    people: Vec<mamori_store::vault::Person>,
+}
+
+/// `/r/incidents/{id}/people`: the people affected, opened (audited).
+pub async fn people_page(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+) -> Response {
+    let result = async {
+        let incident = vault_incident(&state, &ctx, &p, &id, Action::Read).await?;
+        let people = state
+            .store
+            .open_affected(incident.id, incident.company_id, &ctx.actor(), ctx.now)
+            .await?;
+        Ok::<_, ApiError>((incident, people))
+    }
+    .await;
+    match result {
+        Ok((incident, people)) => crate::web::render(VaultPage {
+            f: crate::web::frame(&state, &ctx, "vault.title"),
+            incident: format!(
+                "{} {}",
+                incident.ref_no,
+                incident.record.text("title").unwrap_or_default()
+            ),
+            back: format!("/r/incidents/{}", incident.id),
+            people: people.into_iter().map(|(_, p)| p).collect(),
+        }),
+        Err(e) => crate::web::error_page(&state, &ctx, e),
+    }
+}
+
+/// The incident page's upload of people affected (multipart, `file`: CSV).
+pub async fn people_upload(
+    State(state): State<AppState>,
+    WebUser(ctx, p): WebUser,
+    Path(id): Path<String>,
+    request: axum::extract::Request,
+) -> Response {
+    use axum::extract::FromRequest;
+    let result = async {
+        let incident = vault_incident(&state, &ctx, &p, &id, Action::Create).await?;
+        let mut parts = axum::extract::Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?;
+        let mut file = None;
+        while let Some(part) = parts
+            .next_field()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("the upload could not be read: {e}")))?
+        {
+            if part.name() == Some("file") {
+                file = Some(part.bytes().await.map_err(|e| {
+                    ApiError::BadRequest(format!("the upload could not be read: {e}"))
+                })?);
+            }
+        }
+        let bytes = file.ok_or_else(|| ApiError::BadRequest("choose a CSV file".into()))?;
+        let people = people_from_csv(&bytes)?;
+        state
+            .store
+            .add_affected(
+                incident.id,
+                incident.company_id,
+                &people,
+                &ctx.actor(),
+                ctx.now,
+            )
+            .await?;
+        Ok(format!("/r/incidents/{}", incident.id))
+    }
+    .await;
+    crate::web::after_form(&state, &ctx, result)
+}
+
+/// What the incident page says of the vault: how many people are kept,
+/// and whether the reader may open or add (none when the reader may not).
+pub async fn vault_summary(
+    state: &AppState,
+    ctx: &Ctx,
+    p: &Principal,
+    s: &mamori_store::records::Stored,
+) -> Option<(i64, bool)> {
+    let readable = p
+        .scope("vault", Action::Read, ctx.now)
+        .contains(s.company_id);
+    if !readable {
+        return None;
+    }
+    let count = state.store.count_affected(s.id).await.ok()?;
+    let may_add = p
+        .scope("vault", Action::Create, ctx.now)
+        .contains(s.company_id);
+    Some((count, may_add))
+}

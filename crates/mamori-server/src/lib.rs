@@ -195,6 +195,10 @@ pub fn router(state: AppState) -> Router {
         .route("/r/{register}/{id}/notes", post(incident::note_form))
         .route("/r/alerts/{id}/escalate", post(incident::escalate_form))
         .route("/r/incidents/{id}/report", get(report::report))
+        .route(
+            "/r/incidents/{id}/people",
+            get(incident::people_page).post(incident::people_upload),
+        )
         .route("/public/notices", get(public::notices))
         .route("/public/notices/{id}", get(public::notice))
         .route(

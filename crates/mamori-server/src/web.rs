@@ -1545,6 +1545,8 @@ struct FormPage<'a> {
     /// tasks, an asset's risks): per register, its label, the link to all
     /// of them, and the first few (link, reference, title).
     referred: Vec<Referred>,
+    /// On an incident's page, for vault readers: people kept, may add.
+    vault: Option<(i64, bool)>,
 }
 
 /// A register's records that refer to the one shown: its label, the link
@@ -1882,6 +1884,7 @@ pub async fn new_page(
             escalate_title: String::new(),
             breach: None,
             referred: Vec::new(),
+            vault: None,
         }),
         Err(e) => error_page(&state, &ctx, e),
     }
@@ -2009,6 +2012,7 @@ async fn redisplay(
         escalate_title: String::new(),
         breach: None,
         referred: Vec::new(),
+        vault: None,
     };
     (StatusCode::UNPROCESSABLE_ENTITY, render(page)).into_response()
 }
@@ -2170,6 +2174,11 @@ pub async fn edit_page(
         referred: referred_by(&state, &ctx, &p, spec, &stored)
             .await
             .unwrap_or_default(),
+        vault: if spec.name == registers::INCIDENTS.name {
+            crate::incident::vault_summary(&state, &ctx, &p, &stored).await
+        } else {
+            None
+        },
     })
 }
 

@@ -4727,6 +4727,57 @@ async fn vault_flow(b: Backend) {
             }
         }
     }
+    // The page: the count, an audited opening, a CSV upload; bad columns named.
+    let (cookie, csrf) = app.login("csirt-vault", PASSWORD).await;
+    let incident_page = app
+        .page(&format!("/r/incidents/{incident}"), Some(&cookie))
+        .await
+        .text();
+    assert!(
+        incident_page.contains("data-people=\"2\""),
+        "{incident_page}"
+    );
+    let (officer_cookie, _) = app.login("air-vault", PASSWORD).await;
+    let officer_page = app
+        .page(&format!("/r/incidents/{incident}"), Some(&officer_cookie))
+        .await
+        .text();
+    assert!(
+        !officer_page.contains("data-people="),
+        "officers do not see the vault"
+    );
+    let opened = app
+        .page(&format!("/r/incidents/{incident}/people"), Some(&cookie))
+        .await;
+    assert_eq!(opened.status, StatusCode::OK);
+    assert!(opened.text().contains("taro.yamada@example.jp"));
+    let boundary = "mamoriVault1";
+    let upload = |csv: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri(format!("/r/incidents/{incident}/people?csrf={csrf}"))
+            .header(header::COOKIE, &cookie)
+            .header(header::CONTENT_TYPE, format!("multipart/form-data; boundary={boundary}"))
+            .body(Body::from(format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"people.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n--{boundary}--\r\n"
+            )))
+            .expect("request")
+    };
+    let added = app
+        .send(upload(
+            "\u{feff}name,email,member_no\n鈴木 一郎,ichiro.suzuki@example.jp,JM00000001\n",
+        ))
+        .await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.text());
+    let bad = app.send(upload("name,passport\n鈴木 一郎,X\n")).await;
+    assert!(bad.text().contains("passport"), "{}", bad.text());
+    assert_eq!(
+        app.store
+            .count_affected(parse_uuid(&incident))
+            .await
+            .expect("count"),
+        3
+    );
     // Rotation: a new key first, everything resealed, the old key dropped.
     let second = Vault::new_key_line("k2027").expect("key");
     let rotated = app
@@ -4739,7 +4790,7 @@ async fn vault_flow(b: Backend) {
             .reseal_vault(&actor, Utc::now())
             .await
             .expect("reseal"),
-        2
+        3
     );
     let only_new = app
         .store
@@ -4750,7 +4801,7 @@ async fn vault_flow(b: Backend) {
         .open_affected(parse_uuid(&incident), company, &actor, Utc::now())
         .await
         .expect("opens under the new key");
-    assert_eq!(opened.len(), 2);
+    assert_eq!(opened.len(), 3);
     app.finish().await;
 }
 on_every_backend!(customer_data_vault_seals_and_audits, vault_flow);
