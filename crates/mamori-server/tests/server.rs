@@ -3746,6 +3746,7 @@ async fn campaign_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(assessment_campaigns_across_companies, campaign_flow);
+
 /// Controls linked with the risks they treat, from either end, within one
 /// company, audited.
 async fn links_flow(b: Backend) {
