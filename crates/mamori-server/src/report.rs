@@ -221,6 +221,10 @@ pub async fn report(
     let result = async {
         let kind = Kind::parse(&value("kind"))?;
         let s = kernel::get(&state, &ctx, &p, &INCIDENTS, parse_id(&id)?).await?;
+        // A draft takes the incident's data out: those who may export it.
+        if !may_draft(&ctx, &p, &s) {
+            return Err(ApiError::Forbidden);
+        }
         let company = state
             .store
             .companies(&mamori_domain::authz::Scope::All)

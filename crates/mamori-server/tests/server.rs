@@ -4411,6 +4411,25 @@ async fn breach_flow(b: Backend) {
     );
     let last = &app.store.recent_audit(1).await.expect("audit")[0];
     assert_eq!(last.3, "export", "every draft taken is audited");
+    // Reading an incident is not enough to take its data out in a draft.
+    app.user("ext-breach", Role::ExternalAuditor, Some("AIR"), PASSWORD)
+        .await;
+    let (auditor, _) = app.login("ext-breach", PASSWORD).await;
+    assert_eq!(
+        app.page(&format!("/r/incidents/{id}"), Some(&auditor))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        app.page(
+            &format!("/r/incidents/{id}/report?kind=ppc_final"),
+            Some(&auditor)
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
     app.finish().await;
 }
 on_every_backend!(personal_data_breach_reportability_and_clocks, breach_flow);
