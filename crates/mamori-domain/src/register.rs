@@ -311,6 +311,16 @@ pub struct Record {
 }
 
 impl Record {
+    /// A record of text values (`("status", "open")`, …).
+    pub fn of_texts(pairs: &[(&'static str, &str)]) -> Record {
+        Record {
+            values: pairs
+                .iter()
+                .map(|(k, v)| (*k, Value::Text((*v).to_owned())))
+                .collect(),
+        }
+    }
+
     pub fn get(&self, field: &str) -> &Value {
         self.values.get(field).unwrap_or(&Value::Null)
     }

@@ -752,3 +752,50 @@ pub async fn vault_summary(
         .contains(s.company_id);
     Some((count, may_add))
 }
+
+/// Real incidents that may run legal clocks — personal data, or the
+/// aviation regulator's report — within `scope`, every page: what the
+/// dashboard shows and the reminders scan.
+pub async fn clocked_incidents(
+    state: &AppState,
+    scope: &mamori_domain::authz::Scope,
+) -> Result<Vec<mamori_store::records::Stored>, ApiError> {
+    use mamori_domain::register::Value;
+    let field = |name: &str| {
+        INCIDENTS
+            .field(name)
+            .ok_or_else(|| ApiError::Internal(format!("incidents have no {name}")))
+    };
+    let mut out: Vec<mamori_store::records::Stored> = Vec::new();
+    for flag in ["personal_data", "aviation_safety"] {
+        let mut after = None;
+        loop {
+            let query = mamori_store::records::ListQuery {
+                scope: scope.clone(),
+                company: None,
+                filters: vec![
+                    (field(flag)?, Value::Bool(true)),
+                    (field("exercise")?, Value::Bool(false)),
+                ],
+                search: None,
+                archived: mamori_store::records::Archived::Active,
+                sort: None,
+                desc: false,
+                after,
+                limit: 500,
+                count: false,
+            };
+            let page = state.store.list_records(&INCIDENTS, &query).await?;
+            for s in page.items {
+                if !out.iter().any(|o| o.id == s.id) {
+                    out.push(s);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(out)
+}

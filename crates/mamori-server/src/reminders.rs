@@ -7,9 +7,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use mamori_domain::authz::Scope;
-use mamori_domain::register::Value;
-use mamori_domain::registers::INCIDENTS;
-use mamori_store::records::{Archived, ListQuery};
 use serde_json::{Value as Json, json};
 
 use crate::AppState;
@@ -20,58 +17,28 @@ pub const AHEAD: i64 = 24;
 
 /// Scans once at `now`; returns the notices sent (for tests and logs).
 pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Json>, ApiError> {
-    let field = |name: &str| {
-        INCIDENTS
-            .field(name)
-            .ok_or_else(|| ApiError::Internal(format!("incidents have no {name}")))
-    };
     let mut sent = Vec::new();
     let base = state.config.base_url();
-    for flag in ["personal_data", "aviation_safety"] {
-        let mut after = None;
-        loop {
-            let query = ListQuery {
-                scope: Scope::All,
-                company: None,
-                filters: vec![
-                    (field(flag)?, Value::Bool(true)),
-                    (field("exercise")?, Value::Bool(false)),
-                ],
-                search: None,
-                archived: Archived::Active,
-                sort: None,
-                desc: false,
-                after,
-                limit: 500,
-                count: false,
-            };
-            let page = state.store.list_records(&INCIDENTS, &query).await?;
-            for s in &page.items {
-                for (clock, due, done) in crate::incident::raw_clocks(&s.record) {
-                    if done.is_some() || due - now > Duration::hours(AHEAD) {
-                        continue;
-                    }
-                    let kind = if now > due { "overdue" } else { "due_soon" };
-                    let key = format!("{}:{clock}:{kind}", s.id);
-                    if !state.store.first_notice(&key, now).await? {
-                        continue;
-                    }
-                    let notice = json!({
-                        "type": format!("mamori.deadline.{kind}"),
-                        "incident": s.ref_no,
-                        "title": s.record.text("title"),
-                        "clock": clock.trim_start_matches("clock."),
-                        "due": due,
-                        "url": format!("{base}/r/incidents/{}", s.id),
-                    });
-                    crate::webhook::send(state, notice.to_string().into_bytes());
-                    sent.push(notice);
-                }
+    for s in crate::incident::clocked_incidents(state, &Scope::All).await? {
+        for (clock, due, done) in crate::incident::raw_clocks(&s.record) {
+            if done.is_some() || due - now > Duration::hours(AHEAD) {
+                continue;
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+            let kind = if now > due { "overdue" } else { "due_soon" };
+            let key = format!("{}:{clock}:{kind}", s.id);
+            if !state.store.first_notice(&key, now).await? {
+                continue;
             }
+            let notice = json!({
+                "type": format!("mamori.deadline.{kind}"),
+                "incident": s.ref_no,
+                "title": s.record.text("title"),
+                "clock": clock.trim_start_matches("clock."),
+                "due": due,
+                "url": format!("{base}/r/incidents/{}", s.id),
+            });
+            crate::webhook::send(state, notice.to_string().into_bytes());
+            sent.push(notice);
         }
     }
     Ok(sent)

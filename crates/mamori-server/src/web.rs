@@ -899,31 +899,16 @@ async fn open_clocks(
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
-    for filter in [("personal_data", "true"), ("aviation_safety", "true")] {
-        let params = [
-            (filter.0.to_owned(), filter.1.to_owned()),
-            ("exercise".to_owned(), "false".to_owned()),
-            ("sort".to_owned(), "-detected_at".to_owned()),
-        ];
-        let mut q = kernel::list_query(state, spec, scope.clone(), &params, false)?;
-        q.limit = 100;
-        for s in state.store.list_records(spec, &q).await?.items {
-            if out
-                .iter()
-                .any(|(href, _, _): &(String, String, _)| href.ends_with(&s.id.to_string()))
-            {
-                continue;
-            }
-            let label = format!(
-                "{} {}",
-                s.ref_no,
-                s.record.text("title").unwrap_or_default()
-            );
-            let href = format!("/r/incidents/{}", s.id);
-            for c in crate::incident::clocks(state, ctx, &s) {
-                if !c.done {
-                    out.push((href.clone(), label.clone(), c));
-                }
+    for s in crate::incident::clocked_incidents(state, &scope).await? {
+        let label = format!(
+            "{} {}",
+            s.ref_no,
+            s.record.text("title").unwrap_or_default()
+        );
+        let href = format!("/r/incidents/{}", s.id);
+        for c in crate::incident::clocks(state, ctx, &s) {
+            if !c.done {
+                out.push((href.clone(), label.clone(), c));
             }
         }
     }

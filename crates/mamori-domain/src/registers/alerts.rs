@@ -98,12 +98,10 @@ pub fn is_closed(status: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::register::{Record, Value};
+    use crate::register::Record;
 
     fn with_status(status: &str) -> Record {
-        let mut r = Record::default();
-        r.values.insert("status", Value::Text(status.into()));
-        r
+        Record::of_texts(&[("status", status)])
     }
 
     fn can_move(from: &str, to: &str) -> bool {

@@ -63,12 +63,10 @@ pub const COMPLIANCE_ASSESSMENTS: RegisterSpec = RegisterSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::register::{Record, Value};
+    use crate::register::Record;
 
     fn with_status(s: &str) -> Record {
-        let mut r = Record::default();
-        r.values.insert("status", Value::Text(s.into()));
-        r
+        Record::of_texts(&[("status", s)])
     }
 
     #[test]

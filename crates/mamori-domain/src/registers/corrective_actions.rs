@@ -67,12 +67,10 @@ pub const CORRECTIVE_ACTIONS: RegisterSpec = RegisterSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::register::{Record, Value};
+    use crate::register::Record;
 
     fn at(status: &str) -> Record {
-        let mut r = Record::default();
-        r.values.insert("status", Value::Text(status.into()));
-        r
+        Record::of_texts(&[("status", status)])
     }
 
     #[test]

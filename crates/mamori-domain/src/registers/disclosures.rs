@@ -70,11 +70,7 @@ mod tests {
 
     #[test]
     fn nothing_is_published_unapproved() {
-        let at = |s: &str| {
-            let mut r = Record::default();
-            r.values.insert("status", Value::Text(s.into()));
-            r
-        };
+        let at = |s: &str| Record::of_texts(&[("status", s)]);
         let skip = DISCLOSURES.check_change(&at("draft"), &at("published"), &at("published"));
         assert_eq!(skip[0].field, "status");
         assert_eq!(check(&at("published"))[0].field, "approved_by");

@@ -358,11 +358,7 @@ mod tests {
     use super::*;
 
     fn risk(pairs: &[(&'static str, &str)]) -> Record {
-        let mut r = Record::default();
-        for (k, v) in pairs {
-            r.values.insert(k, Value::Text((*v).to_owned()));
-        }
-        r
+        Record::of_texts(pairs)
     }
 
     #[test]
