@@ -46,6 +46,9 @@ pub enum FieldKind {
     /// to answer in the API, one column per question (`answers.<id>`) in
     /// forms and files.
     Answers,
+    /// A level of a configured scale ([`RegisterSettings::scale`], such as
+    /// the incident severity scale), stored by its code.
+    Scale(&'static str),
 }
 
 /// What a reference field points at. In CSV a reference is written by the
@@ -592,6 +595,15 @@ fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Resu
                 Ok(Value::Text(s.to_owned()))
             } else {
                 Err(format!("must be one of: {}", options.join(", ")))
+            }
+        }
+        FieldKind::Scale(name) => {
+            let levels = ctx.settings.scale(name).unwrap_or_default();
+            if levels.iter().any(|l| l.code == s) {
+                Ok(Value::Text(s.to_owned()))
+            } else {
+                let codes: Vec<&str> = levels.iter().map(|l| l.code.as_str()).collect();
+                Err(format!("must be one of: {}", codes.join(", ")))
             }
         }
         FieldKind::Classification => {

@@ -19,6 +19,8 @@ pub struct RegisterSettings {
     pub zone: chrono_tz::Tz,
     /// The group's targets for breach reports the law leaves open.
     pub breach: crate::breach::BreachSettings,
+    /// The incident severity scale (重大度), least severe first.
+    pub incident_severity: Vec<ScaleLevel>,
 }
 
 impl Default for RegisterSettings {
@@ -28,6 +30,7 @@ impl Default for RegisterSettings {
             cloud_questionnaire: Questionnaire::default(),
             zone: chrono_tz::Asia::Tokyo,
             breach: crate::breach::BreachSettings::default(),
+            incident_severity: ScaleLevel::default_severity(),
         }
     }
 }
@@ -40,12 +43,91 @@ impl RegisterSettings {
         self.cloud_questionnaire
             .validate()
             .map_err(|e| format!("cloud_questionnaire: {e}"))?;
-        self.breach.validate().map_err(|e| format!("breach: {e}"))
+        self.breach.validate().map_err(|e| format!("breach: {e}"))?;
+        ScaleLevel::validate_scale(&self.incident_severity)
+            .map_err(|e| format!("incident_severity: {e}"))
+    }
+
+    /// The levels of a configured scale ([`FieldKind::Scale`]), least
+    /// severe first.
+    ///
+    /// [`FieldKind::Scale`]: crate::register::FieldKind::Scale
+    pub fn scale(&self, name: &str) -> Option<&[ScaleLevel]> {
+        (name == INCIDENT_SEVERITY).then_some(self.incident_severity.as_slice())
+    }
+
+    /// Where `code` stands on scale `name` (0 for the least severe).
+    pub fn rank(&self, name: &str, code: &str) -> Option<usize> {
+        self.scale(name)?.iter().position(|l| l.code == code)
     }
 
     /// The questionnaire a register's answers field answers.
     pub fn questionnaire(&self, register: &str) -> Option<&Questionnaire> {
         (register == crate::registers::CLOUD_ASSESSMENTS.name).then_some(&self.cloud_questionnaire)
+    }
+}
+
+/// The name of the incident severity scale.
+pub const INCIDENT_SEVERITY: &str = "incident_severity";
+
+/// One level of a configured scale: its code (what records store and the
+/// API takes) and its name in both languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleLevel {
+    pub code: String,
+    pub ja: String,
+    pub en: String,
+}
+
+impl ScaleLevel {
+    fn new(code: &str, ja: &str, en: &str) -> Self {
+        ScaleLevel {
+            code: code.to_owned(),
+            ja: ja.to_owned(),
+            en: en.to_owned(),
+        }
+    }
+
+    /// The seed group's four levels.
+    pub fn default_severity() -> Vec<ScaleLevel> {
+        vec![
+            ScaleLevel::new("low", "低", "Low"),
+            ScaleLevel::new("medium", "中", "Medium"),
+            ScaleLevel::new("high", "高", "High"),
+            ScaleLevel::new("critical", "緊急", "Critical"),
+        ]
+    }
+
+    pub fn label(&self) -> Label {
+        Label::new(&self.ja, &self.en)
+    }
+
+    /// 2 to 9 levels, codes of 1 to 32 lowercase letters, digits or `_`,
+    /// each once, each named in both languages.
+    pub fn validate_scale(levels: &[ScaleLevel]) -> Result<(), String> {
+        if !(2..=9).contains(&levels.len()) {
+            return Err(format!("needs 2 to 9 levels, not {}", levels.len()));
+        }
+        for (n, level) in levels.iter().enumerate() {
+            let code = &level.code;
+            if code.is_empty()
+                || code.len() > 32
+                || !code
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            {
+                return Err(format!(
+                    "level {} has code {code:?}: use 1 to 32 lowercase letters, digits or _",
+                    n + 1
+                ));
+            }
+            if levels[..n].iter().any(|l| l.code == *code) {
+                return Err(format!("code {code:?} appears twice"));
+            }
+            level.label().validate(&format!("level {code:?}"))?;
+        }
+        Ok(())
     }
 }
 

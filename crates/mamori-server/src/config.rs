@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use mamori_domain::breach::BreachSettings;
 use mamori_domain::classification::Scheme;
 use mamori_domain::registers::{Questionnaire, RiskMatrix};
-use mamori_domain::settings::RegisterSettings;
+use mamori_domain::settings::{RegisterSettings, ScaleLevel};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -58,6 +58,12 @@ pub struct Config {
     /// Targets for breach reports the law leaves open (preliminary report
     /// days, the aviation regulator's hours).
     pub breach: BreachSettings,
+    /// The incident severity scale, least severe first
+    /// (`[[incident_severity]]` entries with `code`, `ja`, `en`).
+    pub incident_severity: Vec<ScaleLevel>,
+    /// The SMTP server that notification e-mail goes through; off while
+    /// `host` is empty.
+    pub smtp: Smtp,
     /// File with the customer-data vault's keys (`id:base64`, one a line,
     /// the sealing key first); `MAMORI_VAULT_KEYS` may give them instead.
     /// The keys themselves never sit in this configuration.
@@ -90,7 +96,9 @@ impl Default for Config {
             risk_matrix: RiskMatrix::default(),
             cloud_questionnaire: Questionnaire::default(),
             breach: BreachSettings::default(),
+            incident_severity: ScaleLevel::default_severity(),
             vault_key_file: String::new(),
+            smtp: Smtp::default(),
         }
     }
 }
@@ -122,6 +130,7 @@ impl Config {
             // An unknown zone is refused by validate(); Tokyo until then.
             zone: self.time_zone.parse().unwrap_or(chrono_tz::Asia::Tokyo),
             breach: self.breach,
+            incident_severity: self.incident_severity.clone(),
         }
     }
 
@@ -155,9 +164,96 @@ impl Config {
                 self.alert_webhook
             ));
         }
+        self.smtp.validate().map_err(|e| format!("smtp: {e}"))?;
         if self.session_idle_minutes < 1 || self.session_absolute_hours < 1 {
             return Err("session lifetimes must be positive".into());
         }
         Ok(())
+    }
+}
+
+/// How mamori reaches its SMTP server. The password is never written here:
+/// it comes from `MAMORI_SMTP_PASSWORD` or the file `password_file` names.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Smtp {
+    /// Server name or address; e-mail is off while empty.
+    pub host: String,
+    pub port: u16,
+    /// `starttls` (upgrade a plain connection, usually port 587), `tls`
+    /// (TLS from the start, usually 465) or `none` (a relay on a trusted
+    /// network, such as the host itself).
+    pub security: String,
+    /// Account to authenticate as; none when empty.
+    pub username: String,
+    pub password_file: String,
+    /// The sender, such as `mamori <csirt@example.co.jp>`.
+    pub from: String,
+    /// Seconds one delivery may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for Smtp {
+    fn default() -> Self {
+        Smtp {
+            host: String::new(),
+            port: 587,
+            security: "starttls".into(),
+            username: String::new(),
+            password_file: String::new(),
+            from: String::new(),
+            timeout_seconds: 30,
+        }
+    }
+}
+
+impl Smtp {
+    pub fn enabled(&self) -> bool {
+        !self.host.is_empty()
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        if !self.enabled() {
+            return Ok(());
+        }
+        if !matches!(self.security.as_str(), "starttls" | "tls" | "none") {
+            return Err(format!(
+                "security {:?} must be starttls, tls or none",
+                self.security
+            ));
+        }
+        if self.port == 0 {
+            return Err("port must be 1 to 65535".into());
+        }
+        self.from
+            .parse::<lettre::message::Mailbox>()
+            .map_err(|e| format!("from {:?} is not an address ({e})", self.from))?;
+        if !(1..=600).contains(&self.timeout_seconds) {
+            return Err("timeout_seconds must be 1 to 600".into());
+        }
+        if self.username.is_empty() != self.password().is_none() {
+            return Err(
+                "give both username and a password (MAMORI_SMTP_PASSWORD or password_file), or neither"
+                    .into(),
+            );
+        }
+        Ok(())
+    }
+
+    /// The password, from the environment or the file (trailing newline
+    /// dropped); `None` when neither gives one.
+    pub fn password(&self) -> Option<String> {
+        if let Ok(p) = std::env::var("MAMORI_SMTP_PASSWORD")
+            && !p.is_empty()
+        {
+            return Some(p);
+        }
+        if self.password_file.is_empty() {
+            return None;
+        }
+        std::fs::read_to_string(&self.password_file)
+            .ok()
+            .map(|p| p.trim_end_matches(['\r', '\n']).to_owned())
+            .filter(|p| !p.is_empty())
     }
 }

@@ -292,6 +292,15 @@ fn shown(state: &AppState, ctx: &Ctx, spec: &RegisterSpec, field: &str, v: &Json
         (Some(mamori_domain::register::FieldKind::Enum(_)), Json::String(s)) => {
             t.tk(&["enum", spec.name, field, s])
         }
+        (Some(mamori_domain::register::FieldKind::Scale(name)), Json::String(s)) => state
+            .store
+            .settings()
+            .scale(name)
+            .and_then(|levels| levels.iter().find(|l| l.code == *s))
+            .map_or_else(
+                || s.clone(),
+                |l| l.label().get(ctx.lang == crate::i18n::Lang::Ja).to_owned(),
+            ),
         (Some(mamori_domain::register::FieldKind::Bool), Json::Bool(b)) => {
             t.t(if *b { "common.yes" } else { "common.no" }).to_owned()
         }

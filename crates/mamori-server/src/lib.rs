@@ -19,6 +19,7 @@ mod incident;
 pub mod kernel;
 mod library;
 mod links;
+pub mod notify;
 mod openapi;
 mod public;
 pub mod reminders;
@@ -210,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/soon/{area}", get(web::coming_soon))
         .route("/alerts", get(detection::page))
         .route("/rules", get(detection::rules_page))
+        .route("/notifications", get(notify::page))
         .route("/risks/heatmap", get(risk::heatmap_page))
         .route(
             "/campaigns",
@@ -263,7 +265,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    reminders::spawn(state.clone());
+    notify::spawn(state.clone());
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

@@ -19,6 +19,17 @@ fn field_schema(state: &AppState, kind: FieldKind) -> Json {
         FieldKind::LongText => json!({ "type": ["string", "null"], "maxLength": 10000 }),
         FieldKind::Email => json!({ "type": ["string", "null"], "format": "email" }),
         FieldKind::Enum(options) => json!({ "type": ["string", "null"], "enum": options }),
+        FieldKind::Scale(name) => {
+            let codes: Vec<&str> = state
+                .store
+                .settings()
+                .scale(name)
+                .unwrap_or_default()
+                .iter()
+                .map(|l| l.code.as_str())
+                .collect();
+            json!({ "type": ["string", "null"], "enum": codes, "description": format!("a level of the configured {name} scale") })
+        }
         FieldKind::Classification => {
             let codes: Vec<&str> = state.config.classification.codes().collect();
             json!({ "type": ["string", "null"], "enum": codes, "description": "handling classification (情報取り扱い区分)" })

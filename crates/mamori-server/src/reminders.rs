@@ -3,7 +3,8 @@
 //! incidents that fall due within a day, or have run out, and posts each
 //! once to the webhook (`mamori.deadline.due_soon`,
 //! `mamori.deadline.overdue`). What was sent is kept, so a restart sends
-//! nothing twice.
+//! nothing twice. [`crate::notify::spawn`] runs it every minute, and the
+//! escalation rules may send the same deadlines by e-mail.
 
 use chrono::{DateTime, Duration, Utc};
 use mamori_domain::authz::Scope;
@@ -42,17 +43,4 @@ pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<Vec<Json>, Api
         }
     }
     Ok(sent)
-}
-
-/// Runs [`scan`] every minute for as long as the server runs.
-pub fn spawn(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            if let Err(e) = scan(&state, Utc::now()).await {
-                tracing::warn!(error = %e, "deadline reminders failed");
-            }
-        }
-    });
 }

@@ -7,7 +7,7 @@ use mamori_domain::org::Role;
 use mamori_domain::register::{Record, RefValue, Value};
 use mamori_domain::registers::{ASSETS, COMMITTEE_MEMBERS, COMMITTEES, DEPARTMENTS, PEOPLE, RISKS};
 use mamori_store::Store;
-use mamori_store::records::ImportRow;
+use mamori_store::records::{Archived, ImportRow, ListQuery};
 use mamori_store::users::{Actor, NewUser};
 
 use crate::auth;
@@ -341,6 +341,14 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .map(|p| p.employee_no.clone())
         .ok_or("the demo group has no airline staff")?;
     demo_disclosures(store, &ids, &air_approver, &actor, now).await?;
+    let air_staff: Vec<String> = g
+        .people
+        .iter()
+        .filter(|p| p.company_code == "AIR")
+        .map(|p| p.employee_no.clone())
+        .take(3)
+        .collect();
+    demo_notification(store, &ids, &air_staff, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -739,6 +747,147 @@ async fn demo_disclosures(
         ),
     ];
     import_airline(store, ids, &DISCLOSURES, records, actor, now, "disclosures").await
+}
+
+/// The airline's roster (this week: a first responder each day and night
+/// shift, a second line all week), its escalation rules, and two injects
+/// for its drill.
+async fn demo_notification(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    staff: &[String],
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::{DRILL_INJECTS, DUTY_SHIFTS, ESCALATION_RULES, INCIDENTS};
+    let [day, night, second] = staff else {
+        return Err("the demo airline needs three staff for its roster".into());
+    };
+    // Shifts change at 09:00 and 21:00 in the group's zone.
+    let zone = store.settings().zone;
+    let today = now.with_timezone(&zone).date_naive();
+    let at = |days: i64, hour: u32| {
+        (today + chrono::Duration::days(days))
+            .and_hms_opt(hour, 0, 0)
+            .and_then(|t| t.and_local_timezone(zone).earliest())
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or("a shift boundary does not exist in the group's zone")
+    };
+    let shift = |who: &str, tier: &str, from: DateTime<Utc>, to: DateTime<Utc>| {
+        let mut r = Record::default();
+        r.values
+            .insert("person", Value::Ref(RefValue::Key(who.to_owned())));
+        r.values.insert("tier", text(tier));
+        r.values.insert("starts_at", Value::Time(from));
+        r.values.insert("ends_at", Value::Time(to));
+        r
+    };
+    let mut shifts = Vec::new();
+    for d in -1..6 {
+        shifts.push(shift(day, "1", at(d, 9)?, at(d, 21)?));
+        shifts.push(shift(night, "1", at(d, 21)?, at(d + 1, 9)?));
+    }
+    shifts.push(shift(second, "2", at(-1, 9)?, at(6, 9)?));
+    import_airline(store, ids, &DUTY_SHIFTS, shifts, actor, now, "duty shifts").await?;
+    let rule =
+        |name: &str, event: &str, tier: &str, after: i64, min: Option<(&'static str, &str)>| {
+            let mut r = Record::default();
+            r.values.insert("name", text(name));
+            r.values.insert("event", text(event));
+            r.values.insert("tier", text(tier));
+            r.values.insert("after_minutes", Value::Int(after));
+            r.values.insert("active", Value::Bool(true));
+            if let Some((field, value)) = min {
+                r.values.insert(field, text(value));
+            }
+            r
+        };
+    let mut rules = vec![
+        rule(
+            "重大インシデントは当番へ即時",
+            "incident_opened",
+            "1",
+            0,
+            Some(("min_severity", "high")),
+        ),
+        rule("30分未着手なら第2段階へ", "incident_opened", "2", 30, None),
+        rule(
+            "高レベルのアラートは当番へ",
+            "alert_new",
+            "1",
+            0,
+            Some(("min_level", "high")),
+        ),
+        rule("報告期限の前日と超過", "deadline_due_soon", "2", 0, None),
+        rule("訓練インジェクト", "drill_inject", "1", 0, None),
+    ];
+    rules[1]
+        .values
+        .insert("also_notify", text("ciso-office@air.example.jp"));
+    import_airline(
+        store,
+        ids,
+        &ESCALATION_RULES,
+        rules,
+        actor,
+        now,
+        "escalation rules",
+    )
+    .await?;
+    let exercise = INCIDENTS
+        .field("exercise")
+        .ok_or("incidents have no exercise flag")?;
+    let drills = store
+        .list_records(
+            &INCIDENTS,
+            &ListQuery {
+                scope: mamori_domain::authz::Scope::All,
+                company: ids.get("AIR").copied(),
+                filters: vec![(exercise, Value::Bool(true))],
+                search: None,
+                archived: Archived::Active,
+                sort: None,
+                desc: false,
+                after: None,
+                limit: 1,
+                count: false,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let drill = drills
+        .items
+        .first()
+        .ok_or("the demo airline has no drill")?;
+    let inject = |hours: i64, message: &str| {
+        let mut r = Record::default();
+        r.values
+            .insert("incident", Value::Ref(RefValue::Id(drill.id)));
+        r.values
+            .insert("due_at", Value::Time(now + chrono::Duration::hours(hours)));
+        r.values.insert("message", text(message));
+        r
+    };
+    let injects = vec![
+        inject(
+            24,
+            "顧客情報システムの管理者アカウントで深夜に大量の照会が記録された。",
+        ),
+        inject(
+            26,
+            "報道機関から、顧客情報の流出について問い合わせがあった。",
+        ),
+    ];
+    import_airline(
+        store,
+        ids,
+        &DRILL_INJECTS,
+        injects,
+        actor,
+        now,
+        "drill injects",
+    )
+    .await
 }
 
 /// The airline's measures against recurrence: (title, status, days to due).

@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::Duration;
 use mamori_domain::authz::{Action, Principal, Scope};
 use mamori_domain::register::{FieldKind, Record, RefTarget, RegisterSpec, Value};
+use mamori_domain::settings::INCIDENT_SEVERITY;
 use mamori_domain::{FieldError, password, registers};
 use mamori_store::records::{RowError, Stored};
 use mamori_store::users::{Actor, Session as StoredSession};
@@ -61,6 +62,10 @@ const AREAS: &[&str] = &[
     "playbooks",
     "corrective_actions",
     "disclosures",
+    "duty_shifts",
+    "escalation_rules",
+    "drill_injects",
+    "notifications",
     "vulnerabilities",
     "awareness",
     "violations",
@@ -78,6 +83,7 @@ fn page_of(area: &str) -> Option<&'static str> {
         "monitoring" => Some("/r/alerts"),
         "frameworks" => Some("/frameworks"),
         "rules" => Some("/rules"),
+        "notifications" => Some("/notifications"),
         _ => None,
     }
 }
@@ -1195,6 +1201,13 @@ fn label_of(
             .and_then(|choices| choices.into_iter().find(|c| c.value == *v))
             .map(|c| c.label.get(ctx.lang == crate::i18n::Lang::Ja).to_owned())
             .unwrap_or_else(|| t.tk(&["enum", spec.name, f.name, v])),
+        (FieldKind::Scale(name), Value::Text(v)) => state
+            .store
+            .settings()
+            .scale(name)
+            .and_then(|levels| levels.iter().find(|l| l.code == *v))
+            .map(|l| l.label().get(ctx.lang == crate::i18n::Lang::Ja).to_owned())
+            .unwrap_or_else(|| v.clone()),
         (FieldKind::Classification, Value::Text(v)) => state
             .config
             .classification
@@ -1287,6 +1300,17 @@ fn choice_options(
             .map(|l| {
                 let name = if ja { &l.name_ja } else { &l.name_en };
                 (l.code.clone(), name.clone(), selected == l.code)
+            })
+            .collect(),
+        FieldKind::Scale(name) => state
+            .store
+            .settings()
+            .scale(name)
+            .unwrap_or_default()
+            .iter()
+            .map(|l| {
+                let label = l.label().get(ja).to_owned();
+                (l.code.clone(), label, selected == l.code)
             })
             .collect(),
         FieldKind::Bool => vec![
@@ -1769,7 +1793,10 @@ async fn form_fields(
             FieldKind::Integer => ("number", vec![], String::new()),
             // Instants are set by mamori and shown in the viewer's zone.
             FieldKind::DateTime => ("text", vec![], String::new()),
-            FieldKind::Enum(_) | FieldKind::Classification | FieldKind::Bool => {
+            FieldKind::Enum(_)
+            | FieldKind::Scale(_)
+            | FieldKind::Classification
+            | FieldKind::Bool => {
                 let mut options = choice_options(state, ctx, spec, f, &value).unwrap_or_default();
                 // A lifecycle offers the current value and its moves only.
                 let current = stored.map(|s| s.record.text(f.name).unwrap_or_default());
@@ -2112,7 +2139,14 @@ pub async fn edit_page(
     let (escalate, severities) = if may_escalate {
         (
             options("category", registers::INCIDENT_CATEGORIES),
-            options("severity", registers::INCIDENT_SEVERITIES),
+            state
+                .store
+                .settings()
+                .scale(INCIDENT_SEVERITY)
+                .unwrap_or_default()
+                .iter()
+                .map(|l| (l.code.clone(), l.label().get(ja).to_owned()))
+                .collect(),
         )
     } else {
         (Vec::new(), Vec::new())

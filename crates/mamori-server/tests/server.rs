@@ -1122,6 +1122,29 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
         "corrective_actions" => {
             json!({ "company_id": company, "title": "試験の是正処置", "status": "planned", "due_date": "2027-03-31" })
         }
+        "duty_shifts" => {
+            let person = Box::pin(sample("people", company, app, admin)).await;
+            let made = app
+                .api(admin, Method::POST, "/api/v1/people", Some(person))
+                .await
+                .json();
+            json!({ "company_id": company, "person": made["id"], "tier": "1",
+                    "starts_at": "2026-12-01T09:00:00+09:00", "ends_at": "2026-12-01T21:00:00+09:00" })
+        }
+        "escalation_rules" => json!({
+            "company_id": company, "name": "試験の規則", "event": "incident_opened", "tier": "1",
+            "after_minutes": 15, "active": false
+        }),
+        "drill_injects" => {
+            let mut incident = Box::pin(sample("incidents", company, app, admin)).await;
+            incident["exercise"] = json!(true);
+            let made = app
+                .api(admin, Method::POST, "/api/v1/incidents", Some(incident))
+                .await
+                .json();
+            json!({ "company_id": company, "incident": made["id"],
+                    "due_at": "2027-01-15T10:00:00+09:00", "message": "試験の付与" })
+        }
         "incidents" => json!({
             "company_id": company, "title": "試験インシデント", "category": "malware", "severity": "high",
             "status": "detected", "detected_at": "2026-11-28T09:00:00+09:00"
@@ -1226,6 +1249,47 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
         }
         "corrective_actions" => {
             format!("company,title,status,due_date\n{company},取込是正処置,planned,2027-03-31\n")
+        }
+        "duty_shifts" => {
+            let person = app
+                .api(
+                    admin,
+                    Method::GET,
+                    &format!(
+                        "/api/v1/people?company={}&limit=1",
+                        app.company_id(company).await
+                    ),
+                    None,
+                )
+                .await
+                .json()["items"][0]["employee_no"]
+                .as_str()
+                .expect("a person")
+                .to_owned();
+            format!(
+                "company,person,tier,starts_at,ends_at\n{company},{person},2,2026-12-02T09:00:00+09:00,2026-12-03T09:00:00+09:00\n"
+            )
+        }
+        "escalation_rules" => format!(
+            "company,name,event,tier,after_minutes,active\n{company},取込規則,deadline_overdue,2,0,false\n"
+        ),
+        "drill_injects" => {
+            let mut incident = Box::pin(sample(
+                "incidents",
+                app.company_id(company).await,
+                app,
+                admin,
+            ))
+            .await;
+            incident["exercise"] = json!(true);
+            let made = app
+                .api(admin, Method::POST, "/api/v1/incidents", Some(incident))
+                .await
+                .json();
+            format!(
+                "company,incident,due_at,message\n{company},{},2027-01-15T10:00:00+09:00,取込の付与\n",
+                made["ref_no"].as_str().expect("ref")
+            )
         }
         "incidents" => format!(
             "company,title,category,severity,status,detected_at\n{company},取込インシデント,malware,high,detected,2026-11-28T09:00:00+09:00\n"
@@ -5067,6 +5131,562 @@ async fn reminder_flow(b: Backend) {
     app.finish().await;
 }
 on_every_backend!(deadline_reminders_go_once_to_the_webhook, reminder_flow);
+
+// ---- notification: on-duty roster, escalation rules, e-mail ----
+
+/// A real SMTP server (aiosmtpd, `scripts/smtp_sink.py`) that writes every
+/// message it accepts, decoded, to a folder. It needs a Python with
+/// aiosmtpd in `MAMORI_TEST_SMTP_PYTHON` (`.ci/run` makes one); outside CI
+/// the e-mail test is skipped without it, in CI it fails.
+struct SmtpSink {
+    child: std::process::Child,
+    port: u16,
+    spool: std::path::PathBuf,
+}
+
+impl SmtpSink {
+    fn start() -> Option<SmtpSink> {
+        let python = match std::env::var("MAMORI_TEST_SMTP_PYTHON") {
+            Ok(p) if !p.is_empty() => p,
+            _ => {
+                assert!(
+                    std::env::var("CI").is_err(),
+                    "CI must set MAMORI_TEST_SMTP_PYTHON to a Python with aiosmtpd"
+                );
+                eprintln!("e-mail test skipped: set MAMORI_TEST_SMTP_PYTHON (see .ci/run)");
+                return None;
+            }
+        };
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let spool = std::env::temp_dir().join(format!("mamori-smtp-{}", Uuid::now_v7()));
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/smtp_sink.py");
+        let mut child = std::process::Command::new(python)
+            .args([script, &port.to_string(), &spool.display().to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("the SMTP sink starts");
+        let mut line = String::new();
+        let out = child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(out), &mut line)
+            .expect("the sink speaks");
+        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
+        Some(SmtpSink { child, port, spool })
+    }
+
+    /// What the server has received so far, in order.
+    fn received(&self) -> Vec<Value> {
+        let mut names: Vec<_> = std::fs::read_dir(&self.spool)
+            .map(|d| d.filter_map(|e| e.ok()).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        names.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|e| e == "json"));
+        names.sort();
+        names
+            .iter()
+            .map(|p| serde_json::from_slice(&std::fs::read(p).expect("read")).expect("json"))
+            .collect()
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.spool);
+    }
+}
+
+/// The roster and the rules decide who is mailed, when, and only once;
+/// escalation waits for the delay and stops once triage begins; alerts,
+/// drill injects; a down server is retried and shown; the outbox page is
+/// scoped.
+async fn notification_flow(b: Backend) {
+    let Some(mut sink) = SmtpSink::start() else {
+        return;
+    };
+    let app = TestApp::with_config(
+        b,
+        Config {
+            require_totp: false,
+            public_url: "https://mamori.air.example".into(),
+            smtp: mamori_server::config::Smtp {
+                host: "127.0.0.1".into(),
+                port: sink.port,
+                security: "none".into(),
+                from: "mamori <mamori@air.example>".into(),
+                ..Default::default()
+            },
+            ..Config::default()
+        },
+    )
+    .await;
+    let (_, csirt) = app.user("csirt-notify", Role::Csirt, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    // The demo airline's own roster and rules step aside.
+    for register in ["duty_shifts", "escalation_rules"] {
+        let list = app
+            .api(
+                &csirt,
+                Method::GET,
+                &format!("/api/v1/{register}?limit=500"),
+                None,
+            )
+            .await
+            .json();
+        for item in list["items"].as_array().expect("items") {
+            let gone = app
+                .api(
+                    &csirt,
+                    Method::POST,
+                    &format!(
+                        "/api/v1/{register}/{}/archive",
+                        item["id"].as_str().expect("id")
+                    ),
+                    Some(json!({ "version": item["version"] })),
+                )
+                .await;
+            assert_eq!(gone.status, StatusCode::OK, "{}", gone.text());
+        }
+    }
+    let start = Utc::now();
+    let post = |register: &'static str, body: Value| {
+        let (app, csirt) = (&app, csirt.clone());
+        async move {
+            let made = app
+                .api(
+                    &csirt,
+                    Method::POST,
+                    &format!("/api/v1/{register}"),
+                    Some(body),
+                )
+                .await;
+            assert_eq!(
+                made.status,
+                StatusCode::CREATED,
+                "{register}: {}",
+                made.text()
+            );
+            made.json()
+        }
+    };
+    let (_, admin) = app.user("admin-notify", Role::Admin, None, PASSWORD).await;
+    let person = |no: &'static str, email: &'static str| {
+        let (app, admin) = (&app, admin.clone());
+        async move {
+            let made = app
+                .api(
+                    &admin,
+                    Method::POST,
+                    "/api/v1/people",
+                    Some(
+                        json!({ "company_id": air, "employee_no": no, "family_name": "当番",
+                                 "given_name": no, "email": email, "employment": "employee" }),
+                    ),
+                )
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+            made.json()
+        }
+    };
+    let first = person("D001", "duty1@air.example").await;
+    let gone = person("D002", "offduty@air.example").await;
+    let second = person("D003", "duty2@air.example").await;
+    let hours = |h: i64| (start + Duration::hours(h)).to_rfc3339();
+    for (who, tier, from, to) in [
+        (&first, "1", -1, 8),
+        (&gone, "1", -10, -1),
+        (&second, "2", -1, 8),
+    ] {
+        post(
+            "duty_shifts",
+            json!({ "company_id": air, "person": who["id"], "tier": tier,
+                    "starts_at": hours(from), "ends_at": hours(to) }),
+        )
+        .await;
+    }
+    // A shift that ends before it starts is refused, naming the field.
+    let backwards = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/duty_shifts",
+            Some(
+                json!({ "company_id": air, "person": first["id"], "tier": "1",
+                         "starts_at": hours(2), "ends_at": hours(1) }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        backwards.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        backwards.text()
+    );
+    assert!(backwards.text().contains("ends_at"));
+    let rule = |name: &'static str, extra: Value| {
+        let mut body =
+            json!({ "company_id": air, "name": name, "active": true, "after_minutes": 0 });
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        post("escalation_rules", body)
+    };
+    rule(
+        "重大度「高」以上は当番へ即時",
+        json!({ "event": "incident_opened", "tier": "1", "min_severity": "high" }),
+    )
+    .await;
+    rule(
+        "30分未着手なら第2段階とCISO室へ",
+        json!({ "event": "incident_opened", "tier": "2", "after_minutes": 30,
+                "also_notify": "ciso-office@air.example" }),
+    )
+    .await;
+    rule(
+        "高以上のアラート",
+        json!({ "event": "alert_new", "tier": "1", "min_level": "high" }),
+    )
+    .await;
+    rule(
+        "訓練インジェクト",
+        json!({ "event": "drill_inject", "tier": "1" }),
+    )
+    .await;
+    let mut off = rule(
+        "無効な規則",
+        json!({ "event": "incident_opened", "tier": "1" }),
+    )
+    .await;
+    off = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &format!(
+                "/api/v1/escalation_rules/{}",
+                off["id"].as_str().expect("id")
+            ),
+            Some(json!({ "active": false, "version": off["version"] })),
+        )
+        .await
+        .json();
+    assert_eq!(off["active"], false);
+    // A severity outside the configured scale is refused.
+    let bad = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/escalation_rules",
+            Some(
+                json!({ "company_id": air, "name": "x", "event": "incident_opened", "tier": "1",
+                         "after_minutes": 0, "min_severity": "catastrophic" }),
+            ),
+        )
+        .await;
+    assert_eq!(
+        bad.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bad.text()
+    );
+    assert!(bad.text().contains("min_severity"), "{}", bad.text());
+
+    let incident = |title: &'static str, severity: &'static str, exercise: bool| {
+        post(
+            "incidents",
+            json!({ "company_id": air, "title": title, "category": "unauthorized_access",
+                    "severity": severity, "status": "detected", "exercise": exercise,
+                    "detected_at": Utc::now().to_rfc3339() }),
+        )
+    };
+    let high = incident("顧客情報システムへの不正アクセス", "high", false).await;
+    let low = incident("不審メールの報告", "low", false).await;
+    let minute = start + Duration::minutes(1);
+    let queued = mamori_server::notify::scan(&app.state, minute)
+        .await
+        .expect("scan");
+    assert_eq!(
+        queued.len(),
+        1,
+        "only the high one, only the first rule: {queued:?}"
+    );
+    assert!(
+        mamori_server::notify::scan(&app.state, minute)
+            .await
+            .expect("scan")
+            .is_empty(),
+        "nothing twice"
+    );
+    assert_eq!(
+        mamori_server::notify::deliver(&app.state, minute)
+            .await
+            .expect("deliver"),
+        1
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 1, "{got:?}");
+    let mail = &got[0];
+    assert_eq!(
+        mail["rcpt_tos"],
+        json!(["duty1@air.example"]),
+        "tier 1, on duty now"
+    );
+    assert_eq!(mail["mail_from"], "mamori@air.example");
+    let subject = mail["subject"].as_str().expect("subject");
+    assert!(subject.contains("新規インシデント"), "{subject}");
+    assert!(
+        subject.contains(high["ref_no"].as_str().expect("ref")),
+        "{subject}"
+    );
+    assert!(
+        subject.contains("顧客情報システムへの不正アクセス"),
+        "{subject}"
+    );
+    let body = mail["body"].as_str().expect("body");
+    assert!(body.contains("高 / High"), "{body}");
+    assert!(
+        body.contains("不正アクセス / Unauthorized access"),
+        "{body}"
+    );
+    assert!(
+        body.contains(&format!(
+            "https://mamori.air.example/r/incidents/{}",
+            high["id"].as_str().expect("id")
+        )),
+        "{body}"
+    );
+    assert!(body.contains("重大度「高」以上は当番へ即時"), "{body}");
+    assert!(
+        mamori_server::notify::deliver(&app.state, minute)
+            .await
+            .expect("deliver")
+            == 0
+    );
+
+    // Triage begins on the low one; 31 minutes on, only the high one is
+    // still untouched, and goes to tier 2 and the CISO office.
+    let moved = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &format!("/api/v1/incidents/{}", low["id"].as_str().expect("id")),
+            Some(json!({ "status": "triage", "status_reason": "受付", "version": low["version"] })),
+        )
+        .await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text());
+    let later = start + Duration::minutes(31);
+    let queued = mamori_server::notify::scan(&app.state, later)
+        .await
+        .expect("scan");
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(
+        mamori_server::notify::deliver(&app.state, later)
+            .await
+            .expect("deliver"),
+        1
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got[1]["rcpt_tos"],
+        json!(["ciso-office@air.example", "duty2@air.example"])
+    );
+    assert!(
+        got[1]["subject"]
+            .as_str()
+            .expect("s")
+            .contains("未着手のインシデント")
+    );
+    assert!(got[1]["body"].as_str().expect("b").contains("30分"));
+
+    // Alerts: one message for the new high alerts.
+    let raised = raise_alerts(&app, air, &["notify-1", "notify-2"]).await;
+    let queued = mamori_server::notify::scan(&app.state, later + Duration::minutes(1))
+        .await
+        .expect("scan");
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert!(
+        mamori_server::notify::scan(&app.state, later + Duration::minutes(2))
+            .await
+            .expect("scan")
+            .is_empty(),
+        "each alert is told once"
+    );
+
+    // Drill injects reach an exercise's timeline (and e-mail) when due;
+    // never a real incident's.
+    let drill = incident("標的型メール訓練", "medium", true).await;
+    let inject = post(
+        "drill_injects",
+        json!({ "company_id": air, "incident": drill["id"], "due_at": hours(1),
+                "message": "攻撃者が別の端末からも通信を開始した" }),
+    )
+    .await;
+    let stray = post(
+        "drill_injects",
+        json!({ "company_id": air, "incident": high["id"], "due_at": (start - Duration::minutes(5)).to_rfc3339(),
+                "message": "実インシデントには届かない" }),
+    )
+    .await;
+    let before = mamori_server::notify::scan(&app.state, later + Duration::minutes(3))
+        .await
+        .expect("scan");
+    assert!(before.is_empty(), "not due yet: {before:?}");
+    let at = start + Duration::minutes(61);
+    let queued = mamori_server::notify::scan(&app.state, at)
+        .await
+        .expect("scan");
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let notes = app
+        .store
+        .notes_of(
+            &registers::INCIDENTS,
+            parse_uuid(drill["id"].as_str().expect("id")),
+        )
+        .await
+        .expect("notes");
+    assert_eq!(notes.len(), 1);
+    assert!(
+        notes[0]
+            .body
+            .contains("攻撃者が別の端末からも通信を開始した")
+    );
+    let delivered = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!(
+                "/api/v1/drill_injects/{}",
+                inject["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert!(delivered["delivered_at"].is_string(), "{delivered}");
+    let stray = app
+        .api(
+            &csirt,
+            Method::GET,
+            &format!(
+                "/api/v1/drill_injects/{}",
+                stray["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await
+        .json();
+    assert!(stray["delivered_at"].is_null(), "{stray}");
+    assert!(
+        app.store
+            .notes_of(
+                &registers::INCIDENTS,
+                parse_uuid(high["id"].as_str().expect("id"))
+            )
+            .await
+            .expect("notes")
+            .is_empty()
+    );
+    assert_eq!(
+        mamori_server::notify::deliver(&app.state, at)
+            .await
+            .expect("deliver"),
+        2
+    );
+    let got = sink.received();
+    assert_eq!(got.len(), 4);
+    let alerts_mail = got
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("新しいアラート"))
+        })
+        .expect("the alerts' message");
+    for id in &raised {
+        assert!(
+            alerts_mail["body"]
+                .as_str()
+                .expect("b")
+                .contains(&id.to_string())
+        );
+    }
+    let inject_mail = got
+        .iter()
+        .find(|m| {
+            m["subject"]
+                .as_str()
+                .is_some_and(|s| s.contains("訓練インジェクト"))
+        })
+        .expect("the inject's message");
+    assert!(
+        inject_mail["subject"]
+            .as_str()
+            .expect("s")
+            .contains("【訓練 / EXERCISE】")
+    );
+
+    // The server goes down: the message waits and is shown with the reason.
+    sink.stop();
+    let urgent = incident("マイレージ口座の乗っ取り", "critical", false).await;
+    let down = Utc::now() + Duration::minutes(1);
+    assert_eq!(
+        mamori_server::notify::scan(&app.state, down)
+            .await
+            .expect("scan")
+            .len(),
+        1
+    );
+    assert_eq!(
+        mamori_server::notify::deliver(&app.state, down)
+            .await
+            .expect("deliver"),
+        0
+    );
+    let outbox = app
+        .store
+        .recent_mail(&mamori_domain::authz::Scope::All, 10)
+        .await
+        .expect("outbox");
+    let waiting = outbox
+        .iter()
+        .find(|m| m.subject.contains(urgent["ref_no"].as_str().expect("ref")))
+        .expect("queued");
+    assert!(waiting.sent_at.is_none() && waiting.failed_at.is_none());
+    assert_eq!(waiting.attempts, 1);
+    assert!(waiting.last_error.is_some());
+    assert!(waiting.next_try_at > down, "tried again later");
+    // The outbox page: the CSIRT sees it; another company's officer not.
+    let (_, _) = app
+        .user("csirt-notify-web", Role::Csirt, None, PASSWORD)
+        .await;
+    let (cookie, _) = app.login("csirt-notify-web", PASSWORD).await;
+    let page = app.page("/notifications", Some(&cookie)).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let page = page.text();
+    assert!(
+        page.contains(urgent["ref_no"].as_str().expect("ref")),
+        "{page}"
+    );
+    assert!(page.contains("duty1@air.example"));
+    app.user(
+        "gnd-officer-notify",
+        Role::SecurityOfficer,
+        Some("GND"),
+        PASSWORD,
+    )
+    .await;
+    let (cookie, _) = app.login("gnd-officer-notify", PASSWORD).await;
+    let page = app.page("/notifications", Some(&cookie)).await.text();
+    assert!(!page.contains("duty1@air.example"), "AIR's mail is AIR's");
+    app.finish().await;
+}
+on_every_backend!(escalation_rules_mail_whoever_is_on_duty, notification_flow);
 
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;

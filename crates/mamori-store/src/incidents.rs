@@ -173,6 +173,30 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Whether a notice was sent under `key`.
+    pub async fn notice_sent(&self, key: &str) -> Result<bool> {
+        let found: Option<String> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT notice_key FROM notices_sent WHERE notice_key = $1")
+                .bind(key)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(found.is_some())
+    }
+
+    /// The drill injects due at `now` and not yet delivered: id and message.
+    pub async fn due_injects(&self, now: DateTime<Utc>) -> Result<Vec<(Uuid, String)>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, message FROM drill_injects WHERE archived_at IS NULL AND delivered_at IS NULL \
+                 AND due_at <= $1 ORDER BY due_at, id LIMIT 500",
+            )
+            .bind(now)
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// The notes on a record, oldest first.
     pub async fn notes_of(&self, spec: &RegisterSpec, id: Uuid) -> Result<Vec<Note>> {
         Ok(with_pool!(self, pool => {

@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod incidents;
 pub mod library;
 pub mod links;
+pub mod mail;
 mod migrate;
 pub mod org;
 pub mod records;

@@ -143,6 +143,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0022_notices_sent.sql"),
         postgres: include_str!("../migrations/postgres/0022_notices_sent.sql"),
     },
+    Migration {
+        version: 23,
+        name: "notification",
+        sqlite: include_str!("../migrations/sqlite/0023_notification.sql"),
+        postgres: include_str!("../migrations/postgres/0023_notification.sql"),
+    },
 ];
 
 impl Store {

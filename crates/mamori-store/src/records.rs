@@ -21,7 +21,7 @@ use crate::audit::{Append, sha256_hex};
 use crate::incidents::{EscalateTo, insert_link};
 use crate::users::Actor;
 use crate::{Dialect, Result, Store, StoreError, bind_values, with_pool, with_tx};
-use mamori_domain::registers::{ALERTS, INCIDENTS};
+use mamori_domain::registers::{ALERTS, DRILL_INJECTS, INCIDENTS};
 
 /// A value bound to a query.
 #[derive(Debug, Clone, PartialEq)]
@@ -1207,6 +1207,70 @@ impl Store {
         })?;
         self.get_record(&INCIDENTS, incident_id, &mamori_domain::authz::Scope::All)
             .await
+    }
+
+    /// Delivers a drill inject: its message becomes a note on the exercise's
+    /// timeline, headed `heading`, and the inject is marked delivered, both
+    /// or neither. `None` when there is nothing to deliver (delivered or
+    /// archived already, or its incident is not an exercise: an inject never
+    /// reaches a real incident); else the incident.
+    pub async fn deliver_inject(
+        &self,
+        inject: Uuid,
+        heading: &str,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Stored>> {
+        let inject_select = format!("{} WHERE t.id = $1", select_sql(&DRILL_INJECTS));
+        let incident_select = format!("{} WHERE t.id = $1", select_sql(&INCIDENTS));
+        let delivered = with_tx!(self, tx => {
+            tx.lock_for_write().await?;
+            let row = sqlx::query(AssertSqlSafe(inject_select.as_str()))
+                .bind(inject)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let current = decode_stored!(&DRILL_INJECTS, &row);
+            let incident_id = match current.record.get("incident") {
+                Value::Ref(mamori_domain::register::RefValue::Id(id)) => *id,
+                _ => return Ok(None),
+            };
+            if *current.record.get("delivered_at") != Value::Null || current.archived_at.is_some() {
+                return Ok(None);
+            }
+            let row = sqlx::query(AssertSqlSafe(incident_select.as_str()))
+                .bind(incident_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let incident = decode_stored!(&INCIDENTS, &row);
+            if *incident.record.get("exercise") != Value::Bool(true) {
+                return Ok(None);
+            }
+            let body = format!("{heading}\n{}", current.record.text("message").unwrap_or_default());
+            sqlx::query("INSERT INTO record_notes (id, register, record_id, company_id, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+                .bind(Uuid::now_v7())
+                .bind(INCIDENTS.name)
+                .bind(incident_id)
+                .bind(incident.company_id)
+                .bind(body)
+                .bind(now)
+                .bind(&actor.name)
+                .execute(&mut *tx)
+                .await?;
+            let mut entry = actor.entry("note", INCIDENTS.name, Some(incident_id));
+            entry.company_id = Some(incident.company_id);
+            tx.append_audit(&entry, now).await?;
+            let mut change = Record::default();
+            change.values.insert("delivered_at", Value::Time(now));
+            let version = current.version;
+            update_stored!(&DRILL_INJECTS, &self.settings, &mut tx, current, version, change, actor, now)?;
+            Ok(Some(incident_id))
+        })?;
+        match delivered {
+            Some(id) => Ok(Some(self.get_record(&INCIDENTS, id, &Scope::All).await?)),
+            None => Ok(None),
+        }
     }
 }
 

@@ -9,7 +9,7 @@
 use crate::breach::{Facts, assess};
 use crate::error::FieldError;
 use crate::register::{FieldKind, FieldSpec, Moves, Record, RefTarget, RegisterSpec, Value};
-use crate::settings::RegisterSettings;
+use crate::settings::{INCIDENT_SEVERITY, RegisterSettings};
 
 pub const INCIDENT_CATEGORIES: &[&str] = &[
     "unauthorized_access",
@@ -22,8 +22,6 @@ pub const INCIDENT_CATEGORIES: &[&str] = &[
     "denial_of_service",
     "other",
 ];
-
-pub const INCIDENT_SEVERITIES: &[&str] = &["low", "medium", "high", "critical"];
 
 pub const INCIDENT_STATUSES: &[&str] = &[
     "detected",
@@ -59,7 +57,7 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
             .required()
             .list()
             .filter(),
-        FieldSpec::new("severity", FieldKind::Enum(INCIDENT_SEVERITIES))
+        FieldSpec::new("severity", FieldKind::Scale(INCIDENT_SEVERITY))
             .required()
             .list()
             .filter(),

@@ -11,6 +11,7 @@ mod corrective_actions;
 mod departments;
 mod disclosures;
 mod incidents;
+mod notification;
 mod people;
 mod playbooks;
 mod requirement_assessments;
@@ -29,8 +30,12 @@ pub use corrective_actions::{CAPA_MOVES, CAPA_STATUSES, CORRECTIVE_ACTIONS};
 pub use departments::DEPARTMENTS;
 pub use disclosures::{DISCLOSURE_MOVES, DISCLOSURE_STATUSES, DISCLOSURES};
 pub use incidents::{
-    DRILLS_PER_FISCAL_YEAR, INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_SEVERITIES,
-    INCIDENT_STATUSES, INCIDENTS, drills_in_fiscal_year, facts as incident_facts,
+    DRILLS_PER_FISCAL_YEAR, INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_STATUSES, INCIDENTS,
+    drills_in_fiscal_year, facts as incident_facts,
+};
+pub use notification::{
+    DRILL_INJECTS, DUTY_SHIFTS, DUTY_TIERS, ESCALATION_RULES, MAX_DELAY_MINUTES, MAX_SHIFT_DAYS,
+    RULE_EVENTS, on_duty,
 };
 pub use people::PEOPLE;
 pub use playbooks::{
@@ -73,6 +78,9 @@ pub const ALL: &[&RegisterSpec] = &[
     &PLAYBOOKS,
     &CORRECTIVE_ACTIONS,
     &DISCLOSURES,
+    &DUTY_SHIFTS,
+    &ESCALATION_RULES,
+    &DRILL_INJECTS,
 ];
 
 pub fn by_name(name: &str) -> Option<&'static RegisterSpec> {
