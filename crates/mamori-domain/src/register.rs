@@ -133,6 +133,12 @@ pub struct FieldSpec {
     /// (a corrective action is verified, and closed, with evidence); the
     /// store refuses the move, or a record made with such a value, otherwise.
     pub evidenced: &'static [&'static str],
+    /// Values only someone other than the record's authors may move the
+    /// field into (four eyes: a notice is approved by someone who did not
+    /// write it). Authors are whoever made the record or changed anything
+    /// in it but this field and its reason; the store checks them against
+    /// the record's history, and refuses a record made with such a value.
+    pub four_eyes: &'static [&'static str],
 }
 
 /// A lifecycle: `(from, [to, …])` for every value of an enum.
@@ -151,6 +157,7 @@ impl FieldSpec {
             moves: None,
             reason: None,
             evidenced: &[],
+            four_eyes: &[],
         }
     }
     pub const fn required(mut self) -> Self {
@@ -183,6 +190,10 @@ impl FieldSpec {
     }
     pub const fn evidenced(mut self, values: &'static [&'static str]) -> Self {
         self.evidenced = values;
+        self
+    }
+    pub const fn four_eyes(mut self, values: &'static [&'static str]) -> Self {
+        self.four_eyes = values;
         self
     }
 
@@ -512,6 +523,44 @@ impl RegisterSpec {
                 };
                 errors.push(FieldError::new(field.name, message));
             }
+            // The move that four eyes make names people (the approver),
+            // and writes nothing: an approver who edits is an author.
+            if field.four_eyes.contains(&to) && from != to {
+                for other in self.fields.iter().filter(|f| {
+                    f.name != field.name
+                        && Some(f.name) != field.reason
+                        && !matches!(
+                            f.kind,
+                            FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson)
+                        )
+                }) {
+                    if changes.values.contains_key(other.name)
+                        && before.get(other.name) != after.get(other.name)
+                    {
+                        errors.push(FieldError::new(
+                            other.name,
+                            format!("cannot change in the move to {to}; change it before"),
+                        ));
+                    }
+                }
+            }
+            // What four eyes passed stays as they saw it: while the field
+            // holds a guarded value, nothing else changes.
+            if field.four_eyes.contains(&from) && from == to {
+                for other in self.fields.iter().filter(|f| f.name != field.name) {
+                    if changes.values.contains_key(other.name)
+                        && before.get(other.name) != after.get(other.name)
+                    {
+                        errors.push(FieldError::new(
+                            other.name,
+                            format!(
+                                "cannot change while {} is {from}; move it back first",
+                                field.name
+                            ),
+                        ));
+                    }
+                }
+            }
         }
         errors
     }
@@ -537,6 +586,57 @@ impl RegisterSpec {
                 )
             })
         })
+    }
+
+    /// The four-eyes field a change moves into a guarded value, if any
+    /// (`before` is `None` for a new record).
+    pub fn four_eyes_move(&self, before: Option<&Record>, after: &Record) -> Option<&FieldSpec> {
+        self.fields.iter().find(|f| {
+            after.text(f.name).is_some_and(|to| {
+                f.four_eyes.contains(&to) && before.and_then(|b| b.text(f.name)) != Some(to)
+            })
+        })
+    }
+
+    /// Who wrote a record, from its kept states (oldest first, each with
+    /// who made it, fields as the API gives them): whoever made it, and
+    /// whoever changed anything but `field` and its reason.
+    pub fn authors(
+        &self,
+        field: &FieldSpec,
+        states: &[(Option<String>, serde_json::Value)],
+    ) -> Vec<String> {
+        let mut authors: Vec<String> = Vec::new();
+        let mut previous: Option<&serde_json::Value> = None;
+        for (by, state) in states {
+            let guarded = |s: &serde_json::Value| {
+                s.get(field.name)
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|v| field.four_eyes.contains(&v))
+            };
+            let wrote = match previous {
+                None => true,
+                // A move into a guarded value is four eyes at work, not writing.
+                Some(before)
+                    if guarded(state) && before.get(field.name) != state.get(field.name) =>
+                {
+                    false
+                }
+                Some(before) => self.fields.iter().any(|f| {
+                    f.name != field.name
+                        && Some(f.name) != field.reason
+                        && before.get(f.name) != state.get(f.name)
+                }),
+            };
+            if wrote
+                && let Some(by) = by
+                && !authors.contains(by)
+            {
+                authors.push(by.clone());
+            }
+            previous = Some(state);
+        }
+        authors
     }
 
     /// Whether records of this register and of `other` may be linked.

@@ -711,8 +711,9 @@ async fn demo_playbooks(
     import_airline(store, ids, &PLAYBOOKS, records, actor, now, "playbooks").await
 }
 
-/// The airline's notices: one published about the account takeovers, one
-/// still a draft.
+/// The airline's notices: one published about the account takeovers
+/// (written by the demo, approved and published by a second pair of eyes,
+/// as the store insists), one still a draft.
 async fn demo_disclosures(
     store: &Store,
     ids: &std::collections::HashMap<&str, uuid::Uuid>,
@@ -721,32 +722,68 @@ async fn demo_disclosures(
     now: DateTime<Utc>,
 ) -> Result<(), String> {
     use mamori_domain::registers::DISCLOSURES;
+    let err = |e: mamori_store::StoreError| format!("demo disclosures: {e:?}");
     let notice = |title: &str, status: &str, body: &str| {
         let mut r = Record::default();
         r.values.insert("title", text(title));
         r.values.insert("status", text(status));
         r.values.insert("body", text(body));
-        if status == "published" {
-            r.values.insert(
-                "approved_by",
-                Value::Ref(RefValue::Key(approver.to_owned())),
-            );
-        }
         r
     };
-    let records = vec![
-        notice(
-            "マイレージ会員サイトへの不正ログインについて(お詫びとお願い)",
-            "published",
-            "他のサービスから流出したとみられるIDとパスワードを使った不正ログインが確認されました。該当する会員の皆さまには個別にご連絡し、パスワードの変更をお願いしております。ログイン時の多要素認証を順次導入いたします。",
-        ),
-        notice(
+    import_airline(
+        store,
+        ids,
+        &DISCLOSURES,
+        vec![notice(
             "標的型メールによる情報流出について(第2報)",
             "draft",
             "調査の結果判明した事項をお知らせします。",
-        ),
-    ];
-    import_airline(store, ids, &DISCLOSURES, records, actor, now, "disclosures").await
+        )],
+        actor,
+        now,
+        "disclosures",
+    )
+    .await?;
+    let air = *ids.get("AIR").ok_or("the demo group has no airline")?;
+    let made = store
+        .create_record(
+            &DISCLOSURES,
+            air,
+            notice(
+                "マイレージ会員サイトへの不正ログインについて(お詫びとお願い)",
+                "in_review",
+                "他のサービスから流出したとみられるIDとパスワードを使った不正ログインが確認されました。該当する会員の皆さまには個別にご連絡し、パスワードの変更をお願いしております。ログイン時の多要素認証を順次導入いたします。",
+            ),
+            actor,
+            now,
+        )
+        .await
+        .map_err(err)?;
+    let reviewer = Actor::system("demo-approver");
+    let mut approve = Record::default();
+    approve.values.insert("status", text("approved"));
+    approve.values.insert(
+        "approved_by",
+        Value::Ref(RefValue::Key(approver.to_owned())),
+    );
+    let approved = store
+        .update_record(&DISCLOSURES, made.id, made.version, approve, &reviewer, now)
+        .await
+        .map_err(err)?;
+    let mut publish = Record::default();
+    publish.values.insert("status", text("published"));
+    store
+        .update_record(
+            &DISCLOSURES,
+            made.id,
+            approved.version,
+            publish,
+            &reviewer,
+            now,
+        )
+        .await
+        .map_err(err)?;
+    Ok(())
 }
 
 /// The airline's roster (this week: a first responder each day and night

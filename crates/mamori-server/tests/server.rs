@@ -4928,6 +4928,7 @@ on_every_backend!(the_vault_needs_the_operators_key, vault_without_key);
 async fn disclosure_flow(b: Backend) {
     let app = TestApp::new(b).await;
     let (_, ciso) = app.user("hd-pub", Role::CisoOffice, None, PASSWORD).await;
+    let (_, second) = app.user("hd-pub-2", Role::CisoOffice, None, PASSWORD).await;
     let air = app.company_id("AIR").await;
     let approver = app
         .api(
@@ -4953,14 +4954,15 @@ async fn disclosure_flow(b: Backend) {
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
     let id = made.json()["id"].as_str().expect("id").to_owned();
     let path = format!("/api/v1/disclosures/{id}");
-    let step = |version: i64, body: Value| {
-        let (app, ciso, path) = (&app, ciso.clone(), path.clone());
+    let step_by = |who: String, version: i64, body: Value| {
+        let (app, path) = (&app, path.clone());
         async move {
             let mut body = body;
             body["version"] = json!(version);
-            app.api(&ciso, Method::PATCH, &path, Some(body)).await
+            app.api(&who, Method::PATCH, &path, Some(body)).await
         }
     };
+    let step = |version: i64, body: Value| step_by(ciso.clone(), version, body);
     let public = || async { app.page("/public/notices", None).await.text() };
     assert!(
         !public()
@@ -4979,14 +4981,43 @@ async fn disclosure_flow(b: Backend) {
     let unnamed = step(2, json!({ "status": "approved" })).await;
     assert_eq!(unnamed.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(unnamed.text().contains("approved_by"));
+    // Four eyes: who wrote it does not approve it.
+    let own = step(2, json!({ "status": "approved", "approved_by": approver })).await;
     assert_eq!(
-        step(2, json!({ "status": "approved", "approved_by": approver }))
-            .await
-            .status,
+        own.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        own.text()
+    );
+    assert!(own.text().contains("four eyes"), "{}", own.text());
+    assert_eq!(
+        step_by(
+            second.clone(),
+            2,
+            json!({ "status": "approved", "approved_by": approver })
+        )
+        .await
+        .status,
         StatusCode::OK
     );
+    // What was approved is what goes out: no edit without going back.
+    let edit = step(3, json!({ "body": "承認後に書き換えた本文" })).await;
+    assert_eq!(
+        edit.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        edit.text()
+    );
+    assert!(edit.text().contains("body"));
     assert_eq!(
         step(3, json!({ "status": "published" })).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nor does its writer publish it"
+    );
+    assert_eq!(
+        step_by(second.clone(), 3, json!({ "status": "published" }))
+            .await
+            .status,
         StatusCode::OK
     );
     // Anyone reads it, without signing in; its page too.

@@ -826,6 +826,16 @@ macro_rules! insert_plain {
         if let Some(e) = spec.needs_evidence(None, record, false) {
             return Err($crate::StoreError::Invalid(vec![e]));
         }
+        // Nor a second pair of eyes yet.
+        if let Some(f) = spec.four_eyes_move(None, record) {
+            return Err($crate::StoreError::Invalid(vec![mamori_domain::FieldError::new(
+                f.name,
+                format!(
+                    "a record cannot be made {}: someone other than who wrote it moves it there",
+                    record.text(f.name).unwrap_or_default()
+                ),
+            )]));
+        }
         // A yearly reference counts afresh each calendar year in the group's zone.
         let year = chrono::Datelike::year(&$now.with_timezone(&settings.zone));
         let counter = if spec.ref_yearly {
@@ -1034,6 +1044,38 @@ macro_rules! update_stored {
                         None => Ok(merged),
                     }
                 }
+                other => other,
+            };
+            // A four-eyes move is made by someone who did not write the record.
+            let checked = match checked {
+                Ok(merged) => match spec.four_eyes_move(Some(&current.record), &merged) {
+                    None => Ok(merged),
+                    Some(field) => {
+                        let rows: Vec<(Option<String>, String)> = sqlx::query_as(
+                            "SELECT changed_by, state FROM record_history WHERE register = $1 AND record_id = $2 ORDER BY version",
+                        )
+                        .bind(spec.name)
+                        .bind(current.id)
+                        .fetch_all(&mut **$conn)
+                        .await?;
+                        let states: Vec<(Option<String>, serde_json::Value)> = rows
+                            .into_iter()
+                            .map(|(by, state)| (by, serde_json::from_str(&state).unwrap_or_default()))
+                            .collect();
+                        if spec.authors(field, &states).contains(&$actor.name) {
+                            Err(StoreError::Invalid(vec![FieldError::new(
+                                field.name,
+                                format!(
+                                    "{} cannot make it {}: it needs someone who did not write it (four eyes)",
+                                    $actor.name,
+                                    merged.text(field.name).unwrap_or_default()
+                                ),
+                            )]))
+                        } else {
+                            Ok(merged)
+                        }
+                    }
+                },
                 other => other,
             };
             match checked {

@@ -92,6 +92,16 @@ mod tests {
     use super::*;
     use crate::register::FieldKind;
 
+    /// Four eyes need the history that names who wrote a record.
+    #[test]
+    fn four_eyes_registers_keep_history() {
+        for spec in ALL {
+            if spec.fields.iter().any(|f| !f.four_eyes.is_empty()) {
+                assert!(spec.history, "{} has four eyes but no history", spec.name);
+            }
+        }
+    }
+
     /// Links name registers that exist.
     #[test]
     fn links_name_registers() {
