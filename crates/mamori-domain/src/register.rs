@@ -245,6 +245,8 @@ pub struct RegisterSpec {
     pub links: &'static [&'static str],
     /// What the store does in the same transaction when a record is made.
     pub on_create: OnCreate,
+    /// What a move of this register's records carries onto linked records.
+    pub propagate: &'static [Propagation],
     /// Whether people create records (API, form, import). Alerts are raised
     /// by mamori's detection alone.
     pub people_create: bool,
@@ -273,6 +275,42 @@ pub enum OnCreate {
     /// An incident: the steps of its company's active playbooks for its
     /// category become its tasks.
     ApplyPlaybooks,
+}
+
+/// When a record's `field` moves into `value`, the store copies the
+/// `copy` fields (this register's, the target's) onto every record of
+/// register `to` linked with it — in the same transaction and through the
+/// kernel, so each target is checked, audited and kept in history, and a
+/// refusal refuses the move. Empty values are not copied. A verified
+/// corrective action sets its linked risks' residual likelihood and impact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Propagation {
+    pub field: &'static str,
+    pub value: &'static str,
+    pub to: &'static str,
+    pub copy: &'static [(&'static str, &'static str)],
+}
+
+impl Propagation {
+    /// Whether the change from `before` (with `changes`) makes this move.
+    pub fn fires(&self, before: &Record, changes: &Record) -> bool {
+        changes.text(self.field) == Some(self.value) && before.text(self.field) != Some(self.value)
+    }
+
+    /// The values to set on each target, from the record after the change;
+    /// `None` when there is nothing to copy.
+    pub fn values(&self, after: &Record) -> Option<Record> {
+        let mut out = Record::default();
+        for (from, to) in self.copy {
+            match after.get(from) {
+                Value::Null => {}
+                v => {
+                    out.values.insert(to, v.clone());
+                }
+            }
+        }
+        (!out.values.is_empty()).then_some(out)
+    }
 }
 
 /// A field's value once parsed.

@@ -4510,7 +4510,8 @@ async fn capa_flow(b: Backend) {
             &officer,
             Method::POST,
             "/api/v1/corrective_actions",
-            Some(json!({ "company_id": air, "title": "顧客DBへの接続元制限", "status": "implemented", "due_date": "2027-01-31" })),
+            Some(json!({ "company_id": air, "title": "顧客DBへの接続元制限", "status": "implemented", "due_date": "2027-01-31",
+                         "residual_likelihood": "1", "residual_impact": "2" })),
         )
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
@@ -4562,8 +4563,119 @@ async fn capa_flow(b: Backend) {
         )
         .await;
     assert_eq!(attached.status, StatusCode::CREATED, "{}", attached.text());
+    // The risk it treats: once the measure is verified, the risk stands
+    // where the corrective action says (and an archived one is left be).
+    let capa_ref = capa["ref_no"].clone();
+    let risk = |title: &'static str| {
+        let (app, officer, capa_ref) = (&app, officer.clone(), capa_ref.clone());
+        async move {
+            let made = app
+                .api(
+                    &officer,
+                    Method::POST,
+                    "/api/v1/risks",
+                    Some(json!({ "company_id": air, "title": title, "status": "treating", "treatment": "mitigate",
+                                 "inherent_likelihood": "4", "inherent_impact": "4",
+                                 "residual_likelihood": "3", "residual_impact": "3" })),
+                )
+                .await;
+            assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+            let risk = made.json();
+            let linked = app
+                .api(
+                    &officer,
+                    Method::POST,
+                    &format!("/api/v1/risks/{}/links", risk["id"].as_str().expect("id")),
+                    Some(json!({ "register": "corrective_actions", "record": capa_ref })),
+                )
+                .await;
+            assert_eq!(linked.status, StatusCode::CREATED, "{}", linked.text());
+            risk
+        }
+    };
+    let treated = risk("顧客DBへの不正接続").await;
+    let retired = risk("旧顧客DBへの不正接続").await;
+    let archived = app
+        .api(
+            &officer,
+            Method::POST,
+            &format!(
+                "/api/v1/risks/{}/archive",
+                retired["id"].as_str().expect("id")
+            ),
+            Some(json!({ "version": retired["version"] })),
+        )
+        .await;
+    assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
     let verified = verify(1).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text());
+    let now = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/risks/{}", treated["id"].as_str().expect("id")),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (
+            now["residual_likelihood"].as_str(),
+            now["residual_impact"].as_str()
+        ),
+        (Some("1"), Some("2")),
+        "{now}"
+    );
+    assert_eq!(now["residual_score"], 2);
+    assert_eq!(now["version"], treated["version"].as_i64().expect("v") + 1);
+    let timeline = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!(
+                "/api/v1/risks/{}/timeline",
+                treated["id"].as_str().expect("id")
+            ),
+            None,
+        )
+        .await
+        .json();
+    let last = timeline["items"]
+        .as_array()
+        .and_then(|i| i.last())
+        .cloned()
+        .expect("a change");
+    assert_eq!(last["by"], "air-capa", "{timeline}");
+    let left = app
+        .api(
+            &officer,
+            Method::GET,
+            &format!("/api/v1/risks/{}", retired["id"].as_str().expect("id")),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        left["residual_likelihood"], "3",
+        "archived risks are left be"
+    );
+    // Half a position is refused by the corrective action itself.
+    let half = app
+        .api(
+            &officer,
+            Method::POST,
+            "/api/v1/corrective_actions",
+            Some(json!({ "company_id": air, "title": "半端", "status": "planned", "due_date": "2027-01-31",
+                         "residual_likelihood": "2" })),
+        )
+        .await;
+    assert_eq!(
+        half.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        half.text()
+    );
+    assert!(half.text().contains("residual_impact"));
     app.finish().await;
 }
 on_every_backend!(corrective_actions_close_only_with_evidence, capa_flow);

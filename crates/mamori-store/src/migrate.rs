@@ -149,6 +149,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0023_notification.sql"),
         postgres: include_str!("../migrations/postgres/0023_notification.sql"),
     },
+    Migration {
+        version: 24,
+        name: "capa_residual",
+        sqlite: include_str!("../migrations/sqlite/0024_capa_residual.sql"),
+        postgres: include_str!("../migrations/postgres/0024_capa_residual.sql"),
+    },
 ];
 
 impl Store {

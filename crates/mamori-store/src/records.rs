@@ -1017,7 +1017,96 @@ macro_rules! apply_playbooks {
     }};
 }
 
+/// Applies `changes` to a stored record inside a write transaction
+/// ([`update_plain`]), then what the move carries onto linked records
+/// ([`mamori_domain::register::Propagation`]): all of it, or an error.
 macro_rules! update_stored {
+    ($spec:expr, $settings:expr, $conn:expr, $current:expr, $expected_version:expr, $changes:expr, $actor:expr, $now:expr) => {{
+        let spec: &RegisterSpec = $spec;
+        let current: Stored = $current;
+        let changes: Record = $changes;
+        let fired: Vec<(&mamori_domain::register::Propagation, Record)> = spec
+            .propagate
+            .iter()
+            .filter(|p| p.fires(&current.record, &changes))
+            .filter_map(|p| {
+                let mut after = current.record.clone();
+                after.merge(changes.clone());
+                p.values(&after).map(|values| (p, values))
+            })
+            .collect();
+        let id = current.id;
+        match update_plain!(
+            spec,
+            $settings,
+            $conn,
+            current,
+            $expected_version,
+            changes,
+            $actor,
+            $now
+        ) {
+            Err(e) => Err(e),
+            Ok(()) => propagate!(spec, $settings, $conn, id, fired, $actor, $now),
+        }
+    }};
+}
+
+/// Sets the values a move carries on every live record linked with
+/// record `$id` of `$spec` in the target register, through the kernel.
+macro_rules! propagate {
+    ($spec:expr, $settings:expr, $conn:expr, $id:expr, $fired:expr, $actor:expr, $now:expr) => {{
+        let spec: &RegisterSpec = $spec;
+        let mut out: Result<()> = Ok(());
+        for (p, values) in $fired {
+            let Some(target) = mamori_domain::registers::by_name(p.to) else {
+                out = Err(StoreError::Config(format!("{} carries a move to unknown register {}", spec.name, p.to)));
+                break;
+            };
+            let linked: Vec<Uuid> = sqlx::query_scalar(
+                "SELECT to_id FROM record_links WHERE from_register = $1 AND from_id = $2 AND to_register = $3 \
+                 UNION SELECT from_id FROM record_links WHERE to_register = $1 AND to_id = $2 AND from_register = $3",
+            )
+            .bind(spec.name)
+            .bind($id)
+            .bind(target.name)
+            .fetch_all(&mut **$conn)
+            .await?;
+            let sql = format!("{} WHERE t.id = $1", select_sql(target));
+            for linked_id in linked {
+                let Some(row) = sqlx::query(AssertSqlSafe(sql.as_str())).bind(linked_id).fetch_optional(&mut **$conn).await? else {
+                    continue;
+                };
+                let stored = decode_stored!(target, &row);
+                if stored.archived_at.is_some() {
+                    continue;
+                }
+                let (ref_no, version) = (stored.ref_no.clone(), stored.version);
+                if let Err(e) = update_plain!(target, $settings, $conn, stored, version, values.clone(), $actor, $now) {
+                    out = Err(match e {
+                        StoreError::Invalid(errors) => StoreError::Invalid(
+                            errors
+                                .into_iter()
+                                .map(|e| FieldError::new(p.field, format!("{ref_no}: {} {}", e.field, e.message)))
+                                .collect(),
+                        ),
+                        other => other,
+                    });
+                    break;
+                }
+            }
+            if out.is_err() {
+                break;
+            }
+        }
+        out
+    }};
+}
+
+/// Applies `changes` to one stored record inside a write transaction:
+/// checked, evidence and four eyes enforced, audited, kept in history and
+/// in the rollups.
+macro_rules! update_plain {
     ($spec:expr, $settings:expr, $conn:expr, $current:expr, $expected_version:expr, $changes:expr, $actor:expr, $now:expr) => {{
         let spec: &RegisterSpec = $spec;
         let current: Stored = $current;
@@ -1125,7 +1214,7 @@ macro_rules! update_stored {
 }
 
 pub(crate) use {apply_playbooks, insert_plain, insert_record, keep_history};
-use {resolve_and_check, update_stored};
+use {propagate, resolve_and_check, update_plain, update_stored};
 
 /// Cursor text: URL-safe base64 of a small JSON array.
 mod base64_url {

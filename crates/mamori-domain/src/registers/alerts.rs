@@ -83,6 +83,7 @@ pub const ALERTS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: false,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "-last_seen",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

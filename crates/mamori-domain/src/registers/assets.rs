@@ -44,6 +44,7 @@ pub const ASSETS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -327,6 +327,7 @@ pub const CLOUD_ASSESSMENTS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "expiry",
     derive: |_, _| {},
     notices,

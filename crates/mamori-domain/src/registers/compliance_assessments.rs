@@ -53,6 +53,7 @@ pub const COMPLIANCE_ASSESSMENTS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: false,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "due_date",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

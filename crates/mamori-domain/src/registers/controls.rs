@@ -54,6 +54,7 @@ pub const CONTROLS: RegisterSpec = RegisterSpec {
     links: &["risks", "requirement_assessments"],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "name",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -3,9 +3,13 @@
 //! Each has an owner and a due date and moves planned → in progress →
 //! implemented → verified → closed; it is verified, and closed, only with
 //! evidence attached (the kernel refuses the move otherwise), and a
-//! verified or closed one can be reopened.
+//! verified or closed one can be reopened. The residual likelihood and
+//! impact it states are where its linked risks stand once it is verified:
+//! the move sets them on each risk, in the same transaction.
 
-use crate::register::{FieldKind, FieldSpec, Moves, RefTarget, RegisterSpec};
+use crate::register::{FieldKind, FieldSpec, Moves, Propagation, RefTarget, RegisterSpec};
+
+use super::risks::RISK_SCALE;
 
 pub const CAPA_STATUSES: &[&str] = &[
     "planned",
@@ -49,6 +53,9 @@ pub const CORRECTIVE_ACTIONS: RegisterSpec = RegisterSpec {
         FieldSpec::new("description", FieldKind::LongText),
         FieldSpec::new("verification", FieldKind::LongText),
         FieldSpec::new("verified_by", FieldKind::Reference(RefTarget::Person)),
+        // Where the linked risks stand once this is verified.
+        FieldSpec::new("residual_likelihood", FieldKind::Enum(RISK_SCALE)),
+        FieldSpec::new("residual_impact", FieldKind::Enum(RISK_SCALE)),
     ],
     title_fields: &["title"],
     audit_reads: false,
@@ -57,12 +64,37 @@ pub const CORRECTIVE_ACTIONS: RegisterSpec = RegisterSpec {
     links: &["incidents", "risks", "controls"],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[Propagation {
+        field: "status",
+        value: "verified",
+        to: "risks",
+        copy: &[
+            ("residual_likelihood", "residual_likelihood"),
+            ("residual_impact", "residual_impact"),
+        ],
+    }],
     default_sort: "due_date",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),
-    check: |_, _| Vec::new(),
-    choices: |_, _| None,
+    check: |r, _| check(r),
+    choices: super::risks::matrix_choices,
 };
+
+/// Where the linked risks will stand is stated whole, or not at all.
+fn check(record: &crate::register::Record) -> Vec<crate::error::FieldError> {
+    let given = |f: &str| *record.get(f) != crate::register::Value::Null;
+    match (given("residual_likelihood"), given("residual_impact")) {
+        (true, false) => vec![crate::error::FieldError::new(
+            "residual_impact",
+            "residual likelihood and impact are given together",
+        )],
+        (false, true) => vec![crate::error::FieldError::new(
+            "residual_likelihood",
+            "residual likelihood and impact are given together",
+        )],
+        _ => Vec::new(),
+    }
+}
 
 #[cfg(test)]
 mod tests {

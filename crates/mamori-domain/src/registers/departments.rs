@@ -29,6 +29,7 @@ pub const DEPARTMENTS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

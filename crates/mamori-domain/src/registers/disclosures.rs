@@ -46,6 +46,7 @@ pub const DISCLOSURES: RegisterSpec = RegisterSpec {
     links: &["incidents"],
     people_create: true,
     on_create: OnCreate::Nothing,
+    propagate: &[],
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -120,6 +120,7 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
     links: &["alerts", "assets", "risks", "controls"],
     people_create: true,
     on_create: crate::register::OnCreate::ApplyPlaybooks,
+    propagate: &[],
     default_sort: "-detected_at",
     derive,
     notices: |_, _| Vec::new(),

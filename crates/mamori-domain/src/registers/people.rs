@@ -46,6 +46,7 @@ pub const PEOPLE: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

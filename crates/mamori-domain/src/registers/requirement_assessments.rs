@@ -49,6 +49,7 @@ pub const REQUIREMENT_ASSESSMENTS: RegisterSpec = RegisterSpec {
     links: &[],
     people_create: false,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "",
     derive: |_, _| {},
     notices: |_, _| Vec::new(),

@@ -223,15 +223,17 @@ pub const RISKS: RegisterSpec = RegisterSpec {
     links: &["assets"],
     people_create: true,
     on_create: crate::register::OnCreate::Nothing,
+    propagate: &[],
     default_sort: "-inherent_score",
     derive,
     notices,
     check,
-    choices,
+    choices: matrix_choices,
 };
 
-/// Likelihood and impact are offered as the matrix's steps, labelled.
-fn choices(field: &str, settings: &RegisterSettings) -> Option<Vec<Choice>> {
+/// Likelihood and impact are offered as the matrix's steps, labelled
+/// (here and wherever a register states where a risk stands).
+pub(crate) fn matrix_choices(field: &str, settings: &RegisterSettings) -> Option<Vec<Choice>> {
     let axis = field.rsplit('_').next()?;
     if !matches!(
         field,
@@ -437,10 +439,10 @@ mod tests {
         let errors = check(&beyond, &settings);
         assert_eq!(errors[0].field, "inherent_likelihood");
         assert!(errors[0].message.contains("3 likelihood steps"));
-        let offered = choices("residual_impact", &settings).expect("a scale");
+        let offered = matrix_choices("residual_impact", &settings).expect("a scale");
         assert_eq!(offered.len(), 4);
         assert_eq!(offered[3].label.en, "4 step 4");
-        assert!(choices("title", &settings).is_none());
+        assert!(matrix_choices("title", &settings).is_none());
         // Without cells, the thresholds decide.
         m.cells.clear();
         assert_eq!(m.level(3, 2), "high");
