@@ -46,6 +46,11 @@ pub enum FieldKind {
     /// to answer in the API, one column per question (`answers.<id>`) in
     /// forms and files.
     Answers,
+    /// Companies of the group, by code (`AIR,GND`): written as codes
+    /// separated by commas (or spaces, or 、), kept sorted and once each;
+    /// the store checks that each company exists. A filter on it selects
+    /// the records that list a company.
+    Companies,
     /// A level of a configured scale ([`RegisterSettings::scale`], such as
     /// the incident severity scale), stored by its code.
     Scale(&'static str),
@@ -704,6 +709,13 @@ fn parse_json_value(field: &FieldSpec, raw: &Json, ctx: ParseContext<'_>) -> Res
         (FieldKind::Reference(_), Json::String(s)) => Uuid::parse_str(s.trim())
             .map(|id| Value::Ref(RefValue::Id(id)))
             .map_err(|_| "must be the id (UUID) of a record".into()),
+        (FieldKind::Companies, Json::Array(items)) => {
+            let codes: Option<Vec<&str>> = items.iter().map(Json::as_str).collect();
+            match codes {
+                Some(codes) => parse_companies(&codes.join(",")),
+                None => Err("must be a list of company codes".into()),
+            }
+        }
         (_, Json::String(s)) => parse_text_value(field, s, ctx),
         (_, _) => Err("must be a string".into()),
     }
@@ -735,6 +747,7 @@ fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Resu
                 Err(format!("must be one of: {}", options.join(", ")))
             }
         }
+        FieldKind::Companies => parse_companies(s),
         FieldKind::Scale(name) => {
             let levels = ctx.settings.scale(name).unwrap_or_default();
             if levels.iter().any(|l| l.code == s) {
@@ -781,6 +794,37 @@ fn parse_text_value(field: &FieldSpec, raw: &str, ctx: ParseContext<'_>) -> Resu
             }
         })),
     }
+}
+
+/// Most companies one field lists.
+pub const MAX_COMPANIES: usize = 100;
+
+fn parse_companies(s: &str) -> Result<Value, String> {
+    let mut codes: Vec<&str> = s
+        .split([',', ' ', '\u{3001}', ';', '\n', '\t'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    if let Some(bad) = codes.iter().find(|c| {
+        c.len() > 32
+            || !c
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_')
+    }) {
+        return Err(format!(
+            "{bad:?} is not a company code (letters, digits, - and _; separate codes with commas)"
+        ));
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    if codes.len() > MAX_COMPANIES {
+        return Err(format!("lists more than {MAX_COMPANIES} companies"));
+    }
+    Ok(if codes.is_empty() {
+        Value::Null
+    } else {
+        Value::Text(codes.join(","))
+    })
 }
 
 fn bounded(s: &str, max: usize) -> Result<Value, String> {

@@ -171,3 +171,33 @@ pub struct Choice {
     pub value: String,
     pub label: Label,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_scale_is_two_to_nine_named_levels_of_distinct_codes() {
+        let level = |code: &str| ScaleLevel::new(code, "名前", "Name");
+        assert!(ScaleLevel::validate_scale(&ScaleLevel::default_severity()).is_ok());
+        assert!(ScaleLevel::validate_scale(&[level("only")]).is_err());
+        assert!(
+            ScaleLevel::validate_scale(&vec![level("a"); 2]).is_err(),
+            "twice"
+        );
+        let ten: Vec<ScaleLevel> = (0..10).map(|n| level(&format!("s{n}"))).collect();
+        assert!(ScaleLevel::validate_scale(&ten).is_err());
+        for bad in ["", "High", "s 1", "重大"] {
+            assert!(
+                ScaleLevel::validate_scale(&[level(bad), level("ok")]).is_err(),
+                "{bad:?}"
+            );
+        }
+        let unnamed = ScaleLevel::new("s1", "", "Minor");
+        assert!(ScaleLevel::validate_scale(&[unnamed, level("s2")]).is_err());
+        let settings = RegisterSettings::default();
+        assert_eq!(settings.rank(INCIDENT_SEVERITY, "high"), Some(2));
+        assert_eq!(settings.rank(INCIDENT_SEVERITY, "nope"), None);
+        assert!(settings.scale("other").is_none());
+    }
+}

@@ -18,6 +18,10 @@ fn field_schema(state: &AppState, kind: FieldKind) -> Json {
         FieldKind::Text { max } => json!({ "type": ["string", "null"], "maxLength": max }),
         FieldKind::LongText => json!({ "type": ["string", "null"], "maxLength": 10000 }),
         FieldKind::Email => json!({ "type": ["string", "null"], "format": "email" }),
+        FieldKind::Companies => json!({
+            "type": ["string", "null"],
+            "description": "company codes of the group, separated by commas (AIR,GND)",
+        }),
         FieldKind::Enum(options) => json!({ "type": ["string", "null"], "enum": options }),
         FieldKind::Scale(name) => {
             let codes: Vec<&str> = state

@@ -839,13 +839,14 @@ async fn demo_notification(
             }
             r
         };
+    let high = demo_severity(store, "high");
     let mut rules = vec![
         rule(
             "重大インシデントは当番へ即時",
             "incident_opened",
             "1",
             0,
-            Some(("min_severity", "high")),
+            Some(("min_severity", high.as_str())),
         ),
         rule("30分未着手なら第2段階へ", "incident_opened", "2", 30, None),
         rule(
@@ -979,7 +980,8 @@ async fn demo_incidents(
                 let mut r = Record::default();
                 r.values.insert("title", text(title));
                 r.values.insert("category", text(category));
-                r.values.insert("severity", text(severity));
+                r.values
+                    .insert("severity", text(&demo_severity(store, severity)));
                 r.values.insert("status", text(status));
                 r.values.insert("status_reason", text(reason));
                 r.values.insert("exercise", Value::Bool(*exercise));
@@ -1069,6 +1071,22 @@ async fn demo_risks(
         .collect();
     import_demo(store, &RISKS, rows, actor, now, "risks").await?;
     Ok(())
+}
+
+/// The demo's severity (on the default four-level scale) on the scale in
+/// force: the level at the same relative height.
+fn demo_severity(store: &Store, code: &str) -> String {
+    use mamori_domain::settings::{INCIDENT_SEVERITY, ScaleLevel};
+    let settings = store.settings();
+    let scale = settings.scale(INCIDENT_SEVERITY).unwrap_or_default();
+    if scale.iter().any(|l| l.code == code) || scale.is_empty() {
+        return code.to_owned();
+    }
+    let default = ScaleLevel::default_severity();
+    let rank = default.iter().position(|l| l.code == code).unwrap_or(0);
+    let top = scale.len() - 1;
+    let at = (rank * top + (default.len() - 1) / 2) / (default.len() - 1);
+    scale[at.min(top)].code.clone()
 }
 
 /// Demo text as a field value: empty text is no value.

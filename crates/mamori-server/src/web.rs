@@ -1789,6 +1789,7 @@ async fn form_fields(
             FieldKind::Text { .. } => ("text", vec![], String::new()),
             FieldKind::LongText => ("textarea", vec![], String::new()),
             FieldKind::Email => ("email", vec![], String::new()),
+            FieldKind::Companies => ("text", vec![], t.t("form.companies_hint").to_owned()),
             FieldKind::Date => ("date", vec![], String::new()),
             FieldKind::Integer => ("number", vec![], String::new()),
             // Instants are set by mamori and shown in the viewer's zone.

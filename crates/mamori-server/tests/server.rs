@@ -5831,6 +5831,143 @@ async fn notification_flow(b: Backend) {
 }
 on_every_backend!(escalation_rules_mail_whoever_is_on_duty, notification_flow);
 
+/// A configured severity scale replaces the default one everywhere; an
+/// incident names the other group companies it touches, which are checked
+/// and can be filtered by.
+async fn severity_scale_flow(b: Backend) {
+    let level = |code: &str, ja: &str, en: &str| mamori_domain::settings::ScaleLevel {
+        code: code.into(),
+        ja: ja.into(),
+        en: en.into(),
+    };
+    let app = TestApp::with_config(
+        b,
+        Config {
+            require_totp: false,
+            incident_severity: vec![
+                level("s1", "軽微", "Minor"),
+                level("s2", "重要", "Major"),
+                level("s3", "重大", "Severe"),
+            ],
+            ..Config::default()
+        },
+    )
+    .await;
+    let (_, csirt) = app.user("csirt-scale", Role::Csirt, None, PASSWORD).await;
+    let air = app.company_id("AIR").await;
+    let incident = |severity: &str, companies: Value| {
+        json!({ "company_id": air, "title": "委託先経由の情報漏えい", "category": "data_leak",
+                "severity": severity, "status": "detected", "detected_at": Utc::now().to_rfc3339(),
+                "companies_affected": companies })
+    };
+    let made = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(incident("s2", json!("GND, AIR、GND"))),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text());
+    let made = made.json();
+    assert_eq!(made["companies_affected"], "AIR,GND", "sorted, once each");
+    let old = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(incident("high", Value::Null)),
+        )
+        .await;
+    assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        old.text().contains("severity") && old.text().contains("s1, s2, s3"),
+        "{}",
+        old.text()
+    );
+    let nowhere = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(incident("s1", json!(["GND", "NOPE"]))),
+        )
+        .await;
+    assert_eq!(nowhere.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        nowhere.text().contains("no company with code \\\"NOPE\\\""),
+        "{}",
+        nowhere.text()
+    );
+    let hostile = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/incidents",
+            Some(incident("s1", json!("GND'; DROP TABLE incidents;--"))),
+        )
+        .await;
+    assert_eq!(
+        hostile.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        hostile.text()
+    );
+    let listed = app
+        .api(
+            &csirt,
+            Method::GET,
+            "/api/v1/incidents?companies_affected=GND",
+            None,
+        )
+        .await
+        .json();
+    let ids: Vec<&Value> = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| &i["id"])
+        .collect();
+    assert_eq!(ids, vec![&made["id"]], "{listed}");
+    let none = app
+        .api(
+            &csirt,
+            Method::GET,
+            "/api/v1/incidents?companies_affected=SKY",
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    // The demo's incidents took the scale's levels; pages name them.
+    let all = app
+        .api(&csirt, Method::GET, "/api/v1/incidents?limit=100", None)
+        .await
+        .json();
+    for item in all["items"].as_array().expect("items") {
+        let severity = item["severity"].as_str().expect("severity");
+        assert!(["s1", "s2", "s3"].contains(&severity), "{item}");
+    }
+    app.user("csirt-scale-web", Role::Csirt, None, PASSWORD)
+        .await;
+    let (cookie, _) = app.login("csirt-scale-web", PASSWORD).await;
+    let page = app
+        .page(
+            &format!("/r/incidents/{}", made["id"].as_str().expect("id")),
+            Some(&cookie),
+        )
+        .await
+        .text();
+    assert!(page.contains("重要"), "the level's name");
+    assert!(page.contains(r#"value="s3""#), "the scale's levels offered");
+    assert!(!page.contains(r#"value="critical""#));
+    app.finish().await;
+}
+on_every_backend!(
+    configured_severity_scale_and_companies_affected,
+    severity_scale_flow
+);
+
 async fn soa_flow(b: Backend) {
     let app = TestApp::new(b).await;
     let (_, ciso) = app.user("hd-soa", Role::CisoOffice, None, PASSWORD).await;

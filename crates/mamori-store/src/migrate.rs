@@ -155,6 +155,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_capa_residual.sql"),
         postgres: include_str!("../migrations/postgres/0024_capa_residual.sql"),
     },
+    Migration {
+        version: 25,
+        name: "companies_affected",
+        sqlite: include_str!("../migrations/sqlite/0025_companies_affected.sql"),
+        postgres: include_str!("../migrations/postgres/0025_companies_affected.sql"),
+    },
 ];
 
 impl Store {

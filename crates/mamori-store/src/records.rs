@@ -493,6 +493,11 @@ impl Store {
         for (field, value) in &q.filters {
             match value {
                 Value::Null => w.clauses.push(format!("t.{} IS NULL", field.name)),
+                // A list of codes selects the records that list the code.
+                Value::Text(code) if field.kind == FieldKind::Companies => w.push(
+                    |n| format!("(',' || t.{} || ',') LIKE ${n}", field.name),
+                    SqlValue::Text(format!("%,{code},%")),
+                ),
                 v => w.push(|n| format!("t.{} = ${n}", field.name), sql_value(field, v)),
             }
         }
@@ -736,6 +741,23 @@ macro_rules! resolve_and_check {
         let mut record: Record = $record;
         let mut errors = Vec::new();
         for f in $spec.fields {
+            if f.kind == FieldKind::Companies {
+                let codes = record.text(f.name).unwrap_or_default().to_owned();
+                for code in codes.split(',').filter(|c| !c.is_empty()) {
+                    let found: Option<Uuid> =
+                        sqlx::query_scalar("SELECT id FROM companies WHERE code = $1")
+                            .bind(code)
+                            .fetch_optional(&mut **$conn)
+                            .await?;
+                    if found.is_none() {
+                        errors.push(FieldError::new(
+                            f.name,
+                            format!("no company with code {code:?} in the group"),
+                        ));
+                    }
+                }
+                continue;
+            }
             let FieldKind::Reference(target) = f.kind else {
                 continue;
             };

@@ -68,6 +68,9 @@ pub const INCIDENTS: RegisterSpec = RegisterSpec {
             .moves(INCIDENT_MOVES)
             .reason("status_reason"),
         FieldSpec::new("exercise", FieldKind::Bool).list().filter(),
+        // The group's other companies the incident touches (the owner
+        // handles it; these are told and can be found by it).
+        FieldSpec::new("companies_affected", FieldKind::Companies).filter(),
         FieldSpec::new("detected_at", FieldKind::DateTime)
             .required()
             .list()

@@ -1,0 +1,3 @@
+-- The group's other companies an incident touches, as codes (AIR,GND).
+-- Keep in step with ../sqlite/0025_companies_affected.sql.
+ALTER TABLE incidents ADD COLUMN companies_affected TEXT;
