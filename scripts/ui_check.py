@@ -190,6 +190,22 @@ with sync_playwright() as p:
     check("published notices are public",
           "マイレージ会員サイトへの不正ログインについて" in page.locator("main").inner_text())
 
+    page.goto(BASE + "/r/duty_shifts")
+    check("the on-duty roster lists this week's shifts",
+          page.locator("table.list tbody tr").count() >= 15,
+          page.locator("main").inner_text()[:300])
+    page.goto(BASE + "/r/escalation_rules")
+    page.click("table.list tbody tr td a")
+    page.wait_for_load_state("networkidle")
+    check("an escalation rule opens with its event and severity choices",
+          page.locator("select[name=event] option").count() >= 1
+          and page.locator("select[name=min_severity] option").count() >= 4,
+          page.locator("main").inner_text()[:300])
+    page.goto(BASE + "/notifications")
+    check("the notifications page says e-mail is off when SMTP is not set",
+          page.locator("p.notice").count() == 1,
+          page.locator("main").inner_text()[:300])
+
     page.goto(BASE + "/campaigns")
     page.fill("input[name=name]", "2026年度 ISMS 自己評価")
     page.select_option("select[name=framework]", index=0)
