@@ -105,6 +105,11 @@ mod tests {
         assert_eq!(cfg.cloud_questionnaire.questions.len(), 1);
         assert_eq!(cfg.classification.levels.len(), 4);
         assert_eq!(cfg.breach, mamori_domain::breach::BreachSettings::default());
+        assert_eq!(
+            cfg.incident_severity,
+            mamori_domain::settings::ScaleLevel::default_severity()
+        );
+        assert!(!cfg.smtp.enabled());
     }
 
     #[test]

@@ -349,6 +349,13 @@ pub async fn load_demo(store: &Store, now: DateTime<Utc>) -> Result<Vec<Credenti
         .take(3)
         .collect();
     demo_notification(store, &ids, &air_staff, &actor, now).await?;
+    let group_csirt = g
+        .people
+        .iter()
+        .find(|p| p.company_code != "AIR")
+        .map(|p| p.employee_no.clone())
+        .ok_or("the demo group has staff outside the airline")?;
+    demo_incident_team(store, &ids, &air_staff[0], &group_csirt, &actor, now).await?;
     demo_cloud_assessments(store, &actor, now).await?;
 
     let mut creds = Vec::new();
@@ -924,6 +931,65 @@ async fn demo_notification(
         actor,
         now,
         "drill injects",
+    )
+    .await
+}
+
+/// Who handles the airline's data leak: a group CSIRT lead from another
+/// company, and the airline's own handler.
+async fn demo_incident_team(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    handler: &str,
+    lead: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::{INCIDENT_TEAM, INCIDENTS};
+    let category = INCIDENTS
+        .field("category")
+        .ok_or("incidents have no category")?;
+    let leaks = store
+        .list_records(
+            &INCIDENTS,
+            &ListQuery {
+                scope: mamori_domain::authz::Scope::All,
+                company: ids.get("AIR").copied(),
+                filters: vec![(category, text("data_leak"))],
+                search: None,
+                archived: Archived::Active,
+                sort: None,
+                desc: false,
+                after: None,
+                limit: 1,
+                count: false,
+            },
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let leak = leaks
+        .items
+        .first()
+        .ok_or("the demo airline has no data leak")?;
+    let member = |who: &str, role: &str| {
+        let mut r = Record::default();
+        r.values
+            .insert("incident", Value::Ref(RefValue::Id(leak.id)));
+        r.values
+            .insert("person", Value::Ref(RefValue::Key(who.to_owned())));
+        r.values.insert("role", text(role));
+        r.values.insert("joined_at", Value::Time(now));
+        r
+    };
+    let team = vec![member(lead, "lead"), member(handler, "handler")];
+    import_airline(
+        store,
+        ids,
+        &INCIDENT_TEAM,
+        team,
+        actor,
+        now,
+        "incident team",
     )
     .await
 }

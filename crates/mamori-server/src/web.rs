@@ -59,6 +59,7 @@ const AREAS: &[&str] = &[
     "intel",
     "incidents",
     "incident_tasks",
+    "incident_team",
     "playbooks",
     "corrective_actions",
     "disclosures",

@@ -1122,6 +1122,19 @@ async fn sample(register: &str, company: Uuid, app: &TestApp, admin: &str) -> Va
         "corrective_actions" => {
             json!({ "company_id": company, "title": "試験の是正処置", "status": "planned", "due_date": "2027-03-31" })
         }
+        "incident_team" => {
+            let incident = Box::pin(sample("incidents", company, app, admin)).await;
+            let incident = app
+                .api(admin, Method::POST, "/api/v1/incidents", Some(incident))
+                .await
+                .json();
+            let person = Box::pin(sample("people", company, app, admin)).await;
+            let person = app
+                .api(admin, Method::POST, "/api/v1/people", Some(person))
+                .await
+                .json();
+            json!({ "company_id": company, "incident": incident["id"], "person": person["id"], "role": "handler" })
+        }
         "duty_shifts" => {
             let person = Box::pin(sample("people", company, app, admin)).await;
             let made = app
@@ -1249,6 +1262,27 @@ async fn import_sample(register: &str, company: &str, app: &TestApp, admin: &str
         }
         "corrective_actions" => {
             format!("company,title,status,due_date\n{company},取込是正処置,planned,2027-03-31\n")
+        }
+        "incident_team" => {
+            let of = |register: &'static str, key: &'static str| async move {
+                app.api(
+                    admin,
+                    Method::GET,
+                    &format!(
+                        "/api/v1/{register}?company={}&limit=1",
+                        app.company_id(company).await
+                    ),
+                    None,
+                )
+                .await
+                .json()["items"][0][key]
+                    .as_str()
+                    .expect("a record")
+                    .to_owned()
+            };
+            let incident = of("incidents", "ref_no").await;
+            let person = of("people", "employee_no").await;
+            format!("company,incident,person,role\n{company},{incident},{person},legal\n")
         }
         "duty_shifts" => {
             let person = app

@@ -161,6 +161,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_companies_affected.sql"),
         postgres: include_str!("../migrations/postgres/0025_companies_affected.sql"),
     },
+    Migration {
+        version: 26,
+        name: "incident_team",
+        sqlite: include_str!("../migrations/sqlite/0026_incident_team.sql"),
+        postgres: include_str!("../migrations/postgres/0026_incident_team.sql"),
+    },
 ];
 
 impl Store {

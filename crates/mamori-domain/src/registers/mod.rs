@@ -10,6 +10,7 @@ mod controls;
 mod corrective_actions;
 mod departments;
 mod disclosures;
+mod incident_team;
 mod incidents;
 mod notification;
 mod people;
@@ -29,6 +30,7 @@ pub use controls::{CONTROL_CATEGORIES, CONTROL_MOVES, CONTROL_STATUSES, CONTROLS
 pub use corrective_actions::{CAPA_MOVES, CAPA_STATUSES, CORRECTIVE_ACTIONS};
 pub use departments::DEPARTMENTS;
 pub use disclosures::{DISCLOSURE_MOVES, DISCLOSURE_STATUSES, DISCLOSURES};
+pub use incident_team::{INCIDENT_TEAM, TEAM_ROLES};
 pub use incidents::{
     DRILLS_PER_FISCAL_YEAR, INCIDENT_CATEGORIES, INCIDENT_MOVES, INCIDENT_STATUSES, INCIDENTS,
     drills_in_fiscal_year, facts as incident_facts,
@@ -75,6 +77,7 @@ pub const ALL: &[&RegisterSpec] = &[
     &ALERTS,
     &INCIDENTS,
     &INCIDENT_TASKS,
+    &INCIDENT_TEAM,
     &PLAYBOOKS,
     &CORRECTIVE_ACTIONS,
     &DISCLOSURES,
