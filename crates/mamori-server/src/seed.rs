@@ -803,7 +803,7 @@ async fn demo_notification(
     actor: &Actor,
     now: DateTime<Utc>,
 ) -> Result<(), String> {
-    use mamori_domain::registers::{DRILL_INJECTS, DUTY_SHIFTS, ESCALATION_RULES, INCIDENTS};
+    use mamori_domain::registers::{DRILL_INJECTS, DUTY_SHIFTS, ESCALATION_RULES};
     let [day, night, second] = staff else {
         return Err("the demo airline needs three staff for its roster".into());
     };
@@ -879,35 +879,10 @@ async fn demo_notification(
         "escalation rules",
     )
     .await?;
-    let exercise = INCIDENTS
-        .field("exercise")
-        .ok_or("incidents have no exercise flag")?;
-    let drills = store
-        .list_records(
-            &INCIDENTS,
-            &ListQuery {
-                scope: mamori_domain::authz::Scope::All,
-                company: ids.get("AIR").copied(),
-                filters: vec![(exercise, Value::Bool(true))],
-                search: None,
-                archived: Archived::Active,
-                sort: None,
-                desc: false,
-                after: None,
-                limit: 1,
-                count: false,
-            },
-        )
-        .await
-        .map_err(|e| e.to_string())?;
-    let drill = drills
-        .items
-        .first()
-        .ok_or("the demo airline has no drill")?;
+    let drill = airline_incident(store, ids, "exercise", Value::Bool(true)).await?;
     let inject = |hours: i64, message: &str| {
         let mut r = Record::default();
-        r.values
-            .insert("incident", Value::Ref(RefValue::Id(drill.id)));
+        r.values.insert("incident", Value::Ref(RefValue::Id(drill)));
         r.values
             .insert("due_at", Value::Time(now + chrono::Duration::hours(hours)));
         r.values.insert("message", text(message));
@@ -935,27 +910,24 @@ async fn demo_notification(
     .await
 }
 
-/// Who handles the airline's data leak: a group CSIRT lead from another
-/// company, and the airline's own handler.
-async fn demo_incident_team(
+/// The first of the demo airline's incidents whose `field` holds `value`.
+async fn airline_incident(
     store: &Store,
     ids: &std::collections::HashMap<&str, uuid::Uuid>,
-    handler: &str,
-    lead: &str,
-    actor: &Actor,
-    now: DateTime<Utc>,
-) -> Result<(), String> {
-    use mamori_domain::registers::{INCIDENT_TEAM, INCIDENTS};
-    let category = INCIDENTS
-        .field("category")
-        .ok_or("incidents have no category")?;
-    let leaks = store
+    field: &str,
+    value: Value,
+) -> Result<uuid::Uuid, String> {
+    use mamori_domain::registers::INCIDENTS;
+    let spec = INCIDENTS
+        .field(field)
+        .ok_or_else(|| format!("incidents have no {field}"))?;
+    let found = store
         .list_records(
             &INCIDENTS,
             &ListQuery {
                 scope: mamori_domain::authz::Scope::All,
                 company: ids.get("AIR").copied(),
-                filters: vec![(category, text("data_leak"))],
+                filters: vec![(spec, value)],
                 search: None,
                 archived: Archived::Active,
                 sort: None,
@@ -967,14 +939,28 @@ async fn demo_incident_team(
         )
         .await
         .map_err(|e| e.to_string())?;
-    let leak = leaks
+    found
         .items
         .first()
-        .ok_or("the demo airline has no data leak")?;
+        .map(|s| s.id)
+        .ok_or_else(|| format!("the demo airline has no incident with that {field}"))
+}
+
+/// Who handles the airline's data leak: a group CSIRT lead from another
+/// company, and the airline's own handler.
+async fn demo_incident_team(
+    store: &Store,
+    ids: &std::collections::HashMap<&str, uuid::Uuid>,
+    handler: &str,
+    lead: &str,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Result<(), String> {
+    use mamori_domain::registers::INCIDENT_TEAM;
+    let leak = airline_incident(store, ids, "category", text("data_leak")).await?;
     let member = |who: &str, role: &str| {
         let mut r = Record::default();
-        r.values
-            .insert("incident", Value::Ref(RefValue::Id(leak.id)));
+        r.values.insert("incident", Value::Ref(RefValue::Id(leak)));
         r.values
             .insert("person", Value::Ref(RefValue::Key(who.to_owned())));
         r.values.insert("role", text(role));
