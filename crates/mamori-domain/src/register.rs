@@ -77,6 +77,9 @@ pub enum RefTarget {
     Campaign,
     /// An incident of the same company (by its `INC-…` reference).
     Incident,
+    /// An incident of the same company that is an exercise (a drill's
+    /// inject never reaches a real incident).
+    Exercise,
     /// A reference control of a loaded library (group-wide; by URN).
     ReferenceControl,
 }
@@ -89,7 +92,7 @@ impl RefTarget {
             RefTarget::Person | RefTarget::GroupPerson => Some("people"),
             RefTarget::Committee => Some("committees"),
             RefTarget::Asset => Some("assets"),
-            RefTarget::Incident => Some("incidents"),
+            RefTarget::Incident | RefTarget::Exercise => Some("incidents"),
             RefTarget::Framework
             | RefTarget::Requirement
             | RefTarget::Campaign
@@ -98,6 +101,15 @@ impl RefTarget {
     }
 
     /// Whether the target must belong to the referring record's company.
+    /// What the target must be beyond existing (SQL on the target's row,
+    /// and words for the error), if anything.
+    pub fn condition(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            RefTarget::Exercise => Some(("exercise = TRUE", "that is an exercise")),
+            _ => None,
+        }
+    }
+
     pub fn same_company(self) -> bool {
         !matches!(
             self,
@@ -144,6 +156,9 @@ pub struct FieldSpec {
     /// in it but this field and its reason; the store checks them against
     /// the record's history, and refuses a record made with such a value.
     pub four_eyes: &'static [&'static str],
+    /// For a four-eyes field: a text field the store sets to the account
+    /// that moves it into its first guarded value (who approved).
+    pub signer: Option<&'static str>,
 }
 
 /// A lifecycle: `(from, [to, …])` for every value of an enum.
@@ -163,6 +178,7 @@ impl FieldSpec {
             reason: None,
             evidenced: &[],
             four_eyes: &[],
+            signer: None,
         }
     }
     pub const fn required(mut self) -> Self {
@@ -199,6 +215,10 @@ impl FieldSpec {
     }
     pub const fn four_eyes(mut self, values: &'static [&'static str]) -> Self {
         self.four_eyes = values;
+        self
+    }
+    pub const fn signer(mut self, field: &'static str) -> Self {
+        self.signer = Some(field);
         self
     }
 
@@ -286,20 +306,30 @@ pub enum OnCreate {
 /// `copy` fields (this register's, the target's) onto every record of
 /// register `to` linked with it — in the same transaction and through the
 /// kernel, so each target is checked, audited and kept in history, and a
-/// refusal refuses the move. Empty values are not copied. A verified
-/// corrective action sets its linked risks' residual likelihood and impact.
+/// refusal refuses the move. Empty values are not copied, and targets in a
+/// `skip` state are left. A verified corrective action sets its linked
+/// risks' residual likelihood and impact (not an accepted or closed risk's).
+/// The server lets only those who may update the targets make the move.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Propagation {
     pub field: &'static str,
     pub value: &'static str,
     pub to: &'static str,
     pub copy: &'static [(&'static str, &'static str)],
+    /// Targets in these states (field, value) are left as they are: an
+    /// accepted risk keeps the level management accepted.
+    pub skip: &'static [(&'static str, &'static str)],
 }
 
 impl Propagation {
     /// Whether the change from `before` (with `changes`) makes this move.
     pub fn fires(&self, before: &Record, changes: &Record) -> bool {
         changes.text(self.field) == Some(self.value) && before.text(self.field) != Some(self.value)
+    }
+
+    /// Whether a target record is left as it is.
+    pub fn skips(&self, target: &Record) -> bool {
+        self.skip.iter().any(|(f, v)| target.text(f) == Some(*v))
     }
 
     /// The values to set on each target, from the record after the change;
@@ -566,16 +596,19 @@ impl RegisterSpec {
                 };
                 errors.push(FieldError::new(field.name, message));
             }
-            // The move that four eyes make names people (the approver),
-            // and writes nothing: an approver who edits is an author.
+            // The move that four eyes make writes nothing: an approver who
+            // edits is an author. Into the first guarded value it may name
+            // people (the approver); between guarded values, not even that.
             if field.four_eyes.contains(&to) && from != to {
+                let first = !field.four_eyes.contains(&from);
                 for other in self.fields.iter().filter(|f| {
                     f.name != field.name
                         && Some(f.name) != field.reason
-                        && !matches!(
-                            f.kind,
-                            FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson)
-                        )
+                        && !(first
+                            && matches!(
+                                f.kind,
+                                FieldKind::Reference(RefTarget::Person | RefTarget::GroupPerson)
+                            ))
                 }) {
                     if changes.values.contains_key(other.name)
                         && before.get(other.name) != after.get(other.name)

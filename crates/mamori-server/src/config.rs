@@ -179,6 +179,7 @@ impl Config {
 pub struct Smtp {
     /// Server name or address; e-mail is off while empty.
     pub host: String,
+    /// 0 for the usual port of `security`: 587, 465, or 25.
     pub port: u16,
     /// `starttls` (upgrade a plain connection, usually port 587), `tls`
     /// (TLS from the start, usually 465) or `none` (a relay on a trusted
@@ -197,7 +198,7 @@ impl Default for Smtp {
     fn default() -> Self {
         Smtp {
             host: String::new(),
-            port: 587,
+            port: 0,
             security: "starttls".into(),
             username: String::new(),
             password_file: String::new(),
@@ -222,8 +223,12 @@ impl Smtp {
                 self.security
             ));
         }
-        if self.port == 0 {
-            return Err("port must be 1 to 65535".into());
+        let local = matches!(self.host.as_str(), "localhost" | "127.0.0.1" | "::1");
+        if self.security == "none" && !self.username.is_empty() && !local {
+            return Err(
+                "a username and password are never sent without TLS: use starttls or tls (or a relay on this host)"
+                    .into(),
+            );
         }
         self.from
             .parse::<lettre::message::Mailbox>()
@@ -238,6 +243,17 @@ impl Smtp {
             );
         }
         Ok(())
+    }
+
+    /// The port in force: the configured one, or the usual one for
+    /// `security`.
+    pub fn port(&self) -> u16 {
+        match (self.port, self.security.as_str()) {
+            (0, "tls") => 465,
+            (0, "none") => 25,
+            (0, _) => 587,
+            (port, _) => port,
+        }
     }
 
     /// The password, from the environment or the file (trailing newline

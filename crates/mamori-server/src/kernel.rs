@@ -244,6 +244,24 @@ pub(crate) async fn visible_and_allowed(
     Ok(stored)
 }
 
+/// A change that carries values onto linked records of another register
+/// ([`mamori_domain::register::Propagation`]) needs the right to update
+/// those in the company too: the first register it may not, if any.
+pub(crate) fn propagation_denied(
+    ctx: &Ctx,
+    p: &Principal,
+    spec: &RegisterSpec,
+    company: Uuid,
+    before: &Record,
+    changes: &Record,
+) -> Option<&'static str> {
+    spec.propagate
+        .iter()
+        .filter(|prop| prop.fires(before, changes))
+        .find(|prop| !p.scope(prop.to, Action::Update, ctx.now).contains(company))
+        .map(|prop| prop.to)
+}
+
 pub async fn update(
     state: &AppState,
     ctx: &Ctx,
@@ -253,7 +271,15 @@ pub async fn update(
     version: i64,
     changes: Record,
 ) -> Result<Stored, ApiError> {
-    visible_and_allowed(state, ctx, p, spec, id, Action::Update).await?;
+    let stored = visible_and_allowed(state, ctx, p, spec, id, Action::Update).await?;
+    if let Some(target) =
+        propagation_denied(ctx, p, spec, stored.company_id, &stored.record, &changes)
+    {
+        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
+            spec.propagate.first().map_or("status", |prop| prop.field),
+            format!("this move updates the linked {target}, which you may not update"),
+        )]));
+    }
     Ok(state
         .store
         .update_record(spec, id, version, changes, &ctx.actor(), ctx.now)

@@ -202,51 +202,91 @@ async fn rules(state: &AppState) -> Result<Vec<Rule>, ApiError> {
 
 /// Scans once at `now`: delivers the drill injects that are due, and
 /// queues what the rules say to send. Returns the keys of the messages
-/// queued (for tests and logs). Nothing happens while e-mail is off.
+/// queued (for tests and logs). While e-mail is off, injects are still
+/// delivered and nothing is queued. One rule's failure is logged and the
+/// others go on.
 pub async fn scan(state: &AppState, now: DateTime<Utc>) -> Result<Vec<String>, ApiError> {
-    let injected = deliver_injects(state, now).await?;
-    if !state.config.smtp.enabled() {
-        return Ok(Vec::new());
-    }
+    let rules = if state.config.smtp.enabled() {
+        rules(state).await?
+    } else {
+        Vec::new()
+    };
     let mut queued = Vec::new();
-    for rule in rules(state).await? {
-        let mails = match rule.event.as_str() {
-            "incident_opened" => incident_mails(state, &rule, now).await?,
-            "alert_new" => alert_mails(state, &rule, now).await?,
-            "deadline_due_soon" | "deadline_overdue" => deadline_mails(state, &rule, now).await?,
-            "drill_inject" => injected
-                .iter()
-                .filter(|(_, incident, _)| incident.company_id == rule.company_id)
-                .map(|(inject, incident, message)| {
-                    let (subject, lines) = inject_text(state, incident, message);
-                    Draft::new(format!("inject:{inject}"), subject, lines)
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        if mails.is_empty() {
-            continue;
+    // An inject's messages are queued before it is delivered: a failure
+    // between the two delivers it next time, and queues nothing twice.
+    let heading = format!("【{}】", both(state, &["mail", "drill_inject"]));
+    let actor = Actor::system("mamori");
+    for (inject, message, incident) in state.store.due_injects(now).await? {
+        let incident = state
+            .store
+            .get_record(&INCIDENTS, incident, &Scope::All)
+            .await?;
+        for rule in rules
+            .iter()
+            .filter(|r| r.event == "drill_inject" && r.company_id == incident.company_id)
+        {
+            let (subject, lines) = inject_text(state, &incident, &message);
+            let draft = Draft::new(format!("inject:{inject}"), subject, lines);
+            queue(state, rule, vec![draft], now, &mut queued).await?;
         }
-        let to = recipients(state, &rule, now).await?;
-        for draft in mails {
-            let mail = NewMail {
-                key: format!("esc:{}:{}", rule.id, draft.about),
-                company_id: Some(rule.company_id),
-                recipients: to.clone(),
-                subject: draft.subject,
-                body: body(state, &rule, &draft.lines),
-            };
-            if state.store.enqueue_mail(&mail, now).await? {
-                queued.push(mail.key);
-            }
-            // Marked after queueing: a crash between the two queues the
-            // same message again under the same key, so nothing doubles.
-            for mark in draft.marks {
-                state.store.first_notice(&mark, now).await?;
-            }
+        if state
+            .store
+            .deliver_inject(inject, &heading, &actor, now)
+            .await?
+            .is_none()
+        {
+            tracing::warn!(%inject, "drill inject not delivered: its incident is no exercise");
+        }
+    }
+    for rule in &rules {
+        let drafts = match rule.event.as_str() {
+            "incident_opened" => incident_mails(state, rule, now).await,
+            "alert_new" => alert_mails(state, rule, now).await,
+            "deadline_due_soon" | "deadline_overdue" => deadline_mails(state, rule, now).await,
+            _ => continue,
+        };
+        let outcome = match drafts {
+            Ok(drafts) => queue(state, rule, drafts, now, &mut queued).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = outcome {
+            tracing::warn!(rule = %rule.ref_no, error = %e, "escalation rule failed");
         }
     }
     Ok(queued)
+}
+
+/// Queues a rule's messages to whoever it reaches now; the keys of those
+/// queued (not queued before) go to `queued`.
+async fn queue(
+    state: &AppState,
+    rule: &Rule,
+    drafts: Vec<Draft>,
+    now: DateTime<Utc>,
+    queued: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    if drafts.is_empty() {
+        return Ok(());
+    }
+    let to = recipients(state, rule, now).await?;
+    for draft in drafts {
+        let mail = NewMail {
+            key: format!("esc:{}:{}", rule.id, draft.about),
+            company_id: Some(rule.company_id),
+            recipients: to.clone(),
+            subject: draft.subject,
+            body: body(state, rule, &draft.lines),
+        };
+        if state.store.enqueue_mail(&mail, now).await? {
+            queued.push(mail.key);
+        }
+        // Marked after queueing: a crash between the two queues the same
+        // message again under the same key, so nothing doubles.
+        for mark in draft.marks {
+            state.store.first_notice(&mark, now).await?;
+        }
+    }
+    Ok(())
 }
 
 /// One message a rule sends.
@@ -538,30 +578,6 @@ fn inject_text(state: &AppState, incident: &Stored, message: &str) -> (String, V
     (subject, lines)
 }
 
-/// The drill injects due at `now`, delivered onto their exercises'
-/// timelines: (inject, incident, message) of each delivered.
-async fn deliver_injects(
-    state: &AppState,
-    now: DateTime<Utc>,
-) -> Result<Vec<(Uuid, Stored, String)>, ApiError> {
-    let heading = format!("【{}】", both(state, &["mail", "drill_inject"]));
-    let actor = Actor::system("mamori");
-    let mut out = Vec::new();
-    for (id, message) in state.store.due_injects(now).await? {
-        match state
-            .store
-            .deliver_inject(id, &heading, &actor, now)
-            .await?
-        {
-            Some(incident) => out.push((id, incident, message)),
-            None => {
-                tracing::warn!(inject = %id, "drill inject not delivered: its incident is no exercise")
-            }
-        }
-    }
-    Ok(out)
-}
-
 fn body(state: &AppState, rule: &Rule, lines: &[String]) -> String {
     let mut text = lines.join("\n");
     text.push_str("\n\n-- \n");
@@ -592,25 +608,31 @@ pub async fn deliver(state: &AppState, now: DateTime<Utc>) -> Result<usize, ApiE
         .map_err(|e| ApiError::Internal(format!("smtp.from: {e}")))?;
     let mut sent = 0;
     for mail in due {
+        // (error, whether the server itself failed: unreachable, timed out,
+        // or "try later") — then the rest wait for the next round instead
+        // of each waiting out the timeout.
         let outcome = match message(&from, &mail) {
             Ok(message) => transport
                 .send(message)
                 .await
                 .map(|_| ())
-                .map_err(|e| e.to_string()),
-            Err(e) => Err(e),
+                .map_err(|e| (e.to_string(), !e.is_permanent())),
+            Err(e) => Err((e, false)),
         };
         match outcome {
             Ok(()) => {
                 state.store.mail_sent(mail.id, now).await?;
                 sent += 1;
             }
-            Err(error) => {
+            Err((error, server_down)) => {
                 let tries = mail.attempts + 1;
                 let retry = (tries < MAX_ATTEMPTS && mail.recipients().next().is_some())
                     .then(|| now + Duration::minutes(2_i64.pow(tries as u32)));
                 tracing::warn!(mail = %mail.id, tries, %error, "notification e-mail not sent");
                 state.store.mail_failed(mail.id, &error, retry, now).await?;
+                if server_down {
+                    break;
+                }
             }
         }
     }
@@ -647,7 +669,7 @@ fn transport(smtp: &crate::config::Smtp) -> Result<AsyncSmtpTransport<Tokio1Exec
         _ => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host),
     }
     .map_err(|e| format!("smtp: {e}"))?
-    .port(smtp.port)
+    .port(smtp.port())
     .timeout(Some(std::time::Duration::from_secs(smtp.timeout_seconds)));
     if let Some(password) = smtp.password() {
         builder = builder.credentials(Credentials::new(smtp.username.clone(), password));

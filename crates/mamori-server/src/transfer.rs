@@ -5,7 +5,7 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use mamori_domain::authz::{Action, Principal, Scope};
-use mamori_domain::register::{FieldKind, RegisterSpec};
+use mamori_domain::register::{FieldKind, Record, RegisterSpec};
 use mamori_domain::registers::stored_answers;
 use mamori_domain::settings::RegisterSettings;
 use mamori_store::records::{ImportOutcome, ImportRow, RowError, Stored};
@@ -339,6 +339,25 @@ pub async fn import_csv(
             },
             parse_ctx(state),
         );
+        // A row may make a move that updates linked records of another
+        // register (a verified corrective action, its risks): that needs
+        // the right to update those too. Judged against any earlier state.
+        let parsed = parsed.and_then(|values| {
+            match crate::kernel::propagation_denied(
+                ctx,
+                p,
+                spec,
+                company_id,
+                &Record::default(),
+                &values,
+            ) {
+                Some(target) => Err(vec![mamori_domain::FieldError::new(
+                    spec.propagate.first().map_or("status", |prop| prop.field),
+                    format!("this move updates the linked {target}, which you may not update"),
+                )]),
+                None => Ok(values),
+            }
+        });
         match parsed {
             Ok(values) => rows.push(ImportRow {
                 line,

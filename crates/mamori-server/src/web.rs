@@ -1800,6 +1800,12 @@ async fn form_fields(
             | FieldKind::Classification
             | FieldKind::Bool => {
                 let mut options = choice_options(state, ctx, spec, f, &value).unwrap_or_default();
+                // A stored value the configuration no longer offers stays
+                // selected as it is (saving then names the problem) rather
+                // than silently becoming the first choice.
+                if !value.is_empty() && !options.iter().any(|(code, _, _)| *code == value) {
+                    options.insert(0, (value.clone(), value.clone(), true));
+                }
                 // A lifecycle offers the current value and its moves only.
                 let current = stored.map(|s| s.record.text(f.name).unwrap_or_default());
                 if let Some(next) = current.and_then(|c| f.next_values(c)) {
@@ -1825,7 +1831,7 @@ async fn form_fields(
             FieldKind::Reference(RefTarget::Asset) => {
                 ("text", vec![], t.t("form.asset_hint").to_owned())
             }
-            FieldKind::Reference(RefTarget::Incident) => {
+            FieldKind::Reference(RefTarget::Incident | RefTarget::Exercise) => {
                 ("text", vec![], t.t("form.incident_hint").to_owned())
             }
             FieldKind::Reference(RefTarget::ReferenceControl) => (

@@ -4641,6 +4641,24 @@ async fn capa_flow(b: Backend) {
         )
         .await;
     assert_eq!(archived.status, StatusCode::OK, "{}", archived.text());
+    // The CSIRT may verify corrective actions but not change risks: the
+    // move that would change them is refused to it.
+    let (_, csirt) = app.user("csirt-capa", Role::Csirt, None, PASSWORD).await;
+    let by_csirt = app
+        .api(
+            &csirt,
+            Method::PATCH,
+            &path,
+            Some(json!({ "version": 1, "status": "verified", "verification": "確認" })),
+        )
+        .await;
+    assert_eq!(
+        by_csirt.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        by_csirt.text()
+    );
+    assert!(by_csirt.text().contains("risks"), "{}", by_csirt.text());
     let verified = verify(1).await;
     assert_eq!(verified.status, StatusCode::OK, "{}", verified.text());
     let now = app
@@ -5160,11 +5178,34 @@ async fn disclosure_flow(b: Backend) {
         StatusCode::UNPROCESSABLE_ENTITY,
         "nor does its writer publish it"
     );
+    let renamed = step_by(
+        second.clone(),
+        3,
+        json!({ "status": "published", "approved_by": Value::Null }),
+    )
+    .await;
     assert_eq!(
-        step_by(second.clone(), 3, json!({ "status": "published" }))
-            .await
-            .status,
-        StatusCode::OK
+        renamed.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "publishing renames nobody"
+    );
+    let published = step_by(second.clone(), 3, json!({ "status": "published" })).await;
+    assert_eq!(published.status, StatusCode::OK);
+    assert_eq!(
+        published.json()["approved_account"],
+        "hd-pub-2",
+        "who approved, recorded"
+    );
+    let forged = step_by(
+        second.clone(),
+        4,
+        json!({ "status": "withdrawn", "approved_account": "someone" }),
+    )
+    .await;
+    assert_eq!(
+        forged.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "set by mamori alone"
     );
     // Anyone reads it, without signing in; its page too.
     let listed = public().await;
@@ -5704,12 +5745,22 @@ async fn notification_flow(b: Backend) {
                 "message": "攻撃者が別の端末からも通信を開始した" }),
     )
     .await;
-    let stray = post(
-        "drill_injects",
-        json!({ "company_id": air, "incident": high["id"], "due_at": (start - Duration::minutes(5)).to_rfc3339(),
-                "message": "実インシデントには届かない" }),
-    )
-    .await;
+    let stray = app
+        .api(
+            &csirt,
+            Method::POST,
+            "/api/v1/drill_injects",
+            Some(json!({ "company_id": air, "incident": high["id"], "due_at": (start - Duration::minutes(5)).to_rfc3339(),
+                         "message": "実インシデントには届かない" })),
+        )
+        .await;
+    assert_eq!(
+        stray.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        stray.text()
+    );
+    assert!(stray.text().contains("exercise"), "{}", stray.text());
     let before = mamori_server::notify::scan(&app.state, later + Duration::minutes(3))
         .await
         .expect("scan");
@@ -5746,19 +5797,6 @@ async fn notification_flow(b: Backend) {
         .await
         .json();
     assert!(delivered["delivered_at"].is_string(), "{delivered}");
-    let stray = app
-        .api(
-            &csirt,
-            Method::GET,
-            &format!(
-                "/api/v1/drill_injects/{}",
-                stray["id"].as_str().expect("id")
-            ),
-            None,
-        )
-        .await
-        .json();
-    assert!(stray["delivered_at"].is_null(), "{stray}");
     assert!(
         app.store
             .notes_of(
@@ -5973,6 +6011,22 @@ async fn severity_scale_flow(b: Backend) {
         .await
         .json();
     assert_eq!(none["items"].as_array().map(Vec::len), Some(0));
+    for (filter, found) in [("AIR,GND", 1), ("GND,SKY", 0), ("gnd", 0), ("G_D", 0)] {
+        let listed = app
+            .api(
+                &csirt,
+                Method::GET,
+                &format!("/api/v1/incidents?companies_affected={filter}"),
+                None,
+            )
+            .await;
+        assert_eq!(listed.status, StatusCode::OK, "{filter}: {}", listed.text());
+        assert_eq!(
+            listed.json()["items"].as_array().map(Vec::len),
+            Some(found),
+            "{filter}"
+        );
+    }
     // The demo's incidents took the scale's levels; pages name them.
     let all = app
         .api(&csirt, Method::GET, "/api/v1/incidents?limit=100", None)

@@ -184,12 +184,14 @@ impl Store {
         Ok(found.is_some())
     }
 
-    /// The drill injects due at `now` and not yet delivered: id and message.
-    pub async fn due_injects(&self, now: DateTime<Utc>) -> Result<Vec<(Uuid, String)>> {
+    /// The drill injects due at `now` and not yet delivered, on incidents
+    /// that are exercises: id, message and incident.
+    pub async fn due_injects(&self, now: DateTime<Utc>) -> Result<Vec<(Uuid, String, Uuid)>> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, message FROM drill_injects WHERE archived_at IS NULL AND delivered_at IS NULL \
-                 AND due_at <= $1 ORDER BY due_at, id LIMIT 500",
+                "SELECT d.id, d.message, d.incident FROM drill_injects d JOIN incidents i ON i.id = d.incident \
+                 WHERE d.archived_at IS NULL AND d.delivered_at IS NULL AND d.due_at <= $1 AND i.exercise = TRUE \
+                 ORDER BY d.due_at, d.id LIMIT 500",
             )
             .bind(now)
             .fetch_all(pool)

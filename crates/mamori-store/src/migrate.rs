@@ -167,6 +167,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_incident_team.sql"),
         postgres: include_str!("../migrations/postgres/0026_incident_team.sql"),
     },
+    Migration {
+        version: 27,
+        name: "approved_account",
+        sqlite: include_str!("../migrations/sqlite/0027_approved_account.sql"),
+        postgres: include_str!("../migrations/postgres/0027_approved_account.sql"),
+    },
 ];
 
 impl Store {

@@ -161,7 +161,7 @@ fn target_sql(target: RefTarget) -> (&'static str, &'static str, &'static str, &
             "COALESCE(r.ref_id || ' ', '') || COALESCE(r.name, '')",
         ),
         RefTarget::Campaign => ("campaigns", "name", "r.name", "r.name"),
-        RefTarget::Incident => ("incidents", "ref_no", "r.title", "r.title"),
+        RefTarget::Incident | RefTarget::Exercise => ("incidents", "ref_no", "r.title", "r.title"),
         RefTarget::ReferenceControl => (
             "reference_controls",
             "urn",
@@ -493,11 +493,20 @@ impl Store {
         for (field, value) in &q.filters {
             match value {
                 Value::Null => w.clauses.push(format!("t.{} IS NULL", field.name)),
-                // A list of codes selects the records that list the code.
-                Value::Text(code) if field.kind == FieldKind::Companies => w.push(
-                    |n| format!("(',' || t.{} || ',') LIKE ${n}", field.name),
-                    SqlValue::Text(format!("%,{code},%")),
-                ),
+                // A list of codes selects the records that list every code
+                // asked for (exactly, case and all: no pattern matching).
+                Value::Text(codes) if field.kind == FieldKind::Companies => {
+                    let find = match dialect {
+                        Dialect::Sqlite => "instr",
+                        Dialect::Postgres => "strpos",
+                    };
+                    for code in codes.split(',') {
+                        w.push(
+                            |n| format!("{find}(',' || t.{} || ',', ${n}) > 0", field.name),
+                            SqlValue::Text(format!(",{code},")),
+                        );
+                    }
+                }
                 v => w.push(|n| format!("t.{} = ${n}", field.name), sql_value(field, v)),
             }
         }
@@ -767,6 +776,13 @@ macro_rules! resolve_and_check {
                 ("company_id = $1", "in this company")
             } else {
                 ("$1 IS NOT NULL", "in the group")
+            };
+            let (within, place) = match target.condition() {
+                Some((condition, words)) => (
+                    format!("{within} AND {condition}"),
+                    format!("{words} {place}"),
+                ),
+                None => (within.to_owned(), place.to_owned()),
             };
             let found: Option<Uuid> = match record.get(f.name).clone() {
                 Value::Ref(RefValue::Key(key)) => sqlx::query_scalar(AssertSqlSafe(format!(
@@ -1100,7 +1116,7 @@ macro_rules! propagate {
                     continue;
                 };
                 let stored = decode_stored!(target, &row);
-                if stored.archived_at.is_some() {
+                if stored.archived_at.is_some() || p.skips(&stored.record) {
                     continue;
                 }
                 let (ref_no, version) = (stored.ref_no.clone(), stored.version);
@@ -1138,6 +1154,13 @@ macro_rules! update_plain {
             let changes: Record = $changes;
             let mut merged = current.record.clone();
             merged.merge(changes.clone());
+            // The account that makes the first four-eyes move signs it.
+            if let Some(field) = spec.four_eyes_move(Some(&current.record), &merged)
+                && let Some(signer) = field.signer
+                && !current.record.text(field.name).is_some_and(|v| field.four_eyes.contains(&v))
+            {
+                merged.values.insert(signer, Value::Text($actor.name.clone()));
+            }
             let checked = resolve_and_check!(spec, $settings, $conn, current.company_id, merged).and_then(|merged| {
                 let errors = spec.check_change(&current.record, &merged, &changes);
                 if errors.is_empty() { Ok(merged) } else { Err(StoreError::Invalid(errors)) }

@@ -72,6 +72,7 @@ pub const CORRECTIVE_ACTIONS: RegisterSpec = RegisterSpec {
             ("residual_likelihood", "residual_likelihood"),
             ("residual_impact", "residual_impact"),
         ],
+        skip: &[("status", "accepted"), ("status", "closed")],
     }],
     default_sort: "due_date",
     derive: |_, _| {},

@@ -35,8 +35,14 @@ pub const DISCLOSURES: RegisterSpec = RegisterSpec {
             .list()
             .filter()
             .moves(DISCLOSURE_MOVES)
-            .four_eyes(&["approved", "published"]),
-        FieldSpec::new("approved_by", FieldKind::Reference(RefTarget::Person)).list(),
+            .four_eyes(&["approved", "published"])
+            .signer("approved_account"),
+        // The person in whose name it is approved, named by the approver;
+        // the account that approved is recorded by mamori.
+        FieldSpec::new("approved_by", FieldKind::Reference(RefTarget::GroupPerson)).list(),
+        FieldSpec::new("approved_account", FieldKind::Text { max: 200 })
+            .system()
+            .list(),
         FieldSpec::new("body", FieldKind::LongText).required(),
     ],
     title_fields: &["title"],

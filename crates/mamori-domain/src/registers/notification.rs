@@ -167,7 +167,7 @@ pub const DRILL_INJECTS: RegisterSpec = RegisterSpec {
     ref_prefix: "INJ",
     ref_yearly: false,
     fields: &[
-        FieldSpec::new("incident", FieldKind::Reference(RefTarget::Incident))
+        FieldSpec::new("incident", FieldKind::Reference(RefTarget::Exercise))
             .required()
             .list()
             .filter(),
