@@ -17,6 +17,10 @@ use super::json::{TIME_FIELDS, parse_time};
 use super::{MAX_DEPTH, MAX_FIELDS};
 use crate::record::{Entry, Field, FxBuild, Key, Record, Schema, Val};
 
+/// Up to this many unknown names a line, each is checked against the
+/// others as it comes; past it, all are sorted once at the end.
+const NAMES_CHECKED_AS_THEY_COME: usize = 16;
+
 /// Arrays nested deeper than this go to the general parser (which bounds
 /// nesting itself).
 const MAX_ARRAY_DEPTH: usize = 64;
@@ -32,7 +36,15 @@ pub fn scan_json<'a>(line: &'a str, schema: &Schema) -> Option<Record<'a>> {
 #[derive(Debug, Default)]
 pub struct ScanState {
     names: Vec<u64>,
+    /// Whether two names hashed alike in this line (checked as they come
+    /// while few, else by sorting at the end).
+    names_clash: bool,
     slots: Vec<(u32, usize)>,
+    /// Per schema slot, the line (by [`ScanState::line`]) that last filled
+    /// it: a second field in one slot is seen as it comes, without sorting.
+    filled: Vec<u32>,
+    line: u32,
+    slots_shared: bool,
     /// (field index, start, end) of names read under an alias, as written.
     aliases: Vec<(usize, usize, usize)>,
     /// Names read under an alias that are not a slice of the line.
@@ -94,7 +106,15 @@ pub(crate) fn scan_json_with<'a>(
         return None;
     }
     state.names.clear();
+    state.names_clash = false;
     state.slots.clear();
+    state.slots_shared = false;
+    state.line = state.line.wrapping_add(1);
+    if state.line == 0 {
+        // After 2^32 lines the marks could repeat: start them afresh.
+        state.filled.iter_mut().for_each(|m| *m = 0);
+        state.line = 1;
+    }
     state.aliases.clear();
     state.owned_aliases.clear();
     state.path.clear();
@@ -114,12 +134,15 @@ pub(crate) fn scan_json_with<'a>(
     if s.pos != s.bytes.len() {
         return None;
     }
-    s.state.names.sort_unstable();
-    if s.state.names.windows(2).any(|w| w[0] == w[1]) {
+    if s.state.names.len() > NAMES_CHECKED_AS_THEY_COME {
+        s.state.names.sort_unstable();
+        s.state.names_clash = s.state.names.windows(2).any(|w| w[0] == w[1]);
+    }
+    if s.state.names_clash {
         return None;
     }
-    s.state.slots.sort_unstable();
-    if s.state.slots.windows(2).any(|w| w[0].0 == w[1].0) {
+    if s.state.slots_shared {
+        s.state.slots.sort_unstable();
         s.resolve_aliases()?;
     }
     let timestamp = s
@@ -252,13 +275,27 @@ impl<'a> Scanner<'a, '_> {
                         _ => self.state.owned_aliases.push((index, raw.to_owned())),
                     }
                 }
+                let slot = e.slot as usize;
+                if self.state.filled.len() <= slot {
+                    self.state.filled.resize(self.schema.len().max(slot + 1), 0);
+                }
+                if self.state.filled[slot] == self.state.line {
+                    self.state.slots_shared = true;
+                }
+                self.state.filled[slot] = self.state.line;
                 self.state.slots.push((e.slot, index));
                 Key::Slot(e.slot)
             }
             None => {
                 let mut h = FxBuild::default().build_hasher();
                 h.write(raw.as_bytes());
-                self.state.names.push(h.finish());
+                let hash = h.finish();
+                if self.state.names.len() < NAMES_CHECKED_AS_THEY_COME
+                    && self.state.names.contains(&hash)
+                {
+                    self.state.names_clash = true;
+                }
+                self.state.names.push(hash);
                 Key::Name(name.unwrap_or_else(|| Cow::Owned(raw.to_owned())))
             }
         };
@@ -606,6 +643,50 @@ mod tests {
             get(aliases),
             (1, Some("192.0.2.3".into())),
             "first in name order"
+        );
+    }
+
+    /// Names written twice (after flattening) go to the general parser,
+    /// however many other names the line has; aliases sharing a slot are
+    /// resolved, also on a state that has seen other lines.
+    #[test]
+    fn repeated_names_are_seen_without_sorting() {
+        let schema = schema();
+        let mut state = ScanState::default();
+        let many = |n: usize, repeat: Option<usize>| {
+            let mut parts: Vec<String> = (0..n).map(|i| format!(r#""k{i}":"v""#)).collect();
+            if let Some(r) = repeat {
+                parts.push(format!(r#""k{r}":"again""#));
+            }
+            format!("{{{}}}", parts.join(","))
+        };
+        for n in [1, 5, 15, 16, 17, 40] {
+            let line = many(n, None);
+            assert!(
+                scan_json_with(&line, &schema, &mut state).is_some(),
+                "{n} names"
+            );
+            for r in [0, n / 2, n - 1] {
+                let line = many(n, Some(r));
+                assert!(
+                    scan_json_with(&line, &schema, &mut state).is_none(),
+                    "{n} names, k{r} twice"
+                );
+            }
+        }
+        let flattened = r#"{"a.b":"1","a":{"b":"2"}}"#;
+        assert!(scan_json_with(flattened, &schema, &mut state).is_none());
+        let shared = r#"{"src_ip":"192.0.2.1","c-ip":"192.0.2.3"}"#;
+        for _ in 0..3 {
+            let r = scan_json_with(shared, &schema, &mut state).expect("aliases resolve");
+            assert_eq!(r.fields.len(), 1);
+        }
+        let single = r#"{"c-ip":"192.0.2.3"}"#;
+        let r = scan_json_with(single, &schema, &mut state).expect("one field");
+        assert_eq!(
+            r.fields.len(),
+            1,
+            "a slot filled on an earlier line is free again"
         );
     }
 
