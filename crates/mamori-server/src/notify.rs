@@ -379,21 +379,33 @@ fn incident_lines(state: &AppState, s: &Stored) -> Vec<String> {
     lines
 }
 
+/// A rule's company's records of `spec` from the last [`LOOK_BACK_DAYS`]
+/// by the instant in `field`, newest first.
+async fn recent(
+    state: &AppState,
+    spec: &'static RegisterSpec,
+    rule: &Rule,
+    field: &'static str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Stored>, ApiError> {
+    let oldest = now - Duration::days(LOOK_BACK_DAYS);
+    records(
+        state,
+        spec,
+        Some(rule.company_id),
+        Vec::new(),
+        Some(field),
+        |s| time(s, field).is_some_and(|t| t < oldest),
+    )
+    .await
+}
+
 async fn incident_mails(
     state: &AppState,
     rule: &Rule,
     now: DateTime<Utc>,
 ) -> Result<Vec<Draft>, ApiError> {
-    let oldest = now - Duration::days(LOOK_BACK_DAYS);
-    let found = records(
-        state,
-        &INCIDENTS,
-        Some(rule.company_id),
-        Vec::new(),
-        Some("detected_at"),
-        |s| time(s, "detected_at").is_some_and(|t| t < oldest),
-    )
-    .await?;
+    let found = recent(state, &INCIDENTS, rule, "detected_at", now).await?;
     let settings = state.store.settings();
     let mut out = Vec::new();
     for s in found {
@@ -438,16 +450,7 @@ async fn alert_mails(
     rule: &Rule,
     now: DateTime<Utc>,
 ) -> Result<Vec<Draft>, ApiError> {
-    let oldest = now - Duration::days(LOOK_BACK_DAYS);
-    let found = records(
-        state,
-        &ALERTS,
-        Some(rule.company_id),
-        Vec::new(),
-        Some("first_seen"),
-        |s| time(s, "first_seen").is_some_and(|t| t < oldest),
-    )
-    .await?;
+    let found = recent(state, &ALERTS, rule, "first_seen", now).await?;
     let mut chosen: Vec<Stored> = Vec::new();
     for s in found {
         let r = &s.record;
