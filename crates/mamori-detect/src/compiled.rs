@@ -938,7 +938,9 @@ impl CompiledRules {
 /// The memo's place number for keyword scans.
 const KEYWORDS: u32 = u32::MAX;
 /// Entries in the memo (direct-mapped by hash).
-const MEMO_SIZE: usize = 1024;
+const MEMO_SIZE: usize = 4096;
+/// Slots noting values seen once (see [`Memo::seen_once`]).
+const SEEN_ONCE_SIZE: usize = 8192;
 /// Longer values are scanned every time, not remembered.
 const MEMO_MAX_VALUE: usize = 512;
 
@@ -948,6 +950,11 @@ const MEMO_MAX_VALUE: usize = 512;
 #[derive(Debug, Default)]
 struct Memo {
     entries: Vec<MemoEntry>,
+    /// The hashes of values seen once, by a slot of their own: a value is
+    /// remembered only the second time it comes, so values that never
+    /// repeat (session ids, random paths) cost no copy and do not push
+    /// out the ones that do (user agents, hosts).
+    seen_once: Vec<u64>,
 }
 
 #[derive(Debug, Default)]
@@ -976,15 +983,23 @@ impl Memo {
         }
         if self.entries.is_empty() {
             self.entries.resize_with(MEMO_SIZE, MemoEntry::default);
+            self.seen_once = vec![0; SEEN_ONCE_SIZE];
         }
         let mut h = FxBuild::default().build_hasher();
         h.write_u32(place);
         h.write(value.as_bytes());
-        let e = &mut self.entries[(h.finish() as usize) % MEMO_SIZE];
+        let hash = h.finish();
+        let e = &mut self.entries[(hash as usize) % MEMO_SIZE];
         if e.used && e.place == place && e.value == value {
             hits.extend_from_slice(&e.hits);
             keyword.extend_from_slice(&e.keyword);
             return e.merged;
+        }
+        // The first sighting is only noted (a hash of 0 counts as one seen).
+        let door = &mut self.seen_once[(hash >> 32) as usize % SEEN_ONCE_SIZE];
+        if *door != hash | 1 {
+            *door = hash | 1;
+            return scan(hits, keyword);
         }
         let (h0, k0) = (hits.len(), keyword.len());
         let merged = scan(hits, keyword);
