@@ -42,17 +42,43 @@ pub struct Alert {
 }
 
 /// Fields that tell one occurrence of a rule's alert from another.
-const KEY_FIELDS: &[&str] = &["source.ip", "user.name", "host.name", "destination.ip"];
+const KEY_FIELDS: [&str; 4] = ["source.ip", "user.name", "host.name", "destination.ip"];
 
-fn dedup_key(rule: &str, record: &Record<'_>, schema: &Schema) -> String {
-    let mut key = rule.to_owned();
-    for f in KEY_FIELDS {
-        key.push('|');
-        if let Some(v) = record.get(schema, f).and_then(|v| v.to_text()) {
-            key.push_str(&v);
+/// The key fields' slots in a schema, looked up once a batch.
+struct KeySlots<'s> {
+    schema: &'s Schema,
+    slots: [Option<u32>; KEY_FIELDS.len()],
+}
+
+impl<'s> KeySlots<'s> {
+    fn new(schema: &'s Schema) -> Self {
+        KeySlots {
+            schema,
+            slots: KEY_FIELDS.map(|f| schema.slot(f)),
         }
     }
-    key
+
+    fn dedup_key(&self, rule: &str, record: &Record<'_>) -> String {
+        let mut key = String::with_capacity(rule.len() + 48);
+        key.push_str(rule);
+        for (f, slot) in KEY_FIELDS.iter().zip(self.slots) {
+            key.push('|');
+            // A normalized record files these under their slots; a
+            // hand-built one may hold them by name.
+            let value = match slot {
+                Some(slot) if !record.unnormalized => record
+                    .fields
+                    .iter()
+                    .find(|x| x.key == crate::record::Key::Slot(slot))
+                    .map(|x| &x.value),
+                _ => record.get(self.schema, f),
+            };
+            if let Some(v) = value.and_then(|v| v.to_text()) {
+                key.push_str(&v);
+            }
+        }
+        key
+    }
 }
 
 /// Rules and indicators, evaluated together.
@@ -83,12 +109,13 @@ impl Engine {
     /// path, from bytes to alerts without building [`Event`]s.
     pub fn process_records(&mut self, records: &[Record<'_>]) -> Vec<Alert> {
         let schema = self.rules.schema();
+        let keys = KeySlots::new(&schema);
         let mut alerts = Vec::new();
         for (i, record) in records.iter().enumerate() {
             for hit in self.indicators.match_record(record, &schema) {
                 let title = format!("Threat intelligence: {} {}", hit.kind.name(), hit.indicator);
                 alerts.push(Alert {
-                    dedup_key: dedup_key(&format!("indicator:{}", hit.indicator), record, &schema),
+                    dedup_key: keys.dedup_key(&format!("indicator:{}", hit.indicator), record),
                     title,
                     rule_id: None,
                     level: "high".into(),
@@ -109,7 +136,7 @@ impl Engine {
                         }
                         (Source::Correlation { group, value }, key)
                     }
-                    None => (Source::Rule, dedup_key(&rule_key, record, &schema)),
+                    None => (Source::Rule, keys.dedup_key(&rule_key, record)),
                 };
                 alerts.push(Alert {
                     dedup_key,

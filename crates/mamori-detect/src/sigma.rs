@@ -129,6 +129,13 @@ pub struct RuleHit {
     pub correlation: Option<(Vec<(String, String)>, f64)>,
 }
 
+/// A rule's matches only feed correlations (`generate: false`).
+const ROLE_ONLY: u8 = 1;
+/// A correlation run by `rsigma-eval`'s engine refers to the rule.
+const ROLE_DELEGATED: u8 = 2;
+/// A native correlation counts the rule's matches.
+const ROLE_NATIVE: u8 = 4;
+
 /// Loaded Sigma detection and correlation rules. Detection runs through
 /// mamori's [`CompiledRules`] (candidate index, then the compiled rule);
 /// correlation state lives in `rsigma-eval`'s correlation engine, windowed
@@ -155,6 +162,10 @@ pub struct SigmaRules {
     /// A correlation's entry in `rules`, by id (or title).
     correlation_info: HashMap<String, usize>,
     compiled: CompiledRules,
+    /// Per compiled rule, what the sets above say of it ([`ROLE_ONLY`],
+    /// [`ROLE_DELEGATED`], [`ROLE_NATIVE`]), so an event's matches are
+    /// sorted without hashing names; made afresh after rules load.
+    roles: Vec<u8>,
     schema: Arc<Schema>,
     scratch: Scratch,
     rules: Vec<RuleInfo>,
@@ -227,6 +238,7 @@ impl SigmaRules {
             names: HashMap::new(),
             correlation_only: Default::default(),
             delegated_refs: Default::default(),
+            roles: Vec::new(),
             compiled_info: Vec::new(),
             correlation_info: HashMap::new(),
             compiled: CompiledRules::default(),
@@ -283,6 +295,7 @@ impl SigmaRules {
     }
 
     fn add_unindexed(&mut self, yaml: &str, origin: &Path) -> (usize, Vec<LoadError>) {
+        self.roles.clear();
         let error = |rule: Option<String>, message: String| LoadError {
             file: origin.to_owned(),
             line: locate(yaml, &message),
@@ -459,12 +472,43 @@ impl SigmaRules {
     ///
     /// Detections of rules that only correlations use (`generate: false`,
     /// the Sigma default) feed their correlations and are not returned.
+    /// What each compiled rule is to the correlations, from the sets.
+    fn refresh_roles(&mut self) {
+        let roles = (0..self.compiled.len() as u32)
+            .map(|r| {
+                let id = self.compiled.rule(r).id.as_deref();
+                let name = id
+                    .and_then(|i| self.names.get(i))
+                    .and_then(Option::as_deref);
+                let refers = |set: &std::collections::HashSet<String>| {
+                    [id, name].into_iter().flatten().any(|x| set.contains(x))
+                };
+                let mut role = 0;
+                if refers(&self.correlation_only) {
+                    role |= ROLE_ONLY;
+                }
+                if refers(&self.delegated_refs) {
+                    role |= ROLE_DELEGATED;
+                }
+                if id.is_some() && self.native.feeds(id, name) {
+                    role |= ROLE_NATIVE;
+                }
+                role
+            })
+            .collect();
+        self.roles = roles;
+    }
+
     pub fn process_record(&mut self, record: &Record<'_>) -> Vec<RuleHit> {
         self.compiled
             .matching(record, &self.schema, &mut self.scratch);
         if self.scratch.matched().is_empty() {
             return Vec::new();
         }
+        if self.roles.len() != self.compiled.len() {
+            self.refresh_roles();
+        }
+        let role = |r: u32| self.roles.get(r as usize).copied().unwrap_or_default();
         let matched = self.scratch.matched().to_vec();
         for r in &matched {
             if let Some(info) = self.compiled_info.get(*r as usize) {
@@ -478,13 +522,9 @@ impl SigmaRules {
                 .and_then(Option::as_deref);
             (id, name)
         };
-        let refers = |set: &std::collections::HashSet<String>,
-                      (id, name): (Option<&str>, Option<&str>)| {
-            [id, name].into_iter().flatten().any(|r| set.contains(r))
-        };
         let mut hits: Vec<RuleHit> = matched
             .iter()
-            .filter(|r| !refers(&self.correlation_only, identity(**r)))
+            .filter(|r| role(**r) & ROLE_ONLY == 0)
             .map(|r| rule_hit(self.compiled.rule(*r)))
             .collect();
         let Some(t) = record.timestamp else {
@@ -495,12 +535,7 @@ impl SigmaRules {
             record,
             schema: &self.schema,
         };
-        if !self.native.is_empty()
-            && matched.iter().any(|r| {
-                let (id, name) = identity(*r);
-                id.is_some() && self.native.feeds(id, name)
-            })
-        {
+        if !self.native.is_empty() && matched.iter().any(|r| role(*r) & ROLE_NATIVE != 0) {
             let field = |name: &str, null_is_text: bool| field_text(&bound, name, null_is_text);
             self.native.bound(ts);
             for r in &matched {
@@ -513,7 +548,7 @@ impl SigmaRules {
         if self.delegated > 0 {
             let detections: Vec<_> = matched
                 .iter()
-                .filter(|r| refers(&self.delegated_refs, identity(**r)))
+                .filter(|r| role(**r) & ROLE_DELEGATED != 0)
                 .filter_map(|r| rsigma_eval::evaluate_rule(self.compiled.rule(*r), &bound))
                 .collect();
             if !detections.is_empty() {
