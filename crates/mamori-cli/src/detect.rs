@@ -105,7 +105,7 @@ pub fn run(opts: Options) -> Result<()> {
     let started = Instant::now();
     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut events, mut bad, mut alerts) = (0usize, 0usize, 0usize);
-    let mut per_rule: BTreeMap<String, usize> = BTreeMap::new();
+    let mut per_rule: BTreeMap<std::sync::Arc<str>, usize> = BTreeMap::new();
     let show_progress = !opts.quiet && std::io::stderr().is_terminal();
     for input in &inputs {
         let name = input.display().to_string();

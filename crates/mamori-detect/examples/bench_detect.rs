@@ -180,14 +180,14 @@ fn compare(name: &str, dir: &Path, lines: &[String]) {
             .rules
             .oracle(&event)
             .into_iter()
-            .map(|h| (h.id, h.title))
+            .map(|h| (h.id.map(|i| i.to_string()), h.title.to_string()))
             .collect();
         let record = parse_record(l, Format::JsonLines, &map, &schema, start()).expect("parses");
         let ours: Hits = engine
             .rules
             .process_record(&record)
             .into_iter()
-            .map(|h| (h.id, h.title))
+            .map(|h| (h.id.map(|i| i.to_string()), h.title.to_string()))
             .collect();
         matches += normalized.len();
         raw_matches += raw.len();

@@ -475,10 +475,10 @@ impl Correlations {
             .filter_map(|(g, v)| v.map(|v| (g.name().to_owned(), v)))
             .collect();
         out.push(RuleHit {
-            title: c.compiled.title.clone(),
-            id: c.compiled.id.clone(),
-            level: c.compiled.level.as_ref().map(|l| l.as_str().to_owned()),
-            tags: c.compiled.tags.clone(),
+            title: c.compiled.title.as_str().into(),
+            id: c.compiled.id.as_deref().map(Arc::from),
+            level: c.compiled.level.as_ref().map(|l| l.as_str()),
+            tags: c.compiled.tags.as_slice().into(),
             correlation: Some((pairs, aggregated)),
         });
     }

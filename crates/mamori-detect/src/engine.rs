@@ -27,12 +27,13 @@ pub enum Source {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Alert {
-    pub title: String,
-    pub rule_id: Option<String>,
+    /// Shared with the rule: an alert costs no copy of its rule's texts.
+    pub title: Arc<str>,
+    pub rule_id: Option<Arc<str>>,
     /// Sigma levels: informational, low, medium, high, critical.
-    pub level: String,
+    pub level: &'static str,
     /// ATT&CK and other tags (`attack.t1110.004`).
-    pub tags: Vec<String>,
+    pub tags: Arc<[String]>,
     pub source: Source,
     pub timestamp: Option<DateTime<Utc>>,
     /// Alerts with the same key are one alert seen again.
@@ -116,33 +117,33 @@ impl Engine {
                 let title = format!("Threat intelligence: {} {}", hit.kind.name(), hit.indicator);
                 alerts.push(Alert {
                     dedup_key: keys.dedup_key(&format!("indicator:{}", hit.indicator), record),
-                    title,
+                    title: title.into(),
                     rule_id: None,
-                    level: "high".into(),
-                    tags: vec!["attack.command-and-control".into()],
+                    level: "high",
+                    tags: Arc::from(["attack.command-and-control".to_owned()]),
                     source: Source::Indicator(hit),
                     timestamp: record.timestamp,
                     event: i,
                 });
             }
             for hit in self.rules.process_record(record) {
-                let rule_key = hit.id.clone().unwrap_or_else(|| hit.title.clone());
+                let rule_key: &str = hit.id.as_deref().unwrap_or(&hit.title);
                 let (source, dedup_key) = match hit.correlation {
                     Some((group, value)) => {
-                        let mut key = rule_key;
+                        let mut key = rule_key.to_owned();
                         for (_, v) in &group {
                             key.push('|');
                             key.push_str(v);
                         }
                         (Source::Correlation { group, value }, key)
                     }
-                    None => (Source::Rule, keys.dedup_key(&rule_key, record)),
+                    None => (Source::Rule, keys.dedup_key(rule_key, record)),
                 };
                 alerts.push(Alert {
                     dedup_key,
                     title: hit.title,
                     rule_id: hit.id,
-                    level: hit.level.unwrap_or_else(|| "medium".into()),
+                    level: hit.level.unwrap_or("medium"),
                     tags: hit.tags,
                     source,
                     timestamp: record.timestamp,
@@ -178,7 +179,7 @@ mod tests {
         let alerts = engine.process(&[a, b]);
         assert_eq!(alerts.len(), 2);
         assert!(matches!(alerts[0].source, Source::Indicator(ref m) if m.source == "T-ISAC"));
-        assert_eq!(alerts[1].title, "Failed login");
+        assert_eq!(&*alerts[1].title, "Failed login");
         assert_eq!(alerts[1].dedup_key, "r1|203.0.113.5|||");
         assert!(alerts.iter().all(|x| x.event == 0));
     }

@@ -120,10 +120,11 @@ impl RuleKind {
 /// A rule that matched an event, or a correlation that fired.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleHit {
-    pub title: String,
-    pub id: Option<String>,
-    pub level: Option<String>,
-    pub tags: Vec<String>,
+    /// Shared with the rule (and every other hit of it): a hit costs no copy.
+    pub title: Arc<str>,
+    pub id: Option<Arc<str>>,
+    pub level: Option<&'static str>,
+    pub tags: Arc<[String]>,
     /// For a correlation: the group it fired for (`source.ip` = …) and the
     /// aggregated value (count, distinct count, …) that crossed the threshold.
     pub correlation: Option<(Vec<(String, String)>, f64)>,
@@ -166,6 +167,8 @@ pub struct SigmaRules {
     /// [`ROLE_DELEGATED`], [`ROLE_NATIVE`]), so an event's matches are
     /// sorted without hashing names; made afresh after rules load.
     roles: Vec<u8>,
+    /// Per compiled rule, what its hits carry (made with `roles`).
+    heads: Vec<Head>,
     schema: Arc<Schema>,
     scratch: Scratch,
     rules: Vec<RuleInfo>,
@@ -239,6 +242,7 @@ impl SigmaRules {
             correlation_only: Default::default(),
             delegated_refs: Default::default(),
             roles: Vec::new(),
+            heads: Vec::new(),
             compiled_info: Vec::new(),
             correlation_info: HashMap::new(),
             compiled: CompiledRules::default(),
@@ -497,6 +501,9 @@ impl SigmaRules {
             })
             .collect();
         self.roles = roles;
+        self.heads = (0..self.compiled.len() as u32)
+            .map(|r| Head::of(self.compiled.rule(r)))
+            .collect();
     }
 
     pub fn process_record(&mut self, record: &Record<'_>) -> Vec<RuleHit> {
@@ -525,7 +532,7 @@ impl SigmaRules {
         let mut hits: Vec<RuleHit> = matched
             .iter()
             .filter(|r| role(**r) & ROLE_ONLY == 0)
-            .map(|r| rule_hit(self.compiled.rule(*r)))
+            .filter_map(|r| self.heads.get(*r as usize).map(Head::hit))
             .collect();
         let Some(t) = record.timestamp else {
             return hits;
@@ -590,13 +597,33 @@ fn field_text(event: &impl rsigma_eval::Event, name: &str, null_is_text: bool) -
     }
 }
 
-fn rule_hit(rule: &rsigma_eval::CompiledRule) -> RuleHit {
-    RuleHit {
-        title: rule.title.clone(),
-        id: rule.id.clone(),
-        level: rule.level.map(|l| l.as_str().to_owned()),
-        tags: rule.tags.clone(),
-        correlation: None,
+/// What every hit of one rule carries, made once.
+#[derive(Debug, Clone)]
+struct Head {
+    title: Arc<str>,
+    id: Option<Arc<str>>,
+    level: Option<&'static str>,
+    tags: Arc<[String]>,
+}
+
+impl Head {
+    fn of(rule: &rsigma_eval::CompiledRule) -> Head {
+        Head {
+            title: rule.title.as_str().into(),
+            id: rule.id.as_deref().map(Arc::from),
+            level: rule.level.map(|l| l.as_str()),
+            tags: rule.tags.as_slice().into(),
+        }
+    }
+
+    fn hit(&self) -> RuleHit {
+        RuleHit {
+            title: self.title.clone(),
+            id: self.id.clone(),
+            level: self.level,
+            tags: self.tags.clone(),
+            correlation: None,
+        }
     }
 }
 
@@ -606,10 +633,10 @@ fn hit(r: rsigma_eval::EvaluationResult) -> RuleHit {
         rsigma_eval::ResultBody::Detection(_) => None,
     };
     RuleHit {
-        title: r.header.rule_title,
-        id: r.header.rule_id,
-        level: r.header.level.map(|l| l.as_str().to_owned()),
-        tags: r.header.tags,
+        title: r.header.rule_title.into(),
+        id: r.header.rule_id.map(Arc::from),
+        level: r.header.level.map(|l| l.as_str()),
+        tags: r.header.tags.into(),
         correlation,
     }
 }
@@ -743,7 +770,7 @@ tags:
         e.set("http.response.status_code", 200i64);
         let hits = rules.evaluate(&e);
         assert_eq!(hits.len(), 1);
-        assert_eq!(hits[0].level.as_deref(), Some("high"));
+        assert_eq!(hits[0].level, Some("high"));
         assert!(hits[0].tags.contains(&"attack.t1190".to_owned()));
         e.set("http.response.status_code", 404i64);
         assert!(rules.evaluate(&e).is_empty(), "the filter holds");

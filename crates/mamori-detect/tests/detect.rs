@@ -272,7 +272,7 @@ fn sigmahq_web_rules_meet_events_from_any_source() {
         alerts
             .iter()
             .filter(|a| a.event == i)
-            .map(|a| a.title.as_str())
+            .map(|a| &*a.title)
             .collect()
     };
     assert!(
@@ -675,8 +675,10 @@ fn compiled_rules_agree_with_rsigma_eval() {
         }
     }
     let key = |hits: Vec<mamori_detect::sigma::RuleHit>| {
-        let mut k: Vec<(Option<String>, String)> =
-            hits.into_iter().map(|h| (h.id, h.title)).collect();
+        let mut k: Vec<(Option<String>, String)> = hits
+            .into_iter()
+            .map(|h| (h.id.map(|i| i.to_string()), h.title.to_string()))
+            .collect();
         k.sort();
         k
     };

@@ -138,10 +138,10 @@ pub(crate) fn to_store(
         .filter(|a| a.level != "informational")
         .map(|a| NewAlert {
             dedup_key: a.dedup_key.clone(),
-            title: a.title.clone(),
-            rule_id: a.rule_id.clone(),
-            level: a.level.clone(),
-            tags: a.tags.clone(),
+            title: a.title.to_string(),
+            rule_id: a.rule_id.as_deref().map(str::to_owned),
+            level: a.level.to_owned(),
+            tags: a.tags.to_vec(),
             detail: detail(&a.source),
             seen_at: a.timestamp.unwrap_or(now),
         })
