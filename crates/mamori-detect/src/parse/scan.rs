@@ -55,6 +55,63 @@ pub struct ScanState {
     /// Field lists of records given back (see [`ScanState::recycle`]),
     /// emptied, their allocations kept for the next lines.
     spare: Vec<Vec<Field<'static>>>,
+    /// The minute of the last UTC time read.
+    minute: Minute,
+}
+
+/// Times in a stream mostly fall in the minute of the one before: the
+/// last `YYYY-MM-DDTHH:MM:` read in full (by chrono), with its instant,
+/// so the next time in that minute costs its seconds only. A time not in
+/// that shape is read in full, so the answers are chrono's.
+#[derive(Debug, Default)]
+struct Minute {
+    prefix: [u8; 17],
+    start: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Minute {
+    fn parse(&mut self, text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+        let b = text.as_bytes();
+        if let (Some(start), Some(head), Some(rest)) = (self.start, b.get(..17), b.get(17..))
+            && *head == self.prefix
+            && let Some(offset) = seconds_and_fraction(rest)
+        {
+            return start.checked_add_signed(offset);
+        }
+        let t = parse_time(text)?;
+        if let (Some(head), Some(rest)) = (b.get(..17), b.get(17..))
+            && head[10] == b'T'
+            && head[16] == b':'
+            && let Some(offset) = seconds_and_fraction(rest)
+        {
+            self.prefix.copy_from_slice(head);
+            self.start = t.checked_sub_signed(offset);
+        }
+        Some(t)
+    }
+}
+
+/// `SS` then `Z`, or `SS.f…Z` with one to nine digits: the time since the
+/// minute began. Leap seconds and anything else: `None`.
+fn seconds_and_fraction(rest: &[u8]) -> Option<chrono::TimeDelta> {
+    let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
+    let (tens, ones) = (digit(*rest.first()?)?, digit(*rest.get(1)?)?);
+    let seconds = i64::from(tens * 10 + ones);
+    if seconds > 59 {
+        return None;
+    }
+    let nanos = match &rest[2..] {
+        [b'Z'] => 0,
+        [b'.', fraction @ .., b'Z'] if (1..=9).contains(&fraction.len()) => {
+            let mut n = 0u32;
+            for &c in fraction {
+                n = n * 10 + u32::from(digit(c)?);
+            }
+            n * 10u32.pow(9 - fraction.len() as u32)
+        }
+        _ => return None,
+    };
+    chrono::TimeDelta::new(seconds, nanos)
 }
 
 impl ScanState {
@@ -145,10 +202,10 @@ pub(crate) fn scan_json_with<'a>(
         s.state.slots.sort_unstable();
         s.resolve_aliases()?;
     }
-    let timestamp = s
-        .times
+    let Scanner { times, state, .. } = &mut s;
+    let timestamp = times
         .iter()
-        .find_map(|t| t.as_deref().and_then(parse_time));
+        .find_map(|t| t.as_deref().and_then(|t| state.minute.parse(t)));
     Some(Record {
         timestamp,
         fields: s.fields,
@@ -644,6 +701,41 @@ mod tests {
             (1, Some("192.0.2.3".into())),
             "first in name order"
         );
+    }
+
+    /// A time in the minute of the one before is read from its seconds,
+    /// and always as chrono reads it.
+    #[test]
+    fn times_in_the_same_minute_read_as_chrono_reads_them() {
+        let mut minute = Minute::default();
+        let mut rng = crate::synthetic::Rng::new(60);
+        let tails = [
+            "Z",
+            ".5Z",
+            ".123456789Z",
+            ".1234567890Z",
+            "+09:00",
+            "z",
+            ".Z",
+            "",
+            "Zx",
+        ];
+        for _ in 0..50_000 {
+            let text = format!(
+                "2026-{:02}-{:02}T{:02}:{:02}:{:02}{}",
+                1 + rng.below(2),
+                28 + rng.below(3),
+                23 + rng.below(2),
+                58 + rng.below(3),
+                rng.below(62),
+                tails[rng.below(tails.len())]
+            );
+            assert_eq!(minute.parse(&text), parse_time(&text), "{text}");
+        }
+        // The cache only ever answers for a minute chrono read.
+        let mut fresh = Minute::default();
+        assert_eq!(fresh.parse("2026-02-30T00:00:05Z"), None);
+        assert_eq!(fresh.parse("2026-02-30T00:00:06Z"), None);
     }
 
     /// Names written twice (after flattening) go to the general parser,
