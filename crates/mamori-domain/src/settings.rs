@@ -56,6 +56,11 @@ impl RegisterSettings {
         (name == INCIDENT_SEVERITY).then_some(self.incident_severity.as_slice())
     }
 
+    /// The level `code` of scale `name`, if the scale has it.
+    pub fn level(&self, name: &str, code: &str) -> Option<&ScaleLevel> {
+        self.scale(name)?.iter().find(|l| l.code == code)
+    }
+
     /// Where `code` stands on scale `name` (0 for the least severe).
     pub fn rank(&self, name: &str, code: &str) -> Option<usize> {
         self.scale(name)?.iter().position(|l| l.code == code)

@@ -292,15 +292,12 @@ fn shown(state: &AppState, ctx: &Ctx, spec: &RegisterSpec, field: &str, v: &Json
         (Some(mamori_domain::register::FieldKind::Enum(_)), Json::String(s)) => {
             t.tk(&["enum", spec.name, field, s])
         }
-        (Some(mamori_domain::register::FieldKind::Scale(name)), Json::String(s)) => state
-            .store
-            .settings()
-            .scale(name)
-            .and_then(|levels| levels.iter().find(|l| l.code == *s))
-            .map_or_else(
+        (Some(mamori_domain::register::FieldKind::Scale(name)), Json::String(s)) => {
+            state.store.settings().level(name, s).map_or_else(
                 || s.clone(),
                 |l| l.label().get(ctx.lang == crate::i18n::Lang::Ja).to_owned(),
-            ),
+            )
+        }
         (Some(mamori_domain::register::FieldKind::Bool), Json::Bool(b)) => {
             t.t(if *b { "common.yes" } else { "common.no" }).to_owned()
         }
@@ -770,39 +767,21 @@ pub async fn clocked_incidents(
     scope: &mamori_domain::authz::Scope,
 ) -> Result<Vec<mamori_store::records::Stored>, ApiError> {
     use mamori_domain::register::Value;
-    let field = |name: &str| {
-        INCIDENTS
-            .field(name)
-            .ok_or_else(|| ApiError::Internal(format!("incidents have no {name}")))
-    };
     let mut out: Vec<mamori_store::records::Stored> = Vec::new();
     for flag in ["personal_data", "aviation_safety"] {
-        let mut after = None;
-        loop {
-            let query = mamori_store::records::ListQuery {
-                scope: scope.clone(),
-                company: None,
-                filters: vec![
-                    (field(flag)?, Value::Bool(true)),
-                    (field("exercise")?, Value::Bool(false)),
-                ],
-                search: None,
-                archived: mamori_store::records::Archived::Active,
-                sort: None,
-                desc: false,
-                after,
-                limit: 500,
-                count: false,
-            };
-            let page = state.store.list_records(&INCIDENTS, &query).await?;
-            for s in page.items {
-                if !out.iter().any(|o| o.id == s.id) {
-                    out.push(s);
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+        let found = crate::kernel::list_all(
+            state,
+            &INCIDENTS,
+            scope.clone(),
+            None,
+            vec![(flag, Value::Bool(true)), ("exercise", Value::Bool(false))],
+            (None, false),
+            |_| false,
+        )
+        .await?;
+        for s in found {
+            if !out.iter().any(|o| o.id == s.id) {
+                out.push(s);
             }
         }
     }

@@ -223,6 +223,57 @@ pub async fn create(
         .await?)
 }
 
+/// Every page of records of `spec` in `scope` (and `company`) that
+/// `filters` select, in `order` (a sortable field, or `None` for the
+/// reference; descending or not), until `stop` says a record ends the
+/// walk. For mamori's own scans, not for people's lists.
+pub(crate) async fn list_all(
+    state: &AppState,
+    spec: &'static RegisterSpec,
+    scope: mamori_domain::authz::Scope,
+    company: Option<Uuid>,
+    filters: Vec<(&'static str, mamori_domain::register::Value)>,
+    order: (Option<&'static str>, bool),
+    stop: impl Fn(&Stored) -> bool,
+) -> Result<Vec<Stored>, ApiError> {
+    let field = |name: &str| {
+        spec.field(name)
+            .ok_or_else(|| ApiError::Internal(format!("{} has no {name}", spec.name)))
+    };
+    let mut filter_specs = Vec::new();
+    for (name, value) in filters {
+        filter_specs.push((field(name)?, value));
+    }
+    let sort = order.0.map(field).transpose()?;
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let query = mamori_store::records::ListQuery {
+            scope: scope.clone(),
+            company,
+            filters: filter_specs.clone(),
+            search: None,
+            archived: mamori_store::records::Archived::Active,
+            sort,
+            desc: order.1,
+            after,
+            limit: 500,
+            count: false,
+        };
+        let page = state.store.list_records(spec, &query).await?;
+        for s in page.items {
+            if stop(&s) {
+                return Ok(out);
+            }
+            out.push(s);
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// Checks that the record is visible (404) and that `action` is allowed in
 /// its company (403).
 pub(crate) async fn visible_and_allowed(
@@ -246,7 +297,8 @@ pub(crate) async fn visible_and_allowed(
 
 /// A change that carries values onto linked records of another register
 /// ([`mamori_domain::register::Propagation`]) needs the right to update
-/// those in the company too: the first register it may not, if any.
+/// those in the company too: the refusal, naming the first register it
+/// may not update, if any.
 pub(crate) fn propagation_denied(
     ctx: &Ctx,
     p: &Principal,
@@ -254,12 +306,20 @@ pub(crate) fn propagation_denied(
     company: Uuid,
     before: &Record,
     changes: &Record,
-) -> Option<&'static str> {
+) -> Option<mamori_domain::FieldError> {
     spec.propagate
         .iter()
         .filter(|prop| prop.fires(before, changes))
         .find(|prop| !p.scope(prop.to, Action::Update, ctx.now).contains(company))
-        .map(|prop| prop.to)
+        .map(|prop| {
+            mamori_domain::FieldError::new(
+                prop.field,
+                format!(
+                    "this move updates the linked {}, which you may not update",
+                    prop.to
+                ),
+            )
+        })
 }
 
 pub async fn update(
@@ -272,13 +332,10 @@ pub async fn update(
     changes: Record,
 ) -> Result<Stored, ApiError> {
     let stored = visible_and_allowed(state, ctx, p, spec, id, Action::Update).await?;
-    if let Some(target) =
+    if let Some(refused) =
         propagation_denied(ctx, p, spec, stored.company_id, &stored.record, &changes)
     {
-        return Err(ApiError::Invalid(vec![mamori_domain::FieldError::new(
-            spec.propagate.first().map_or("status", |prop| prop.field),
-            format!("this move updates the linked {target}, which you may not update"),
-        )]));
+        return Err(ApiError::Invalid(vec![refused]));
     }
     Ok(state
         .store

@@ -24,7 +24,7 @@ use mamori_domain::registers::{
 };
 use mamori_domain::settings::INCIDENT_SEVERITY;
 use mamori_store::mail::NewMail;
-use mamori_store::records::{Archived, ListQuery, Stored};
+use mamori_store::records::Stored;
 use mamori_store::users::Actor;
 use uuid::Uuid;
 
@@ -89,54 +89,6 @@ impl Rule {
     }
 }
 
-/// Every record of `spec` that `filters` select, newest first by `sort`,
-/// until `stop` says a record is too old.
-async fn records(
-    state: &AppState,
-    spec: &'static RegisterSpec,
-    company: Option<Uuid>,
-    filters: Vec<(&'static str, Value)>,
-    sort: Option<&'static str>,
-    stop: impl Fn(&Stored) -> bool,
-) -> Result<Vec<Stored>, ApiError> {
-    let field = |name: &str| {
-        spec.field(name)
-            .ok_or_else(|| ApiError::Internal(format!("{} has no {name}", spec.name)))
-    };
-    let mut filter_specs = Vec::new();
-    for (name, value) in filters {
-        filter_specs.push((field(name)?, value));
-    }
-    let sort = sort.map(field).transpose()?;
-    let mut out = Vec::new();
-    let mut after = None;
-    loop {
-        let query = ListQuery {
-            scope: Scope::All,
-            company,
-            filters: filter_specs.clone(),
-            search: None,
-            archived: Archived::Active,
-            sort,
-            desc: true,
-            after,
-            limit: 500,
-            count: false,
-        };
-        let page = state.store.list_records(spec, &query).await?;
-        for s in page.items {
-            if stop(&s) {
-                return Ok(out);
-            }
-            out.push(s);
-        }
-        match page.next {
-            Some(next) => after = Some(next),
-            None => return Ok(out),
-        }
-    }
-}
-
 fn time(s: &Stored, field: &str) -> Option<DateTime<Utc>> {
     match s.record.get(field) {
         Value::Time(t) => Some(*t),
@@ -154,12 +106,13 @@ async fn recipients(
     let mut out = Vec::new();
     if let Some(tier) = &rule.tier {
         let oldest = now - Duration::days(MAX_SHIFT_DAYS);
-        let shifts = records(
+        let shifts = crate::kernel::list_all(
             state,
             &DUTY_SHIFTS,
+            Scope::All,
             Some(rule.company_id),
             vec![("tier", Value::Text(tier.clone()))],
-            Some("starts_at"),
+            (Some("starts_at"), true),
             |s| time(s, "starts_at").is_some_and(|t| t < oldest),
         )
         .await?;
@@ -188,12 +141,13 @@ async fn recipients(
 
 /// The active rules of every company.
 async fn rules(state: &AppState) -> Result<Vec<Rule>, ApiError> {
-    let found = records(
+    let found = crate::kernel::list_all(
         state,
         &ESCALATION_RULES,
+        Scope::All,
         None,
         vec![("active", Value::Bool(true))],
-        None,
+        (None, true),
         |_| false,
     )
     .await?;
@@ -335,8 +289,7 @@ fn severity(state: &AppState, code: &str) -> String {
     state
         .store
         .settings()
-        .scale(INCIDENT_SEVERITY)
-        .and_then(|levels| levels.iter().find(|l| l.code == code))
+        .level(INCIDENT_SEVERITY, code)
         .map_or_else(|| code.to_owned(), |l| format!("{} / {}", l.ja, l.en))
 }
 
@@ -389,12 +342,13 @@ async fn recent(
     now: DateTime<Utc>,
 ) -> Result<Vec<Stored>, ApiError> {
     let oldest = now - Duration::days(LOOK_BACK_DAYS);
-    records(
+    crate::kernel::list_all(
         state,
         spec,
+        Scope::All,
         Some(rule.company_id),
         Vec::new(),
-        Some(field),
+        (Some(field), true),
         |s| time(s, field).is_some_and(|t| t < oldest),
     )
     .await

@@ -351,10 +351,7 @@ pub async fn import_csv(
                 &Record::default(),
                 &values,
             ) {
-                Some(target) => Err(vec![mamori_domain::FieldError::new(
-                    spec.propagate.first().map_or("status", |prop| prop.field),
-                    format!("this move updates the linked {target}, which you may not update"),
-                )]),
+                Some(refused) => Err(vec![refused]),
                 None => Ok(values),
             }
         });

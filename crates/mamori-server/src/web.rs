@@ -1205,8 +1205,7 @@ fn label_of(
         (FieldKind::Scale(name), Value::Text(v)) => state
             .store
             .settings()
-            .scale(name)
-            .and_then(|levels| levels.iter().find(|l| l.code == *v))
+            .level(name, v)
             .map(|l| l.label().get(ctx.lang == crate::i18n::Lang::Ja).to_owned())
             .unwrap_or_else(|| v.clone()),
         (FieldKind::Classification, Value::Text(v)) => state

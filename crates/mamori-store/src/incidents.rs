@@ -46,6 +46,28 @@ pub enum EscalateTo {
     New(Record),
 }
 
+/// Writes a note on a record inside a write transaction and audits it.
+macro_rules! insert_note {
+    ($conn:expr, $note_id:expr, $spec:expr, $record_id:expr, $company_id:expr, $body:expr, $actor:expr, $now:expr) => {{
+        let (spec, record_id, company_id): (&mamori_domain::register::RegisterSpec, uuid::Uuid, uuid::Uuid) =
+            ($spec, $record_id, $company_id);
+        sqlx::query("INSERT INTO record_notes (id, register, record_id, company_id, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind($note_id)
+            .bind(spec.name)
+            .bind(record_id)
+            .bind(company_id)
+            .bind($body)
+            .bind($now)
+            .bind(&$actor.name)
+            .execute(&mut **$conn)
+            .await?;
+        let mut entry = $actor.entry("note", spec.name, Some(record_id));
+        entry.company_id = Some(company_id);
+        $conn.append_audit(&entry, $now).await.map(|_| ())
+    }};
+}
+pub(crate) use insert_note;
+
 /// Inserts a link inside a write transaction and audits it; refuses a
 /// second link of the same pair.
 macro_rules! insert_link {
@@ -137,20 +159,7 @@ impl Store {
         let note_id = Uuid::now_v7();
         with_tx!(self, tx => {
             tx.lock_for_write().await?;
-            sqlx::query("INSERT INTO record_notes (id, register, record_id, company_id, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(note_id)
-                .bind(spec.name)
-                .bind(id)
-                .bind(company_id)
-                .bind(body)
-                .bind(now)
-                .bind(&actor.name)
-                .execute(&mut *tx)
-                .await?;
-            let mut entry = actor.entry("note", spec.name, Some(id));
-            entry.company_id = Some(company_id);
-            tx.append_audit(&entry, now).await?;
-            Ok(())
+            insert_note!(&mut tx, note_id, spec, id, company_id, body, actor, now)
         })?;
         Ok(Note {
             id: note_id,

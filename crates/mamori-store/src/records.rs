@@ -18,7 +18,7 @@ use sqlx::Row;
 use uuid::Uuid;
 
 use crate::audit::{Append, sha256_hex};
-use crate::incidents::{EscalateTo, insert_link};
+use crate::incidents::{EscalateTo, insert_link, insert_note};
 use crate::users::Actor;
 use crate::{Dialect, Result, Store, StoreError, bind_values, with_pool, with_tx};
 use mamori_domain::registers::{ALERTS, DRILL_INJECTS, INCIDENTS};
@@ -1424,19 +1424,7 @@ impl Store {
                 return Ok(None);
             }
             let body = format!("{heading}\n{}", current.record.text("message").unwrap_or_default());
-            sqlx::query("INSERT INTO record_notes (id, register, record_id, company_id, body, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-                .bind(Uuid::now_v7())
-                .bind(INCIDENTS.name)
-                .bind(incident_id)
-                .bind(incident.company_id)
-                .bind(body)
-                .bind(now)
-                .bind(&actor.name)
-                .execute(&mut *tx)
-                .await?;
-            let mut entry = actor.entry("note", INCIDENTS.name, Some(incident_id));
-            entry.company_id = Some(incident.company_id);
-            tx.append_audit(&entry, now).await?;
+            insert_note!(&mut tx, Uuid::now_v7(), &INCIDENTS, incident_id, incident.company_id, body, actor, now)?;
             let mut change = Record::default();
             change.values.insert("delivered_at", Value::Time(now));
             let version = current.version;
