@@ -31,6 +31,7 @@ use rsigma_eval::matcher::GroupMode;
 use rsigma_eval::{CompiledDetection, CompiledMatcher, CompiledRule, EvaluationResult};
 use rsigma_parser::{ConditionExpr, Quantifier, SigmaRule};
 
+use crate::dfa::Dfa;
 use crate::plan::Plan;
 use crate::record::{Bound, FxBuild, Key, Record, Schema, Val};
 
@@ -422,10 +423,20 @@ struct Needles {
     /// [`CompiledRules::index`]): their hits, reported apart.
     keyword: Vec<Vec<Hit>>,
     ids: HashMap<String, usize, FxBuild>,
-    automaton: Option<AhoCorasick>,
+    automaton: Option<Searcher>,
     /// The needles' first two bytes, as a 65,536-bit set: a value without
-    /// any of these pairs holds no needle, and is not walked.
+    /// any of these pairs holds no needle, and is not walked (by the
+    /// general searcher; the DFA is as cheap as this test).
     starts: Vec<u64>,
+}
+
+/// How a set of needles is searched: mamori's DFA (case folded in its byte
+/// classes when the needles are), or, for sets too large for its table,
+/// the general Aho-Corasick searcher over a lowercased copy.
+#[derive(Debug)]
+enum Searcher {
+    Dfa(Box<Dfa>),
+    General(AhoCorasick),
 }
 
 impl Needles {
@@ -457,7 +468,9 @@ impl Needles {
         self.keyword[id].extend_from_slice(hits);
     }
 
-    fn build(&mut self) {
+    /// Builds the searcher; `folded` needles are looked for regardless of
+    /// ASCII case.
+    fn build(&mut self, folded: bool) {
         self.starts = vec![0; 1024];
         for t in &self.texts {
             // Every needle here has at least MIN_NEEDLE (3) bytes.
@@ -468,8 +481,9 @@ impl Needles {
         }
         self.automaton = if self.texts.is_empty() {
             None
+        } else if let Some(dfa) = Dfa::new(&self.texts, folded) {
+            Some(Searcher::Dfa(Box::new(dfa)))
         } else {
-            // A DFA: one table lookup per byte, the fastest overlapping search.
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
@@ -480,7 +494,13 @@ impl Needles {
                         .build(&self.texts)
                 })
                 .ok()
+                .map(Searcher::General)
         };
+    }
+
+    /// Whether a folded search needs the haystack lowercased first.
+    fn needs_lowercase(&self) -> bool {
+        matches!(self.automaton, Some(Searcher::General(_)))
     }
 
     /// Whether some needle may start in `hay` (no false negatives).
@@ -491,19 +511,26 @@ impl Needles {
         })
     }
 
-    /// The clauses whose needles occur in `hay`.
+    /// The clauses whose needles occur in `hay` (lowercased first when
+    /// [`Needles::needs_lowercase`] says so).
     fn scan(&self, hay: &str, ascii: bool, out: &mut Vec<Hit>, keyword: &mut Vec<Hit>) {
-        if let Some(ac) = &self.automaton {
-            if !self.may_hold(hay) {
-                return;
+        let mut found = |id: usize| {
+            out.extend_from_slice(&self.hits[id]);
+            if ascii {
+                out.extend_from_slice(&self.ascii[id]);
             }
-            for m in ac.find_overlapping_iter(hay) {
-                let id = m.pattern().as_usize();
-                out.extend_from_slice(&self.hits[id]);
-                if ascii {
-                    out.extend_from_slice(&self.ascii[id]);
+            keyword.extend_from_slice(&self.keyword[id]);
+        };
+        match &self.automaton {
+            None => {}
+            Some(Searcher::Dfa(dfa)) => dfa.scan(hay.as_bytes(), |id| found(id as usize)),
+            Some(Searcher::General(ac)) => {
+                if !self.may_hold(hay) {
+                    return;
                 }
-                keyword.extend_from_slice(&self.keyword[id]);
+                for m in ac.find_overlapping_iter(hay) {
+                    found(m.pattern().as_usize());
+                }
             }
         }
     }
@@ -568,8 +595,8 @@ impl Place {
             list.sort_unstable();
             list.dedup();
         }
-        self.folded.build();
-        self.cased.build();
+        self.folded.build(true);
+        self.cased.build(false);
     }
 
     fn has_needles(&self) -> bool {
@@ -601,10 +628,12 @@ impl Place {
         if self.folded.automaton.is_none() && self.whole_folded.is_empty() && !short_folded {
             return false;
         }
-        // Folded as the matchers fold: Unicode lowercase.
+        // Folded as the matchers fold: Unicode lowercase. An ASCII value is
+        // copied and lowercased only for what does not fold it itself.
         let ascii = hay.is_ascii();
+        let copy = self.folded.needs_lowercase() || !self.whole_folded.is_empty() || short_folded;
         let folded: &str = if ascii {
-            if hay.bytes().any(|b| b.is_ascii_uppercase()) {
+            if copy && hay.bytes().any(|b| b.is_ascii_uppercase()) {
                 lower.clear();
                 lower.push_str(hay);
                 lower.make_ascii_lowercase();

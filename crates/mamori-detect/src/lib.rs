@@ -17,6 +17,7 @@
 pub mod builtin;
 pub mod compiled;
 pub mod correlate;
+mod dfa;
 pub mod engine;
 pub mod event;
 pub mod indicators;

@@ -225,7 +225,12 @@ struct Scanner<'a, 's> {
 }
 
 impl<'a> Scanner<'a, '_> {
+    #[inline]
     fn ws(&mut self) {
+        // Most lines have no space between tokens: one test says so.
+        if self.bytes.get(self.pos).is_some_and(|&b| b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
