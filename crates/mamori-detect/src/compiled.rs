@@ -853,6 +853,7 @@ impl CompiledRules {
             scanned,
             lower,
             memo,
+            met,
             ..
         } = scratch;
         out.clear();
@@ -882,8 +883,8 @@ impl CompiledRules {
             }
             scanned.push(done);
         }
-        hits.sort_unstable();
-        hits.dedup();
+        let mut met = Met::new(met, self.needs.len());
+        met.note(hits);
         // Keywords are looked for in every string of the event, so only when
         // a rule with keyword clauses may still become a candidate: it has at
         // least as many clauses met as it has clauses without keywords (a
@@ -891,8 +892,9 @@ impl CompiledRules {
         if self
             .keyword_rules
             .iter()
-            .any(|&(rule, others)| clauses_hit(hits, rule) >= others)
+            .any(|&(rule, others)| met.count(rule) >= others)
         {
+            hits.clear();
             hits.extend_from_slice(keyword_hits);
             let (kw, cased_only) = (&self.keywords, Place::cased_keywords);
             for (f, done) in record.fields.iter().zip(scanned.iter()) {
@@ -906,26 +908,17 @@ impl CompiledRules {
                     });
                 }
             }
-            hits.sort_unstable();
-            hits.dedup();
+            met.note(hits);
         }
         // A rule is a candidate when every one of its clauses was hit.
-        let mut i = 0;
-        while i < hits.len() {
-            let rule = hits[i] >> 2;
-            let mut n = 0;
-            while i < hits.len() && hits[i] >> 2 == rule {
-                n += 1;
-                i += 1;
-            }
-            if n == self.needs[rule as usize].len() {
-                out.push(rule);
-            }
-        }
-        if !self.always.is_empty() {
-            out.extend_from_slice(&self.always);
-            out.sort_unstable();
-        }
+        out.extend(
+            met.touched()
+                .iter()
+                .copied()
+                .filter(|&rule| met.count(rule) == self.needs[rule as usize].len()),
+        );
+        out.extend_from_slice(&self.always);
+        out.sort_unstable();
     }
 
     /// The rules that match the record, by index, into `scratch` (see
@@ -1045,16 +1038,73 @@ impl Memo {
     }
 }
 
-/// How many clauses of the rule the sorted hits hold.
-fn clauses_hit(hits: &[Hit], rule: u32) -> usize {
-    let start = hits.partition_point(|h| h >> 2 < rule);
-    hits[start..].iter().take_while(|h| *h >> 2 == rule).count()
+/// Which clauses of each rule an event met: a bit per clause, kept per
+/// rule with the event's number (so nothing is cleared between events).
+#[derive(Debug, Default)]
+struct Marks {
+    /// Per rule: the event that last touched it, and its clause bits.
+    rules: Vec<(u32, u8)>,
+    touched: Vec<u32>,
+    event: u32,
+}
+
+/// [`Marks`] for one event.
+struct Met<'m> {
+    marks: &'m mut Marks,
+}
+
+impl<'m> Met<'m> {
+    fn new(marks: &'m mut Marks, rules: usize) -> Met<'m> {
+        if marks.rules.len() != rules {
+            marks.rules = vec![(0, 0); rules];
+            marks.event = 0;
+        }
+        marks.event = marks.event.wrapping_add(1);
+        if marks.event == 0 {
+            marks.rules.iter_mut().for_each(|r| *r = (0, 0));
+            marks.event = 1;
+        }
+        marks.touched.clear();
+        Met { marks }
+    }
+
+    fn note(&mut self, hits: &[Hit]) {
+        let Marks {
+            rules,
+            touched,
+            event,
+        } = &mut *self.marks;
+        for &h in hits {
+            let rule = h >> 2;
+            let Some(r) = rules.get_mut(rule as usize) else {
+                continue;
+            };
+            if r.0 != *event {
+                *r = (*event, 0);
+                touched.push(rule);
+            }
+            r.1 |= 1 << (h & 3);
+        }
+    }
+
+    /// How many clauses of the rule were met.
+    fn count(&self, rule: u32) -> usize {
+        match self.marks.rules.get(rule as usize) {
+            Some(&(event, bits)) if event == self.marks.event => bits.count_ones() as usize,
+            _ => 0,
+        }
+    }
+
+    fn touched(&self) -> &[u32] {
+        &self.marks.touched
+    }
 }
 
 /// Buffers [`CompiledRules::evaluate`] reuses from one event to the next.
 #[derive(Debug, Default)]
 pub struct Scratch {
     hits: Vec<Hit>,
+    met: Marks,
     rules: Vec<u32>,
     memo: Memo,
     matched: Vec<u32>,

@@ -57,6 +57,8 @@ pub struct ScanState {
     spare: Vec<Vec<Field<'static>>>,
     /// The minute of the last UTC time read.
     minute: Minute,
+    /// Fields dropped by [`Scanner::resolve_aliases`] (a buffer).
+    dropped: Vec<usize>,
 }
 
 /// Times in a stream mostly fall in the minute of the one before: the
@@ -66,37 +68,47 @@ pub struct ScanState {
 #[derive(Debug, Default)]
 struct Minute {
     prefix: [u8; 17],
-    start: Option<chrono::DateTime<chrono::Utc>>,
+    /// The minute's day, and its first second counted from midnight.
+    start: Option<(chrono::NaiveDate, u32)>,
 }
 
 impl Minute {
     fn parse(&mut self, text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         let b = text.as_bytes();
-        if let (Some(start), Some(head), Some(rest)) = (self.start, b.get(..17), b.get(17..))
+        if let (Some((day, first)), Some(head), Some(rest)) = (self.start, b.get(..17), b.get(17..))
             && *head == self.prefix
-            && let Some(offset) = seconds_and_fraction(rest)
+            && let Some((seconds, nanos)) = seconds_and_fraction(rest)
         {
-            return start.checked_add_signed(offset);
+            let time =
+                chrono::NaiveTime::from_num_seconds_from_midnight_opt(first + seconds, nanos)?;
+            return Some(day.and_time(time).and_utc());
         }
         let t = parse_time(text)?;
         if let (Some(head), Some(rest)) = (b.get(..17), b.get(17..))
             && head[10] == b'T'
             && head[16] == b':'
-            && let Some(offset) = seconds_and_fraction(rest)
+            && let Some((seconds, _)) = seconds_and_fraction(rest)
         {
-            self.prefix.copy_from_slice(head);
-            self.start = t.checked_sub_signed(offset);
+            use chrono::Timelike;
+            let naive = t.naive_utc();
+            let of_day = naive.time().num_seconds_from_midnight();
+            // Only when the instant is that minute's, as written (a `Z`
+            // time always is).
+            if of_day % 60 == seconds {
+                self.prefix.copy_from_slice(head);
+                self.start = Some((naive.date(), of_day - seconds));
+            }
         }
         Some(t)
     }
 }
 
-/// `SS` then `Z`, or `SS.f…Z` with one to nine digits: the time since the
-/// minute began. Leap seconds and anything else: `None`.
-fn seconds_and_fraction(rest: &[u8]) -> Option<chrono::TimeDelta> {
+/// `SS` then `Z`, or `SS.f…Z` with one to nine digits: seconds since the
+/// minute began and nanoseconds. Leap seconds and anything else: `None`.
+fn seconds_and_fraction(rest: &[u8]) -> Option<(u32, u32)> {
     let digit = |b: u8| b.is_ascii_digit().then(|| b - b'0');
     let (tens, ones) = (digit(*rest.first()?)?, digit(*rest.get(1)?)?);
-    let seconds = i64::from(tens * 10 + ones);
+    let seconds = u32::from(tens * 10 + ones);
     if seconds > 59 {
         return None;
     }
@@ -111,7 +123,7 @@ fn seconds_and_fraction(rest: &[u8]) -> Option<chrono::TimeDelta> {
         }
         _ => return None,
     };
-    chrono::TimeDelta::new(seconds, nanos)
+    Some((seconds, nanos))
 }
 
 impl ScanState {
@@ -145,10 +157,25 @@ struct Ways {
 
 /// An emptied list of fields, for values of another lifetime: collecting an
 /// empty iterator into the same layout reuses the allocation (no unsafe).
-fn relabel<'b>(mut v: Vec<Field<'_>>) -> Vec<Field<'b>> {
-    v.clear();
+fn relabel<'b>(v: Vec<Field<'_>>) -> Vec<Field<'b>> {
+    // Fields are dropped by hand: only what owns memory is freed, without
+    // a call into the general drop of a value per field.
     v.into_iter()
-        .map(|_| -> Field<'b> { unreachable!("the list is empty") })
+        .filter_map(|f| -> Option<Field<'b>> {
+            if let Key::Name(Cow::Owned(name)) = f.key {
+                drop(name);
+            }
+            match f.value {
+                Val::Str(Cow::Owned(s)) => drop(s),
+                Val::List(items) => drop(items),
+                Val::Str(Cow::Borrowed(_))
+                | Val::Null
+                | Val::Bool(_)
+                | Val::Int(_)
+                | Val::Float(_) => {}
+            }
+            None
+        })
         .collect()
 }
 
@@ -382,31 +409,30 @@ impl<'a> Scanner<'a, '_> {
     /// and drop the rest. Two fields written under the same name defer to
     /// the general parser.
     fn resolve_aliases(&mut self) -> Option<()> {
-        let mut drop = Vec::new();
+        let mut drop = std::mem::take(&mut self.state.dropped);
+        drop.clear();
         for group in self.state.slots.chunk_by(|a, b| a.0 == b.0) {
             if group.len() < 2 {
                 continue;
             }
             let canonical = self.schema.name(group[0].0);
-            let mut members: Vec<(&str, usize)> = group
-                .iter()
-                .map(|&(_, i)| (self.alias_of(i).unwrap_or(canonical), i))
-                .collect();
-            members.sort_unstable();
-            if members.windows(2).any(|w| w[0].0 == w[1].0) {
-                return None;
+            let raw = |i: usize| self.alias_of(i).unwrap_or(canonical);
+            for (n, a) in group.iter().enumerate() {
+                if group[n + 1..].iter().any(|b| raw(a.1) == raw(b.1)) {
+                    return None;
+                }
             }
-            let keep = members
-                .iter()
-                .find(|(raw, _)| *raw == canonical)
-                .unwrap_or(&members[0])
-                .1;
-            drop.extend(members.iter().map(|m| m.1).filter(|i| *i != keep));
+            let fields = || group.iter().map(|g| g.1);
+            let keep = fields()
+                .find(|&i| raw(i) == canonical)
+                .or_else(|| fields().min_by_key(|&i| raw(i)))?;
+            drop.extend(fields().filter(|&i| i != keep));
         }
         drop.sort_unstable();
-        for i in drop.into_iter().rev() {
+        for &i in drop.iter().rev() {
             self.fields.remove(i);
         }
+        self.state.dropped = drop;
         Some(())
     }
 
@@ -514,18 +540,26 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A string at the cursor, borrowed unless it holds escapes.
+    #[inline]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.pos;
         self.pos = plain_run(self.bytes, self.pos);
-        match *self.bytes.get(self.pos)? {
-            b'"' => {
-                let s = &self.text[start..self.pos];
-                self.pos += 1;
-                return Some(Cow::Borrowed(s));
-            }
-            b'\\' => {}
-            _ => return None,
+        if self.bytes.get(self.pos) == Some(&b'"') {
+            let s = self.text.get(start..self.pos)?;
+            self.pos += 1;
+            return Some(Cow::Borrowed(s));
+        }
+        self.escaped(start)
+    }
+
+    /// The rest of a string from `start` whose plain run stopped at the
+    /// cursor on something other than its closing quote.
+    #[cold]
+    #[inline(never)]
+    fn escaped(&mut self, start: usize) -> Option<Cow<'a, str>> {
+        if *self.bytes.get(self.pos)? != b'\\' {
+            return None;
         }
         let mut out = String::from(&self.text[start..self.pos]);
         loop {
