@@ -39,6 +39,8 @@ pub struct ScanState {
     /// Whether two names hashed alike in this line (checked as they come
     /// while few, else by sorting at the end).
     names_clash: bool,
+    /// (slot, field index) of the fields with a slot, gathered only when
+    /// two share one (see [`Scanner::resolve_aliases`]).
     slots: Vec<(u32, usize)>,
     /// Per schema slot, the line (by [`ScanState::line`]) that last filled
     /// it: a second field in one slot is seen as it comes, without sorting.
@@ -191,7 +193,6 @@ pub(crate) fn scan_json_with<'a>(
     }
     state.names.clear();
     state.names_clash = false;
-    state.slots.clear();
     state.slots_shared = false;
     state.line = state.line.wrapping_add(1);
     if state.line == 0 {
@@ -226,7 +227,6 @@ pub(crate) fn scan_json_with<'a>(
         return None;
     }
     if s.state.slots_shared {
-        s.state.slots.sort_unstable();
         s.resolve_aliases()?;
     }
     let Scanner { times, state, .. } = &mut s;
@@ -334,7 +334,7 @@ impl<'a> Scanner<'a, '_> {
             self.state.last.resize_with(index + 1, Ways::default);
         }
         let ways = &mut self.state.last[index];
-        let entry = match ways.names.iter().find(|(name, _)| name == raw) {
+        let entry = match ways.names.iter().find(|(name, _)| same(name, raw)) {
             Some((_, entry)) => *entry,
             None => {
                 let entry = self.schema.entry(raw);
@@ -372,7 +372,6 @@ impl<'a> Scanner<'a, '_> {
                     self.state.slots_shared = true;
                 }
                 self.state.filled[slot] = self.state.line;
-                self.state.slots.push((e.slot, index));
                 Key::Slot(e.slot)
             }
             None => {
@@ -411,6 +410,17 @@ impl<'a> Scanner<'a, '_> {
     fn resolve_aliases(&mut self) -> Option<()> {
         let mut drop = std::mem::take(&mut self.state.dropped);
         drop.clear();
+        self.state.slots.clear();
+        let slots = self
+            .fields
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| match f.key {
+                Key::Slot(slot) => Some((slot, i)),
+                Key::Name(_) => None,
+            });
+        self.state.slots.extend(slots);
+        self.state.slots.sort_unstable();
         for group in self.state.slots.chunk_by(|a, b| a.0 == b.0) {
             if group.len() < 2 {
                 continue;
@@ -622,6 +632,26 @@ impl<'a> Scanner<'a, '_> {
         }
         self.pos += 4;
         u32::from_str_radix(digits, 16).ok()
+    }
+}
+
+/// Whether two names are equal, in words for short ones (field names),
+/// without a call.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let word = |s: &[u8], at: usize| -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&s[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    match n {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
     }
 }
 
