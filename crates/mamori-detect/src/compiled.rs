@@ -770,13 +770,13 @@ impl CompiledRules {
                 }
             }
         }
-        // Fields with folded needles take the folded keyword needles into
-        // their own automaton, so their strings are walked once, not twice
-        // (keyword sets are small; a big one stays apart).
+        // Fields with needles take the folded keyword needles into their
+        // own folded automaton, so their strings are walked and remembered
+        // once, not twice (keyword sets are small; a big one stays apart).
         if self.keywords.folded.texts.len() <= MAX_MERGED_KEYWORDS {
             let keywords = &self.keywords.folded;
             for place in &mut self.places {
-                if place.folded.texts.is_empty() {
+                if !place.has_needles() {
                     continue;
                 }
                 for (text, hits) in keywords.texts.iter().zip(&keywords.hits) {

@@ -196,26 +196,56 @@ fn to_value(v: &Val<'_>) -> Value {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct FxHasher(u64);
 
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
 impl std::hash::Hasher for FxHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&s[..8]);
+            u64::from_le_bytes(w)
+        };
+        let half = |s: &[u8]| {
+            let mut w = [0u8; 4];
+            w.copy_from_slice(&s[..4]);
+            u64::from(u32::from_le_bytes(w))
+        };
+        let n = bytes.len();
         let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+            self.add(word(c));
         }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            self.0 =
-                (self.0.rotate_left(5) ^ u64::from_le_bytes(w) ^ rest.len() as u64).wrapping_mul(K);
-        }
+        // The last bytes as whole loads (overlapping the words before
+        // them), with the length: no byte-by-byte copy.
+        let tail = match chunks.remainder().len() {
+            0 => return,
+            _ if n >= 8 => word(&bytes[n - 8..]),
+            4.. => half(bytes) | half(&bytes[n - 4..]) << 32,
+            _ => bytes.iter().fold(0, |w, &b| w << 8 | u64::from(b)),
+        };
+        self.add(tail ^ (n as u64) << 56);
     }
 
     fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        self.add(u64::from(i));
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
     }
 
     fn finish(&self) -> u64 {

@@ -152,7 +152,8 @@ const WAYS: usize = 4;
 
 #[derive(Debug, Default)]
 struct Ways {
-    names: Vec<(String, Option<Entry>)>,
+    /// Name, entry, and the name's hash (for names without an entry).
+    names: Vec<(String, Option<Entry>, u64)>,
     /// The way the next new name replaces.
     next: usize,
 }
@@ -306,8 +307,10 @@ impl<'a> Scanner<'a, '_> {
                     self.state.path = path;
                     pushed?;
                 } else {
-                    let raw = key.clone();
-                    self.push(&raw, Some(key), value)?;
+                    match key {
+                        Cow::Borrowed(name) => self.push(name, Some(name), value)?,
+                        Cow::Owned(raw) => self.push(&raw, None, value)?,
+                    }
                 }
             }
             self.state.path.truncate(outer);
@@ -325,7 +328,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// Files a value under its dotted name as written (`raw`); `name` is
     /// that name borrowed from the line when it can be.
-    fn push(&mut self, raw: &str, name: Option<Cow<'a, str>>, value: Val<'a>) -> Option<()> {
+    fn push(&mut self, raw: &str, name: Option<&'a str>, value: Val<'a>) -> Option<()> {
         let index = self.fields.len();
         if index >= MAX_FIELDS {
             return None;
@@ -334,20 +337,24 @@ impl<'a> Scanner<'a, '_> {
             self.state.last.resize_with(index + 1, Ways::default);
         }
         let ways = &mut self.state.last[index];
-        let entry = match ways.names.iter().find(|(name, _)| same(name, raw)) {
-            Some((_, entry)) => *entry,
+        let (entry, hash) = match ways.names.iter().find(|(name, ..)| same(name, raw)) {
+            Some((_, entry, hash)) => (*entry, *hash),
             None => {
                 let entry = self.schema.entry(raw);
+                let mut h = FxBuild::default().build_hasher();
+                h.write(raw.as_bytes());
+                let hash = h.finish();
                 if ways.names.len() < WAYS {
-                    ways.names.push((raw.to_owned(), entry));
+                    ways.names.push((raw.to_owned(), entry, hash));
                 } else {
                     let way = &mut ways.names[ways.next];
                     way.0.clear();
                     way.0.push_str(raw);
                     way.1 = entry;
+                    way.2 = hash;
                     ways.next = (ways.next + 1) % WAYS;
                 }
-                entry
+                (entry, hash)
             }
         };
         let key = match entry {
@@ -356,8 +363,8 @@ impl<'a> Scanner<'a, '_> {
                     self.times[usize::from(rank)] = Some(s.clone());
                 }
                 if e.alias {
-                    match &name {
-                        Some(Cow::Borrowed(n)) => {
+                    match name {
+                        Some(n) => {
                             let start = n.as_ptr() as usize - self.text.as_ptr() as usize;
                             self.state.aliases.push((index, start, start + n.len()));
                         }
@@ -375,16 +382,13 @@ impl<'a> Scanner<'a, '_> {
                 Key::Slot(e.slot)
             }
             None => {
-                let mut h = FxBuild::default().build_hasher();
-                h.write(raw.as_bytes());
-                let hash = h.finish();
                 if self.state.names.len() < NAMES_CHECKED_AS_THEY_COME
                     && self.state.names.contains(&hash)
                 {
                     self.state.names_clash = true;
                 }
                 self.state.names.push(hash);
-                Key::Name(name.unwrap_or_else(|| Cow::Owned(raw.to_owned())))
+                Key::Name(name.map_or_else(|| Cow::Owned(raw.to_owned()), Cow::Borrowed))
             }
         };
         self.fields.push(Field { key, value });
