@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use rsigma_eval::event::EventValue;
@@ -89,11 +90,36 @@ impl Val<'_> {
     }
 }
 
-/// A field's name: a slot of the schema, or a name the rules never use.
-#[derive(Debug, Clone, PartialEq)]
+/// A field's name: a slot of the schema, or a name the rules never use
+/// (as written in the line, owned, or shared by the records of a parser
+/// that meets it line after line, as a flattened nested name is).
+#[derive(Debug, Clone)]
 pub enum Key<'a> {
     Slot(u32),
     Name(Cow<'a, str>),
+    Shared(Arc<str>),
+}
+
+impl Key<'_> {
+    /// The name, unless the key is a slot.
+    pub fn name(&self) -> Option<&str> {
+        match self {
+            Key::Slot(_) => None,
+            Key::Name(n) => Some(n),
+            Key::Shared(n) => Some(n),
+        }
+    }
+}
+
+/// A name is equal to itself however it is held.
+impl PartialEq for Key<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Key::Slot(a), Key::Slot(b)) => a == b,
+            (Key::Slot(_), _) | (_, Key::Slot(_)) => false,
+            _ => self.name() == other.name(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -157,7 +183,7 @@ impl<'a> Record<'a> {
         }
         self.fields
             .iter()
-            .find(|f| matches!(&f.key, Key::Name(n) if n == name))
+            .find(|f| f.key.name() == Some(name))
             .map(|f| &f.value)
     }
 
@@ -165,6 +191,7 @@ impl<'a> Record<'a> {
         match &field.key {
             Key::Slot(s) => schema.name(*s),
             Key::Name(n) => n,
+            Key::Shared(n) => n,
         }
     }
 

@@ -12,6 +12,7 @@
 
 use std::borrow::Cow;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
 
 use super::json::{TIME_FIELDS, parse_time};
 use super::{MAX_DEPTH, MAX_FIELDS};
@@ -78,7 +79,8 @@ impl Minute {
     fn parse(&mut self, text: &str) -> Option<chrono::DateTime<chrono::Utc>> {
         let b = text.as_bytes();
         if let (Some((day, first)), Some(head), Some(rest)) = (self.start, b.get(..17), b.get(17..))
-            && *head == self.prefix
+            && head[16] == self.prefix[16]
+            && same_bytes(&head[..16], &self.prefix[..16])
             && let Some((seconds, nanos)) = seconds_and_fraction(rest)
         {
             let time =
@@ -121,7 +123,19 @@ fn seconds_and_fraction(rest: &[u8]) -> Option<(u32, u32)> {
             for &c in fraction {
                 n = n * 10 + u32::from(digit(c)?);
             }
-            n * 10u32.pow(9 - fraction.len() as u32)
+            const SCALE: [u32; 10] = [
+                1_000_000_000,
+                100_000_000,
+                10_000_000,
+                1_000_000,
+                100_000,
+                10_000,
+                1_000,
+                100,
+                10,
+                1,
+            ];
+            n * SCALE[fraction.len()]
         }
         _ => return None,
     };
@@ -139,10 +153,10 @@ impl ScanState {
     }
 
     fn fields<'a>(&mut self) -> Vec<Field<'a>> {
-        match self.spare.pop() {
-            Some(v) => relabel(v),
-            None => Vec::with_capacity(self.last.len().max(8)),
-        }
+        // An empty list of 'static fields serves any lifetime as it is.
+        self.spare
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(self.last.len().max(8)))
     }
 }
 
@@ -152,11 +166,14 @@ const WAYS: usize = 4;
 
 #[derive(Debug, Default)]
 struct Ways {
-    /// Name, entry, and the name's hash (for names without an entry).
-    names: Vec<(String, Option<Entry>, u64)>,
+    names: Vec<Way>,
     /// The way the next new name replaces.
     next: usize,
 }
+
+/// A name seen at a field's place: the name, its entry, its hash and the
+/// name to share (for names without an entry).
+type Way = (String, Option<Entry>, u64, Option<Arc<str>>);
 
 /// An emptied list of fields, for values of another lifetime: collecting an
 /// empty iterator into the same layout reuses the allocation (no unsafe).
@@ -165,8 +182,10 @@ fn relabel<'b>(v: Vec<Field<'_>>) -> Vec<Field<'b>> {
     // a call into the general drop of a value per field.
     v.into_iter()
         .filter_map(|f| -> Option<Field<'b>> {
-            if let Key::Name(Cow::Owned(name)) = f.key {
-                drop(name);
+            match f.key {
+                Key::Name(Cow::Owned(name)) => drop(name),
+                Key::Shared(name) => drop(name),
+                Key::Slot(_) | Key::Name(Cow::Borrowed(_)) => {}
             }
             match f.value {
                 Val::Str(Cow::Owned(s)) => drop(s),
@@ -337,24 +356,26 @@ impl<'a> Scanner<'a, '_> {
             self.state.last.resize_with(index + 1, Ways::default);
         }
         let ways = &mut self.state.last[index];
-        let (entry, hash) = match ways.names.iter().find(|(name, ..)| same(name, raw)) {
-            Some((_, entry, hash)) => (*entry, *hash),
+        let (entry, hash, shared) = match ways.names.iter().find(|(name, ..)| same(name, raw)) {
+            Some((_, entry, hash, shared)) => {
+                // A name the line holds needs no shared copy.
+                let shared = if name.is_none() { shared.clone() } else { None };
+                (*entry, *hash, shared)
+            }
             None => {
                 let entry = self.schema.entry(raw);
                 let mut h = FxBuild::default().build_hasher();
                 h.write(raw.as_bytes());
                 let hash = h.finish();
+                let shared: Option<Arc<str>> = entry.is_none().then(|| raw.into());
+                let way = (raw.to_owned(), entry, hash, shared.clone());
                 if ways.names.len() < WAYS {
-                    ways.names.push((raw.to_owned(), entry, hash));
+                    ways.names.push(way);
                 } else {
-                    let way = &mut ways.names[ways.next];
-                    way.0.clear();
-                    way.0.push_str(raw);
-                    way.1 = entry;
-                    way.2 = hash;
+                    ways.names[ways.next] = way;
                     ways.next = (ways.next + 1) % WAYS;
                 }
-                (entry, hash)
+                (entry, hash, shared)
             }
         };
         let key = match entry {
@@ -388,7 +409,11 @@ impl<'a> Scanner<'a, '_> {
                     self.state.names_clash = true;
                 }
                 self.state.names.push(hash);
-                Key::Name(name.map_or_else(|| Cow::Owned(raw.to_owned()), Cow::Borrowed))
+                match (name, shared) {
+                    (Some(name), _) => Key::Name(Cow::Borrowed(name)),
+                    (None, Some(shared)) => Key::Shared(shared),
+                    (None, None) => Key::Name(Cow::Owned(raw.to_owned())),
+                }
             }
         };
         self.fields.push(Field { key, value });
@@ -421,7 +446,7 @@ impl<'a> Scanner<'a, '_> {
             .enumerate()
             .filter_map(|(i, f)| match f.key {
                 Key::Slot(slot) => Some((slot, i)),
-                Key::Name(_) => None,
+                Key::Name(_) | Key::Shared(_) => None,
             });
         self.state.slots.extend(slots);
         self.state.slots.sort_unstable();
@@ -643,7 +668,11 @@ impl<'a> Scanner<'a, '_> {
 /// without a call.
 #[inline]
 fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
+    same_bytes(a.as_bytes(), b.as_bytes())
+}
+
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let word = |s: &[u8], at: usize| -> u64 {
         let mut w = [0u8; 8];
         w.copy_from_slice(&s[at..at + 8]);
