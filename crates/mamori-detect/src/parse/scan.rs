@@ -579,7 +579,7 @@ impl<'a> Scanner<'a, '_> {
     }
 
     /// A string at the cursor, borrowed unless it holds escapes.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Option<Cow<'a, str>> {
         self.eat(b'"')?;
         let start = self.pos;
