@@ -992,6 +992,7 @@ struct MemoEntry {
 impl Memo {
     /// The scan of `value` in `place`: remembered, or done by `scan` (which
     /// appends to the two lists and says whether keywords were merged in).
+    #[inline(always)]
     fn scan(
         &mut self,
         place: u32,

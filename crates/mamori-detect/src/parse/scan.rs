@@ -347,6 +347,7 @@ impl<'a> Scanner<'a, '_> {
 
     /// Files a value under its dotted name as written (`raw`); `name` is
     /// that name borrowed from the line when it can be.
+    #[inline(always)]
     fn push(&mut self, raw: &str, name: Option<&'a str>, value: Val<'a>) -> Option<()> {
         let index = self.fields.len();
         if index >= MAX_FIELDS {
