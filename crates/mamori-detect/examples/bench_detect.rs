@@ -18,6 +18,7 @@
 //! Shared machines change speed under their tenants' load, so the three
 //! measurements take turns over `BENCH_ROUNDS` rounds (default 3) and each
 //! keeps its best round; mamori starts every round with a fresh engine.
+//! `BENCH_ONLY=web|corpus|stuffing|indicators|parsers` runs one part.
 
 use std::collections::BTreeSet;
 use std::hint::black_box;
@@ -484,21 +485,34 @@ fn main() {
         println!("{:.0} events/s ({alerts} alerts)", rate(lines.len(), secs));
         return;
     }
+    // BENCH_ONLY=web|corpus|stuffing|indicators|parsers: that part alone.
+    let only = std::env::var("BENCH_ONLY").ok();
+    let part = |name: &str| only.as_deref().is_none_or(|o| o == name);
     if corpus.is_dir() {
-        compare(
-            "SigmaHQ web, proxy and webserver rules (rules/web)",
-            &corpus.join("web"),
-            &lines,
-        );
-        let some = &lines[..lines.len().min(50_000)];
-        compare("SigmaHQ full corpus (rules/)", &corpus, some);
+        if part("web") {
+            compare(
+                "SigmaHQ web, proxy and webserver rules (rules/web)",
+                &corpus.join("web"),
+                &lines,
+            );
+        }
+        if part("corpus") {
+            let some = &lines[..lines.len().min(50_000)];
+            compare("SigmaHQ full corpus (rules/)", &corpus, some);
+        }
     } else {
         println!(
             "(no SigmaHQ corpus at {}: skipping the comparisons)",
             corpus.display()
         );
     }
-    stuffing(events);
-    indicators();
-    parsers(&lines);
+    if part("stuffing") {
+        stuffing(events);
+    }
+    if part("indicators") {
+        indicators();
+    }
+    if part("parsers") {
+        parsers(&lines);
+    }
 }
