@@ -14,8 +14,8 @@
 //! window `[t - timespan, t]` of its own time, and entries are kept until
 //! they fall L seconds behind every window they could still belong to.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write;
 use std::sync::Arc;
 
 use rsigma_eval::correlation::{CompiledCorrelation, GroupByField};
@@ -158,6 +158,10 @@ pub struct Correlations {
     last_alert: HashMap<String, i64, FxBuild>,
     limits: Limits,
     key: String,
+    /// The correlations an update feeds (a buffer).
+    targets: Vec<usize>,
+    /// The value every plain count stores.
+    empty: Arc<str>,
 }
 
 impl Correlations {
@@ -169,6 +173,8 @@ impl Correlations {
             last_alert: HashMap::default(),
             limits,
             key: String::new(),
+            targets: Vec::new(),
+            empty: Arc::from(""),
         }
     }
 
@@ -267,47 +273,51 @@ impl Correlations {
         self.last_alert.retain(|_, t| now - *t < suppress);
     }
 
-    /// Feeds one detection of the rule (`id`, `name`) at event time `ts`;
-    /// `field` reads the event's fields. Fired correlations go to `out`.
-    /// `field(name, null_is_text)` reads the event's fields as text.
-    pub fn feed(
+    /// Feeds one detection of the rule (`id`, `name`) at event time `ts`.
+    /// `field(name, null_is_text)` reads the event's fields as text (a
+    /// borrowed value costs no copy). Fired correlations go to `out`.
+    pub fn feed<'e>(
         &mut self,
         id: Option<&str>,
         name: Option<&str>,
         ts: i64,
-        field: &impl Fn(&str, bool) -> Option<String>,
+        field: &impl Fn(&str, bool) -> Option<Cow<'e, str>>,
         out: &mut Vec<RuleHit>,
     ) {
-        let mut targets: Vec<usize> = [id, name]
-            .into_iter()
-            .flatten()
-            .filter_map(|r| self.by_rule.get(r))
-            .flatten()
-            .copied()
-            .collect();
+        let (mut refs, mut n) = ([""; 2], 0);
+        for r in [id, name].into_iter().flatten() {
+            refs[n] = r;
+            n += 1;
+        }
+        let refs = &refs[..n];
+        let mut targets = std::mem::take(&mut self.targets);
+        targets.clear();
+        for r in refs {
+            targets.extend(self.by_rule.get(*r).into_iter().flatten().copied());
+        }
         targets.sort_unstable();
         targets.dedup();
-        let refs: Vec<&str> = [id, name].into_iter().flatten().collect();
-        for idx in targets {
-            self.update(idx, &refs, ts, field, out);
+        for &idx in &targets {
+            self.update(idx, refs, ts, field, out);
         }
+        self.targets = targets;
     }
 
-    fn update(
+    fn update<'e>(
         &mut self,
         idx: usize,
         refs: &[&str],
         ts: i64,
-        field: &impl Fn(&str, bool) -> Option<String>,
+        field: &impl Fn(&str, bool) -> Option<Cow<'e, str>>,
         out: &mut Vec<RuleHit>,
     ) {
         let c = &self.list[idx];
         let distinct = c.distinct;
         let span = c.compiled.timespan_secs as i64;
-        // The state key: correlation, then the group's values.
-        let mut group = Vec::with_capacity(c.compiled.group_by.len());
+        // The state key: correlation, then the group's values (read again
+        // only when the correlation fires).
         self.key.clear();
-        let _ = write!(self.key, "{idx}");
+        push_number(&mut self.key, idx);
         for g in &c.compiled.group_by {
             let v = field(resolve(g, refs), false).map(kept);
             self.key.push('\u{1e}');
@@ -318,14 +328,20 @@ impl Correlations {
                 }
                 None => self.key.push('\u{0}'),
             }
-            group.push(v);
         }
+        let group = |c: &Correlation| -> Vec<Option<String>> {
+            c.compiled
+                .group_by
+                .iter()
+                .map(|g| field(resolve(g, refs), false).map(|v| kept(v).into_owned()))
+                .collect()
+        };
         if let Some(ordered) = c.temporal {
             let list = refs
                 .iter()
                 .find_map(|r| c.compiled.rule_refs.iter().position(|x| x == r))
                 .map(|i| c.lists[i]);
-            return self.update_temporal(idx, ordered, list, ts, group, out);
+            return self.update_temporal(idx, ordered, list, ts, &group, out);
         }
         let value = if distinct {
             let fields = c.compiled.condition.field.as_deref().unwrap_or_default();
@@ -342,11 +358,11 @@ impl Correlations {
                             }
                         }
                     }
-                    (!parts.is_empty()).then(|| kept(parts.join("\u{1f}")))
+                    (!parts.is_empty()).then(|| kept(Cow::Owned(parts.join("\u{1f}"))))
                 }
             }
         } else {
-            Some(String::new())
+            Some(Cow::Borrowed(""))
         };
         let cap = self.limits.max_group_entries;
         let lateness = self.limits.lateness_secs.unwrap_or(0);
@@ -365,7 +381,11 @@ impl Correlations {
             } else {
                 window.entries.len()
             };
-            let v: Arc<str> = Arc::from(v);
+            let v: Arc<str> = if v.is_empty() {
+                Arc::clone(&self.empty)
+            } else {
+                Arc::from(v)
+            };
             window.entries.insert(at, (ts, Arc::clone(&v)));
             if at < window.from || (late && ts < window.newest - span) {
                 window.from += 1;
@@ -386,7 +406,7 @@ impl Correlations {
             }
         }
         let Some(aggregated) = fired else { return };
-        self.fire(idx, ts, group, aggregated, out);
+        self.fire(idx, ts, &group, aggregated, out);
     }
 
     /// A temporal correlation's update: `list` is where the rule's hit goes
@@ -397,7 +417,7 @@ impl Correlations {
         ordered: bool,
         list: Option<usize>,
         ts: i64,
-        group: Vec<Option<String>>,
+        group: &impl Fn(&Correlation) -> Vec<Option<String>>,
         out: &mut Vec<RuleHit>,
     ) {
         let c = &self.list[idx];
@@ -456,7 +476,7 @@ impl Correlations {
         &mut self,
         idx: usize,
         ts: i64,
-        group: Vec<Option<String>>,
+        group: &impl Fn(&Correlation) -> Vec<Option<String>>,
         aggregated: f64,
         out: &mut Vec<RuleHit>,
     ) {
@@ -467,6 +487,8 @@ impl Correlations {
             return;
         }
         self.last_alert.insert(self.key.clone(), ts);
+        // The group's values, read only for a firing that is reported.
+        let group = group(c);
         let pairs = c
             .compiled
             .group_by
@@ -545,12 +567,31 @@ fn arrival(window: &Window, ts: i64, lateness: Option<i64>) -> Option<bool> {
 /// and distinct values stay distinct.
 const MAX_KEPT_VALUE: usize = 256;
 
-fn kept(v: String) -> String {
+fn kept(v: Cow<'_, str>) -> Cow<'_, str> {
     if v.len() <= MAX_KEPT_VALUE {
         return v;
     }
     use sha2::Digest;
-    format!("sha256:{}", hex::encode(sha2::Sha256::digest(v.as_bytes())))
+    Cow::Owned(format!(
+        "sha256:{}",
+        hex::encode(sha2::Sha256::digest(v.as_bytes()))
+    ))
+}
+
+/// Appends `n` in decimal (a state key's correlation number), without the
+/// formatting machinery.
+fn push_number(key: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    key.extend(digits[at..].iter().map(|&d| char::from(d)));
 }
 
 fn resolve<'g>(g: &'g GroupByField, refs: &[&str]) -> &'g str {
@@ -583,8 +624,8 @@ mod tests {
         for i in 0..3 {
             let member = format!("{i}{}", "x".repeat(100_000));
             let field = |name: &str, _: bool| match name {
-                "source.ip" => Some("y".repeat(50_000)),
-                "user.name" => Some(member.clone()),
+                "source.ip" => Some(Cow::Owned("y".repeat(50_000))),
+                "user.name" => Some(Cow::Owned(member.clone())),
                 _ => None,
             };
             c.feed(Some("c0"), Some("r1"), 1_000 + i, &field, &mut out);
@@ -608,8 +649,8 @@ mod tests {
         for i in 0..100i64 {
             let ip = format!("192.0.2.{i}");
             let field = |name: &str, _: bool| match name {
-                "source.ip" => Some(ip.clone()),
-                "user.name" => Some(format!("m{i}")),
+                "source.ip" => Some(Cow::Owned(ip.clone())),
+                "user.name" => Some(Cow::Owned(format!("m{i}"))),
                 _ => None,
             };
             c.bound(1_000 + i);
@@ -619,8 +660,8 @@ mod tests {
         // The newest group is still counted: two more members fire it.
         for m in ["a", "b"] {
             let field = |name: &str, _: bool| match name {
-                "source.ip" => Some("192.0.2.99".to_owned()),
-                "user.name" => Some(m.to_owned()),
+                "source.ip" => Some(Cow::Borrowed("192.0.2.99")),
+                "user.name" => Some(Cow::Borrowed(m)),
                 _ => None,
             };
             c.bound(1_100);

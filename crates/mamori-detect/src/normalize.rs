@@ -72,10 +72,16 @@ pub const SOURCE_NETWORK: &str = "source.network";
 
 /// The network of an address, as [`SOURCE_NETWORK`] gives it.
 pub fn network_of(ip: &str) -> Option<String> {
-    match ip.trim().parse::<std::net::IpAddr>().ok()? {
-        std::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            Some(format!("{a}.{b}.{c}.0/24"))
+    let ip = ip.trim();
+    match ip.parse::<std::net::IpAddr>().ok()? {
+        std::net::IpAddr::V4(_) => {
+            // The parser takes only plain decimal octets (no leading zeros),
+            // so the text up to the last dot is the first three as written.
+            let three = &ip[..ip.rfind('.')?];
+            let mut net = String::with_capacity(three.len() + 5);
+            net.push_str(three);
+            net.push_str(".0/24");
+            Some(net)
         }
         std::net::IpAddr::V6(v6) => {
             let s = v6.segments();
@@ -160,6 +166,25 @@ mod tests {
             Some("2001:db8:12::/48")
         );
         assert_eq!(network_of("not an address"), None);
+        // The /24 is the parsed octets, whatever the text around them.
+        let mut rng = crate::synthetic::Rng::new(24);
+        for _ in 0..10_000 {
+            let ip = std::net::Ipv4Addr::from(rng.next_u64() as u32);
+            let [a, b, c, _] = ip.octets();
+            let want = format!("{a}.{b}.{c}.0/24");
+            assert_eq!(network_of(&format!(" {ip}\t")), Some(want), "{ip}");
+        }
+        for odd in [
+            "01.2.3.4",
+            "1.2.3",
+            "1.2.3.4.",
+            "1..3.4",
+            "256.1.1.1",
+            "",
+            ".",
+        ] {
+            assert_eq!(network_of(odd), None, "{odd}");
+        }
     }
 
     #[test]

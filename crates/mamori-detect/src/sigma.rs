@@ -586,13 +586,17 @@ impl SigmaRules {
 
 /// A field's value as text, as `rsigma-eval`'s correlations read it: for
 /// grouping a null is no value; for counting distinct values it is `null`.
-fn field_text(event: &impl rsigma_eval::Event, name: &str, null_is_text: bool) -> Option<String> {
+fn field_text<'e>(
+    event: &'e impl rsigma_eval::Event,
+    name: &str,
+    null_is_text: bool,
+) -> Option<Cow<'e, str>> {
     match event.get_field(name)? {
-        EventValue::Str(s) => Some(s.into_owned()),
-        EventValue::Int(n) => Some(n.to_string()),
-        EventValue::Float(f) => Some(f.to_string()),
-        EventValue::Bool(b) => Some(b.to_string()),
-        EventValue::Null if null_is_text => Some("null".to_owned()),
+        EventValue::Str(s) => Some(s),
+        EventValue::Int(n) => Some(Cow::Owned(n.to_string())),
+        EventValue::Float(f) => Some(Cow::Owned(f.to_string())),
+        EventValue::Bool(b) => Some(Cow::Borrowed(if b { "true" } else { "false" })),
+        EventValue::Null if null_is_text => Some(Cow::Borrowed("null")),
         _ => None,
     }
 }
