@@ -425,8 +425,8 @@ struct Needles {
     ids: HashMap<String, usize, FxBuild>,
     automaton: Option<Searcher>,
     /// The needles' first two bytes, as a 65,536-bit set: a value without
-    /// any of these pairs holds no needle, and is not walked (by the
-    /// general searcher; the DFA is as cheap as this test).
+    /// any of these pairs holds no needle, and is not walked. Built for the
+    /// general searcher only (the DFA is as cheap as this test).
     starts: Vec<u64>,
 }
 
@@ -471,19 +471,19 @@ impl Needles {
     /// Builds the searcher; `folded` needles are looked for regardless of
     /// ASCII case.
     fn build(&mut self, folded: bool) {
-        self.starts = vec![0; 1024];
-        for t in &self.texts {
-            // Every needle here has at least MIN_NEEDLE (3) bytes.
-            if let [a, b, ..] = t.as_bytes() {
-                let pair = usize::from(*a) << 8 | usize::from(*b);
-                self.starts[pair >> 6] |= 1 << (pair & 63);
-            }
-        }
         self.automaton = if self.texts.is_empty() {
             None
         } else if let Some(dfa) = Dfa::new(&self.texts, folded) {
             Some(Searcher::Dfa(Box::new(dfa)))
         } else {
+            self.starts = vec![0; 1024];
+            for t in &self.texts {
+                // Every needle here has at least MIN_NEEDLE (3) bytes.
+                if let [a, b, ..] = t.as_bytes() {
+                    let pair = usize::from(*a) << 8 | usize::from(*b);
+                    self.starts[pair >> 6] |= 1 << (pair & 63);
+                }
+            }
             AhoCorasick::builder()
                 .match_kind(MatchKind::Standard)
                 .kind(Some(AhoCorasickKind::DFA))
