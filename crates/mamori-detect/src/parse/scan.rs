@@ -40,14 +40,15 @@ pub struct ScanState {
     /// Whether two names hashed alike in this line (checked as they come
     /// while few, else by sorting at the end).
     names_clash: bool,
-    /// (slot, field index) of the fields with a slot, gathered only when
-    /// two share one (see [`Scanner::resolve_aliases`]).
-    slots: Vec<(u32, usize)>,
+    /// The fields of one shared slot (a buffer of
+    /// [`Scanner::resolve_aliases`]).
+    group: Vec<usize>,
     /// Per schema slot, the line (by [`ScanState::line`]) that last filled
     /// it: a second field in one slot is seen as it comes, without sorting.
     filled: Vec<u32>,
     line: u32,
-    slots_shared: bool,
+    /// The slots a second field landed in, this line.
+    shared: Vec<u32>,
     /// (field index, start, end) of names read under an alias, as written.
     aliases: Vec<(usize, usize, usize)>,
     /// Names read under an alias that are not a slice of the line.
@@ -213,7 +214,7 @@ pub(crate) fn scan_json_with<'a>(
     }
     state.names.clear();
     state.names_clash = false;
-    state.slots_shared = false;
+    state.shared.clear();
     state.line = state.line.wrapping_add(1);
     if state.line == 0 {
         // After 2^32 lines the marks could repeat: start them afresh.
@@ -246,7 +247,7 @@ pub(crate) fn scan_json_with<'a>(
     if s.state.names_clash {
         return None;
     }
-    if s.state.slots_shared {
+    if !s.state.shared.is_empty() {
         s.resolve_aliases()?;
     }
     let Scanner { times, state, .. } = &mut s;
@@ -319,7 +320,12 @@ impl<'a> Scanner<'a, '_> {
                 }
                 self.object(depth + 1)?;
             } else {
-                let value = self.value(0)?;
+                // Strings, most values, without a call.
+                let value = if self.peek() == Some(b'"') {
+                    Val::Str(self.string()?)
+                } else {
+                    self.value(0)?
+                };
                 if nested {
                     let path = std::mem::take(&mut self.state.path);
                     let pushed = self.push(&path, None, value);
@@ -398,7 +404,7 @@ impl<'a> Scanner<'a, '_> {
                     self.state.filled.resize(self.schema.len().max(slot + 1), 0);
                 }
                 if self.state.filled[slot] == self.state.line {
-                    self.state.slots_shared = true;
+                    self.state.shared.push(e.slot);
                 }
                 self.state.filled[slot] = self.state.line;
                 Key::Slot(e.slot)
@@ -440,34 +446,33 @@ impl<'a> Scanner<'a, '_> {
     fn resolve_aliases(&mut self) -> Option<()> {
         let mut drop = std::mem::take(&mut self.state.dropped);
         drop.clear();
-        self.state.slots.clear();
-        let slots = self
-            .fields
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| match f.key {
-                Key::Slot(slot) => Some((slot, i)),
-                Key::Name(_) | Key::Shared(_) => None,
-            });
-        self.state.slots.extend(slots);
-        self.state.slots.sort_unstable();
-        for group in self.state.slots.chunk_by(|a, b| a.0 == b.0) {
-            if group.len() < 2 {
-                continue;
-            }
-            let canonical = self.schema.name(group[0].0);
+        let mut group = std::mem::take(&mut self.state.group);
+        // A slot three fields share is listed twice.
+        self.state.shared.sort_unstable();
+        self.state.shared.dedup();
+        for &slot in &self.state.shared {
+            group.clear();
+            let fields = self.fields.iter().enumerate();
+            group.extend(
+                fields
+                    .filter(|(_, f)| f.key == Key::Slot(slot))
+                    .map(|(i, _)| i),
+            );
+            let canonical = self.schema.name(slot);
             let raw = |i: usize| self.alias_of(i).unwrap_or(canonical);
-            for (n, a) in group.iter().enumerate() {
-                if group[n + 1..].iter().any(|b| raw(a.1) == raw(b.1)) {
+            for (n, &a) in group.iter().enumerate() {
+                if group[n + 1..].iter().any(|&b| raw(a) == raw(b)) {
                     return None;
                 }
             }
-            let fields = || group.iter().map(|g| g.1);
-            let keep = fields()
+            let keep = group
+                .iter()
+                .copied()
                 .find(|&i| raw(i) == canonical)
-                .or_else(|| fields().min_by_key(|&i| raw(i)))?;
-            drop.extend(fields().filter(|&i| i != keep));
+                .or_else(|| group.iter().copied().min_by_key(|&i| raw(i)))?;
+            drop.extend(group.iter().copied().filter(|&i| i != keep));
         }
+        self.state.group = group;
         drop.sort_unstable();
         for &i in drop.iter().rev() {
             self.fields.remove(i);
