@@ -54,7 +54,59 @@ struct Item {
     /// The field read and its slot; `None` for a keyword item.
     field: Option<(String, u32)>,
     matcher: CompiledMatcher,
+    /// The matcher's test, done here for ASCII strings.
+    ascii: Option<Ascii>,
     exists: Option<bool>,
+}
+
+/// A case-insensitive string matcher whose answer, for an ASCII value, is
+/// the value's ASCII lowercase compared with the (lowercase) pattern: what
+/// `rsigma-eval` computes after lowercasing the value into a new string
+/// (Unicode lowercase is ASCII lowercase on ASCII text), without the copy.
+#[derive(Debug, Clone)]
+enum Ascii {
+    Exact(String),
+    StartsWith(String),
+    EndsWith(String),
+}
+
+impl Ascii {
+    fn of(m: &CompiledMatcher) -> Option<Ascii> {
+        match m {
+            CompiledMatcher::Exact {
+                value,
+                case_insensitive: true,
+            } => Some(Ascii::Exact(value.clone())),
+            CompiledMatcher::StartsWith {
+                value,
+                case_insensitive: true,
+            } => Some(Ascii::StartsWith(value.clone())),
+            CompiledMatcher::EndsWith {
+                value,
+                case_insensitive: true,
+            } => Some(Ascii::EndsWith(value.clone())),
+            _ => None,
+        }
+    }
+
+    /// The answer for an ASCII `value`.
+    fn holds(&self, value: &str) -> bool {
+        // Byte by byte: the value's lowercase against the pattern as it is
+        // (a pattern byte that is not lowercase ASCII never matches, as a
+        // lowercased value never holds it).
+        let lower_eq = |v: &[u8], p: &[u8]| {
+            v.len() == p.len() && v.iter().zip(p).all(|(a, b)| a.to_ascii_lowercase() == *b)
+        };
+        let v = value.as_bytes();
+        match self {
+            Ascii::Exact(p) => lower_eq(v, p.as_bytes()),
+            Ascii::StartsWith(p) => v.get(..p.len()).is_some_and(|h| lower_eq(h, p.as_bytes())),
+            Ascii::EndsWith(p) => v
+                .len()
+                .checked_sub(p.len())
+                .is_some_and(|at| lower_eq(&v[at..], p.as_bytes())),
+        }
+    }
 }
 
 impl Plan {
@@ -114,6 +166,7 @@ fn resolve(det: &CompiledDetection, schema: &mut Schema) -> Det {
                 .map(|i| Item {
                     field: i.field.as_ref().map(|f| (f.clone(), schema.intern(f))),
                     matcher: i.matcher.clone(),
+                    ascii: Ascii::of(&i.matcher),
                     exists: i.exists,
                 })
                 .collect(),
@@ -214,10 +267,62 @@ impl Walk<'_, '_, '_, '_> {
         }
         match &item.field {
             Some(f) => match value(f) {
+                Some(EventValue::Str(s)) if s.is_ascii() && item.ascii.is_some() => {
+                    item.ascii.as_ref().is_some_and(|a| a.holds(&s))
+                }
                 Some(v) => item.matcher.matches(&v, self.event),
                 None => matches!(item.matcher, CompiledMatcher::Null),
             },
             None => item.matcher.matches_keyword(self.event),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// On ASCII values the byte compare answers as `rsigma-eval`'s matchers
+    /// (lowercase copy, then compare), patterns of any case and script.
+    #[test]
+    fn ascii_tests_answer_as_the_matchers() {
+        let mut rng = crate::synthetic::Rng::new(11);
+        let alphabet = ["a", "B", "c", "-", " ", "é", "K", "k", "\u{212a}"];
+        let text = |rng: &mut crate::synthetic::Rng, ascii: bool| -> String {
+            (0..rng.below(6))
+                .map(|_| {
+                    let pick = alphabet[rng.below(alphabet.len())];
+                    if ascii && !pick.is_ascii() { "a" } else { pick }
+                })
+                .collect()
+        };
+        for _ in 0..50_000 {
+            let value = text(&mut rng, true);
+            // Patterns as rsigma-eval stores them (lowercased), and now and
+            // then as written, to hold the compare to the matcher anyway.
+            let mut pattern = text(&mut rng, false);
+            if rng.below(4) != 0 {
+                pattern = pattern.to_lowercase();
+            }
+            for m in [
+                CompiledMatcher::Exact {
+                    value: pattern.clone(),
+                    case_insensitive: true,
+                },
+                CompiledMatcher::StartsWith {
+                    value: pattern.clone(),
+                    case_insensitive: true,
+                },
+                CompiledMatcher::EndsWith {
+                    value: pattern.clone(),
+                    case_insensitive: true,
+                },
+            ] {
+                let ascii = Ascii::of(&m).expect("a case-insensitive string matcher");
+                let event = rsigma_eval::event::JsonEvent::borrow(&serde_json::Value::Null);
+                let theirs = m.matches(&EventValue::Str(value.as_str().into()), &event);
+                assert_eq!(ascii.holds(&value), theirs, "{m:?} on {value:?}");
+            }
         }
     }
 }
