@@ -320,12 +320,7 @@ impl<'a> Scanner<'a, '_> {
                 }
                 self.object(depth + 1)?;
             } else {
-                // Strings, most values, without a call.
-                let value = if self.peek() == Some(b'"') {
-                    Val::Str(self.string()?)
-                } else {
-                    self.value(0)?
-                };
+                let value = self.value(0)?;
                 if nested {
                     let path = std::mem::take(&mut self.state.path);
                     let pushed = self.push(&path, None, value);
