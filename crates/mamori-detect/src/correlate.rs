@@ -154,7 +154,8 @@ impl Window {
 pub struct Correlations {
     list: Vec<Correlation>,
     by_rule: HashMap<String, Vec<usize>, FxBuild>,
-    state: HashMap<String, Window, FxBuild>,
+    /// hashbrown's map: a window is found or made with one lookup.
+    state: hashbrown::HashMap<String, Window, FxBuild>,
     last_alert: HashMap<String, i64, FxBuild>,
     limits: Limits,
     key: String,
@@ -169,7 +170,7 @@ impl Correlations {
         Correlations {
             list: Vec::new(),
             by_rule: HashMap::default(),
-            state: HashMap::default(),
+            state: hashbrown::HashMap::default(),
             last_alert: HashMap::default(),
             limits,
             key: String::new(),
@@ -540,18 +541,14 @@ fn temporal_value(c: &Correlation, hits: &[VecDeque<i64>], ordered: bool, lo: i6
 
 /// The group's window, made on its first event.
 fn window_for<'s>(
-    state: &'s mut HashMap<String, Window, FxBuild>,
+    state: &'s mut hashbrown::HashMap<String, Window, FxBuild>,
     key: &str,
     corr: usize,
 ) -> &'s mut Window {
-    if !state.contains_key(key) {
-        let w = Window {
-            corr,
-            ..Window::default()
-        };
-        state.insert(key.to_owned(), w);
-    }
-    state.get_mut(key).expect("inserted above")
+    state.entry_ref(key).or_insert_with(|| Window {
+        corr,
+        ..Window::default()
+    })
 }
 
 /// Whether an event at `ts` is late for the window (`Some(true)`), on time
