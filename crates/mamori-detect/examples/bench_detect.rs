@@ -225,10 +225,6 @@ fn compare(name: &str, dir: &Path, lines: &[String]) {
     );
 }
 
-/// Customer logins with stuffing bursts, through mamori's credential-
-/// stuffing rule (a failed-login rule and its `value_count` correlation),
-/// then through all of mamori's rules (the account-takeover correlation is
-/// `temporal_ordered`, which mamori hands to rsigma-eval's engine).
 /// rsigma-eval's correlation engine over `rules`, with mamori's windows,
 /// limits and suppression.
 fn oracle_for(rules: &rsigma_parser::SigmaCollection) -> rsigma_eval::CorrelationEngine {
@@ -243,6 +239,11 @@ fn oracle_for(rules: &rsigma_parser::SigmaCollection) -> rsigma_eval::Correlatio
     oracle
 }
 
+/// Customer logins with stuffing bursts, through mamori's credential-
+/// stuffing rules (a failed-login rule and its `value_count` correlations
+/// per address and per /24), then through all of mamori's rules (spraying
+/// and the `temporal_ordered` account takeover too, all run natively);
+/// `rule_only`: the first pass alone.
 fn stuffing(events: usize, rule_only: bool) {
     let lines: Vec<String> = Traffic::logins(2014, start()).take(events).collect();
     // rsigma-eval reads the events as sent, plus the field mamori derives
