@@ -225,6 +225,17 @@ fn compare(name: &str, dir: &Path, lines: &[String]) {
     );
 }
 
+/// mamori's own rules whose file name contains `part` (all for ""), as one
+/// YAML stream.
+fn builtin_yaml(part: &str) -> String {
+    let texts: Vec<&str> = mamori_detect::builtin::RULES
+        .iter()
+        .filter(|(name, _)| name.contains(part))
+        .map(|(_, t)| *t)
+        .collect();
+    texts.join("\n---\n")
+}
+
 /// rsigma-eval's correlation engine over `rules`, with mamori's windows,
 /// limits and suppression.
 fn oracle_for(rules: &rsigma_parser::SigmaCollection) -> rsigma_eval::CorrelationEngine {
@@ -266,27 +277,15 @@ fn stuffing(events: usize, rule_only: bool) {
             (v, ts)
         })
         .collect();
-    let stuffing_only: Vec<&str> = mamori_detect::builtin::RULES
-        .iter()
-        .filter(|(name, _)| name.contains("stuffing"))
-        .map(|(_, t)| *t)
-        .collect();
-    let all: Vec<&str> = mamori_detect::builtin::RULES
-        .iter()
-        .map(|(_, t)| *t)
-        .collect();
     println!(
         "
 ## credential stuffing: {events} customer-login events with stuffing bursts"
     );
-    for (name, texts) in [
-        ("the stuffing rule", stuffing_only),
-        ("all mamori rules", all),
-    ] {
-        if rule_only && name.starts_with("all") {
-            break;
-        }
-        let yaml = texts.join("\n---\n");
+    let passes = [
+        ("the stuffing rule", builtin_yaml("stuffing")),
+        ("all mamori rules", builtin_yaml("")),
+    ];
+    for (name, yaml) in passes.into_iter().take(if rule_only { 1 } else { 2 }) {
         let c = rsigma_parser::parse_sigma_yaml(&yaml).expect("built-in rules parse");
         let (mut their_secs, mut our_secs, mut theirs, mut ours, mut n) =
             (f64::MAX, f64::MAX, 0usize, 0usize, 0usize);
@@ -488,12 +487,7 @@ fn main() {
         let load = || {
             let mut rules = SigmaRules::new(FieldMap::default());
             if let Some(part) = folder.strip_prefix("builtin:") {
-                let texts: Vec<&str> = mamori_detect::builtin::RULES
-                    .iter()
-                    .filter(|(name, _)| name.contains(part))
-                    .map(|(_, t)| *t)
-                    .collect();
-                rules.add_yaml(&texts.join("\n---\n"), Path::new("builtin"));
+                rules.add_yaml(&builtin_yaml(part), Path::new("builtin"));
             } else {
                 rules.load_paths(&[corpus.join(&folder)]);
             }

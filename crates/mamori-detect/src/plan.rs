@@ -266,12 +266,10 @@ impl Walk<'_, '_, '_, '_> {
             };
         }
         match &item.field {
-            Some(f) => match value(f) {
-                Some(EventValue::Str(s)) if s.is_ascii() && item.ascii.is_some() => {
-                    item.ascii.as_ref().is_some_and(|a| a.holds(&s))
-                }
-                Some(v) => item.matcher.matches(&v, self.event),
-                None => matches!(item.matcher, CompiledMatcher::Null),
+            Some(f) => match (value(f), &item.ascii) {
+                (Some(EventValue::Str(s)), Some(ascii)) if s.is_ascii() => ascii.holds(&s),
+                (Some(v), _) => item.matcher.matches(&v, self.event),
+                (None, _) => matches!(item.matcher, CompiledMatcher::Null),
             },
             None => item.matcher.matches_keyword(self.event),
         }
